@@ -1,0 +1,118 @@
+// Starts the real parts the tests need, on free loopback ports: the Temporal dev server and moto.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { createServer, connect } from 'node:net';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface RunningServer {
+  /** host:port for Temporal, http://127.0.0.1:port for moto. */
+  address: string;
+  port: number;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      if (address === null || typeof address === 'string') return reject(new Error('no port'));
+      server.close(() => resolve(address.port));
+    });
+  });
+}
+
+async function waitForPort(port: number, child: ChildProcess, name: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode} before it listened`);
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (open) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${name} did not listen on port ${port} within ${timeoutMs} ms`);
+}
+
+function stopper(child: ChildProcess): () => Promise<void> {
+  return () =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      child.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      child.kill('SIGTERM');
+    });
+}
+
+/** The Temporal CLI: $TEMPORAL_CLI, else the cache that scripts/ensure-tools.sh fills, else `temporal` on PATH. */
+export function temporalCliPath(): string {
+  if (process.env.TEMPORAL_CLI) return process.env.TEMPORAL_CLI;
+  const cacheRoot =
+    process.env.IAM_POLICY_EVENTS_CACHE ??
+    join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'iam-policy-events');
+  const cached = join(cacheRoot, 'bin', 'temporal');
+  return existsSync(cached) ? cached : 'temporal';
+}
+
+/** moto_server: $MOTO_SERVER, else the venv that scripts/ensure-tools.sh may create, else PATH. */
+export function motoServerPath(): string {
+  if (process.env.MOTO_SERVER) return process.env.MOTO_SERVER;
+  const cacheRoot =
+    process.env.IAM_POLICY_EVENTS_CACHE ??
+    join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'iam-policy-events');
+  const venv = join(cacheRoot, 'venv', 'bin', 'moto_server');
+  return existsSync(venv) ? venv : 'moto_server';
+}
+
+export interface TemporalOptions {
+  /** SQLite file; in memory when absent. */
+  dbFilename?: string;
+  port?: number;
+  extraArgs?: string[];
+}
+
+export async function startTemporal(options: TemporalOptions = {}): Promise<RunningServer> {
+  const port = options.port ?? (await freePort());
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--headless',
+    '--log-level',
+    'error',
+    ...(options.dbFilename ? ['--db-filename', options.dbFilename] : []),
+    ...(options.extraArgs ?? []),
+  ];
+  const child = spawn(temporalCliPath(), args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  await waitForPort(port, child, 'temporal server start-dev', 60000);
+  return { address: `127.0.0.1:${port}`, port, process: child, stop: stopper(child) };
+}
+
+export async function startMoto(port?: number): Promise<RunningServer> {
+  const chosen = port ?? (await freePort());
+  const child = spawn(motoServerPath(), ['-H', '127.0.0.1', '-p', String(chosen)], {
+    stdio: ['ignore', 'ignore', 'ignore'],
+  });
+  await waitForPort(chosen, child, 'moto_server', 30000);
+  return { address: `http://127.0.0.1:${chosen}`, port: chosen, process: child, stop: stopper(child) };
+}
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
