@@ -1,5 +1,5 @@
 /** Two projects: `unit` needs no servers; `integration` gets a real Temporal dev server and moto from globalSetup. */
-const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }];
+const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json' }];
 module.exports = {
   projects: [
     {

@@ -1,0 +1,33 @@
+// Hands an event to its policy workflow. Done from an activity (durable, retried), never from the starter,
+// which could stop between starting the event workflow and delivering the event.
+import type { Client } from '@temporalio/client';
+import { policyWorkflowId } from '../domain/ids';
+import type { EventDelivery } from '../domain/policy-queue';
+import { deliverEventSignal } from '../workflows/messages';
+import type { policyWorkflow } from '../workflows/policy-workflow';
+
+export interface DeliveryDependencies {
+  client: Client;
+  /** The task queue the policy workflows run on (the worker's own). */
+  taskQueue: string;
+  /** Policy workflows continue-as-new at this history length (default: when the server suggests it). */
+  policyHistoryLimit?: number;
+}
+
+export function createDeliveryActivities({ client, taskQueue, policyHistoryLimit }: DeliveryDependencies) {
+  return {
+    /** Signal-with-start: starts the policy workflow if it is not running. Safe to repeat (it deduplicates). */
+    async deliverEvent(delivery: EventDelivery): Promise<void> {
+      const policyKey = delivery.event.policyName.toLowerCase();
+      await client.workflow.signalWithStart<typeof policyWorkflow, [EventDelivery]>('policyWorkflow', {
+        workflowId: policyWorkflowId(delivery.event.policyName),
+        taskQueue,
+        args: [{ policyKey, maxHistoryLength: policyHistoryLimit }],
+        signal: deliverEventSignal,
+        signalArgs: [delivery],
+      });
+    },
+  };
+}
+
+export type DeliveryActivities = ReturnType<typeof createDeliveryActivities>;

@@ -1,0 +1,12 @@
+// Every activity the worker registers, built from their dependencies (IAM client, Temporal client, config).
+import { createDeliveryActivities, type DeliveryDependencies } from './delivery-activities';
+import { createPolicyActivities } from './policy-activities';
+
+export type { DeliveryActivities } from './delivery-activities';
+export type PolicyActivities = ReturnType<typeof createPolicyActivities>;
+
+export type ActivityDependencies = DeliveryDependencies & Parameters<typeof createPolicyActivities>[0];
+
+export function createActivities(deps: ActivityDependencies) {
+  return { ...createDeliveryActivities(deps), ...createPolicyActivities(deps) };
+}

@@ -1,0 +1,124 @@
+// Configuration from environment variables, checked once at start so a mistake names its variable.
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+const boolean = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+const environmentSchema = z.object({
+  TEMPORAL_ADDRESS: z
+    .string()
+    .regex(/^[^\s:/]+:\d{1,5}$/, 'must be host:port, for example localhost:7233')
+    .default('localhost:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('iam-policy-events'),
+  TEMPORAL_TLS: boolean.optional(),
+  TEMPORAL_TLS_CERT_PATH: z.string().min(1).optional(),
+  TEMPORAL_TLS_KEY_PATH: z.string().min(1).optional(),
+  TEMPORAL_TLS_CA_PATH: z.string().min(1).optional(),
+  TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
+  TEMPORAL_API_KEY: z.string().min(1).optional(),
+  IAM_MANAGED_BY_TAG: z
+    .string()
+    .regex(/^[^=]+=[^=]+$/, 'must be key=value, for example managed-by=iam-policy-events')
+    .default('managed-by=iam-policy-events'),
+  AWS_ACCOUNT_ID: z
+    .string()
+    .regex(/^\d{12}$/, 'must be 12 digits')
+    .optional(),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('warn'),
+});
+
+export interface TlsConfig {
+  serverNameOverride?: string;
+  serverRootCACertificate?: Buffer;
+  clientCertPair?: { crt: Buffer; key: Buffer };
+}
+
+export interface TemporalConfig {
+  address: string;
+  namespace: string;
+  taskQueue: string;
+  /** `true` for TLS with system roots; an object for mTLS or a private CA; absent for plaintext. */
+  tls?: true | TlsConfig;
+  apiKey?: string;
+}
+
+export interface ServiceConfig {
+  temporal: TemporalConfig;
+  managedByTag: { key: string; value: string };
+  accountId?: string;
+  logLevel: z.infer<typeof environmentSchema>['LOG_LEVEL'];
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function readFileFor(variable: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw new ConfigError(`${variable}: cannot read ${path}: ${(error as Error).message}`);
+  }
+}
+
+/** Reads and checks the configuration; throws ConfigError naming the first bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
+  const relevant = Object.fromEntries(
+    Object.keys(environmentSchema.shape)
+      .filter((key) => env[key] !== undefined && env[key] !== '')
+      .map((key) => [key, env[key]]),
+  );
+  const parsed = environmentSchema.safeParse(relevant);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  }
+  const e = parsed.data;
+  if ((e.TEMPORAL_TLS_CERT_PATH === undefined) !== (e.TEMPORAL_TLS_KEY_PATH === undefined)) {
+    throw new ConfigError('TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH must be set together (mTLS)');
+  }
+
+  let tls: TemporalConfig['tls'];
+  const wantsCustomTls =
+    e.TEMPORAL_TLS_CERT_PATH !== undefined ||
+    e.TEMPORAL_TLS_CA_PATH !== undefined ||
+    e.TEMPORAL_TLS_SERVER_NAME !== undefined;
+  if (e.TEMPORAL_TLS === false && wantsCustomTls) {
+    throw new ConfigError('TEMPORAL_TLS=false contradicts the TEMPORAL_TLS_* paths that are set');
+  }
+  if (wantsCustomTls) {
+    tls = {
+      serverNameOverride: e.TEMPORAL_TLS_SERVER_NAME,
+      serverRootCACertificate: e.TEMPORAL_TLS_CA_PATH
+        ? readFileFor('TEMPORAL_TLS_CA_PATH', e.TEMPORAL_TLS_CA_PATH)
+        : undefined,
+      clientCertPair:
+        e.TEMPORAL_TLS_CERT_PATH && e.TEMPORAL_TLS_KEY_PATH
+          ? {
+              crt: readFileFor('TEMPORAL_TLS_CERT_PATH', e.TEMPORAL_TLS_CERT_PATH),
+              key: readFileFor('TEMPORAL_TLS_KEY_PATH', e.TEMPORAL_TLS_KEY_PATH),
+            }
+          : undefined,
+    };
+  } else if (e.TEMPORAL_TLS === true || (e.TEMPORAL_TLS === undefined && e.TEMPORAL_API_KEY)) {
+    // Temporal Cloud with an API key always uses TLS.
+    tls = true;
+  }
+
+  const [tagKey, tagValue] = e.IAM_MANAGED_BY_TAG.split('=') as [string, string];
+  return {
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      tls,
+      apiKey: e.TEMPORAL_API_KEY,
+    },
+    managedByTag: { key: tagKey, value: tagValue },
+    accountId: e.AWS_ACCOUNT_ID,
+    logLevel: e.LOG_LEVEL,
+  };
+}

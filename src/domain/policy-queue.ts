@@ -1,0 +1,164 @@
+// The policy workflow's state machine, pure so it can be tested alone: which deliveries to accept,
+// which event to apply next, which are superseded, and what to tell each event workflow.
+import { compareEventOrder } from './ordering';
+import type { EventResult, Outcome, PolicyEvent } from './types';
+
+/** Where an event workflow waits for its outcome. */
+export interface ReplyAddress {
+  workflowId: string;
+  runId: string;
+}
+
+/** What an event workflow hands to the policy workflow (by signal). */
+export interface EventDelivery {
+  event: PolicyEvent;
+  replyTo: ReplyAddress;
+}
+
+export interface QueuedEvent extends EventDelivery {
+  /** Arrival number in this policy workflow: the order of last resort. */
+  arrival: number;
+}
+
+/** The position of the newest event applied to the policy. */
+export interface AppliedPosition {
+  source: string;
+  id: string;
+  sequence?: string;
+  time?: string;
+  arrival: number;
+}
+
+export interface FinishedEvent {
+  key: string;
+  runId: string;
+  result: EventResult;
+}
+
+export interface OutgoingResult {
+  replyTo: ReplyAddress;
+  result: EventResult;
+}
+
+/** Plain JSON, carried across continue-as-new. */
+export interface PolicyState {
+  policyKey: string;
+  arrivals: number;
+  lastApplied?: AppliedPosition;
+  pending: QueuedEvent[];
+  /** Recently finished events, oldest first, to answer repeated deliveries without applying again. */
+  recent: FinishedEvent[];
+  outbox: OutgoingResult[];
+}
+
+/** How many finished events the state remembers; older repeats are still caught by their position. */
+export const RECENT_LIMIT = 200;
+
+/** Outcomes after which an event counts as applied: nothing older may change the policy afterwards. */
+const APPLIED_OUTCOMES: readonly Outcome[] = [
+  'created',
+  'updated',
+  'unchanged',
+  'absent',
+  'deleted',
+  'retained-in-use',
+];
+
+export function eventKey(event: { source: string; id: string }): string {
+  return JSON.stringify([event.source, event.id]);
+}
+
+export function newPolicyState(policyKey: string): PolicyState {
+  return { policyKey, arrivals: 0, pending: [], recent: [], outbox: [] };
+}
+
+/**
+ * Takes a delivery into the state. A repeated signal (the delivering activity ran twice) is ignored;
+ * a delivery of an event already finished by the same event workflow run gets its recorded result again;
+ * a new run of the same event (the first one failed and was resubmitted) is applied again.
+ */
+export function acceptDelivery(state: PolicyState, delivery: EventDelivery): void {
+  const key = eventKey(delivery.event);
+  const queued = state.pending.find((q) => eventKey(q.event) === key);
+  if (queued) {
+    queued.replyTo = delivery.replyTo;
+    return;
+  }
+  const finished = state.recent.find((f) => f.key === key && f.runId === delivery.replyTo.runId);
+  if (finished) {
+    state.outbox.push({ replyTo: delivery.replyTo, result: finished.result });
+    return;
+  }
+  state.arrivals += 1;
+  state.pending.push({ ...delivery, arrival: state.arrivals });
+}
+
+/** Positive when `a` is newer than `b`: by sequence, else time, else arrival. */
+function compareQueued(a: QueuedEvent, b: QueuedEvent): number {
+  const byEvent = compareEventOrder(a.event, b.event);
+  if (byEvent !== undefined && byEvent !== 0) return byEvent;
+  return a.arrival - b.arrival;
+}
+
+/** True when `candidate` may overwrite what `applied` wrote: strictly newer, or without comparable order. */
+function isNewerThanApplied(candidate: QueuedEvent, applied: AppliedPosition): boolean {
+  const byEvent = compareEventOrder(candidate.event, applied);
+  if (byEvent === undefined) return candidate.arrival > applied.arrival;
+  return byEvent > 0;
+}
+
+function describePosition(event: { source: string; id: string; sequence?: string; time?: string }): string {
+  const where = event.sequence !== undefined ? `sequence ${event.sequence}` : event.time ? `time ${event.time}` : '';
+  return `${event.id} from ${event.source}${where ? ` (${where})` : ''}`;
+}
+
+export function supersededResult(event: PolicyEvent, reason: string): EventResult {
+  return {
+    source: event.source,
+    id: event.id,
+    type: event.type,
+    policyName: event.policyName,
+    outcome: 'superseded',
+    reason,
+    actions: [],
+  };
+}
+
+/**
+ * Picks the event to apply now and moves every older waiting event to the outbox as superseded:
+ * each event states the whole desired state of its policy, so only the newest one matters.
+ */
+export function takeNext(state: PolicyState): QueuedEvent | undefined {
+  if (state.pending.length === 0) return undefined;
+  const ordered = [...state.pending].sort(compareQueued);
+  const newest = ordered[ordered.length - 1]!;
+  state.pending = [];
+  for (const older of ordered.slice(0, -1)) {
+    finish(state, older, supersededResult(older.event, `a newer event is waiting: ${describePosition(newest.event)}`));
+  }
+  if (state.lastApplied && !isNewerThanApplied(newest, state.lastApplied)) {
+    finish(
+      state,
+      newest,
+      supersededResult(
+        newest.event,
+        `a newer or same-position event was already applied: ${describePosition(state.lastApplied)}`,
+      ),
+    );
+    return undefined;
+  }
+  return newest;
+}
+
+/** Records an event's result: remembered, queued for its event workflow, and its position if applied. */
+export function finish(state: PolicyState, queued: QueuedEvent, result: EventResult): void {
+  if (APPLIED_OUTCOMES.includes(result.outcome)) {
+    const { source, id, sequence, time } = queued.event;
+    state.lastApplied = { source, id, sequence, time, arrival: queued.arrival };
+  }
+  const key = eventKey(queued.event);
+  state.recent = state.recent.filter((f) => f.key !== key);
+  state.recent.push({ key, runId: queued.replyTo.runId, result });
+  if (state.recent.length > RECENT_LIMIT) state.recent.splice(0, state.recent.length - RECENT_LIMIT);
+  state.outbox.push({ replyTo: queued.replyTo, result });
+}

@@ -1,0 +1,107 @@
+// The starter as a library: validates events, starts their event workflows (deduplicated by workflow ID)
+// and reports each one's outcome. The CLI, and any other event source, goes through here.
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { validateEvent } from '../domain/event-validation';
+import type { EventResult, Outcome } from '../domain/types';
+import { eventWorkflowId, payloadHash } from '../event-identity';
+import type { eventWorkflow } from '../workflows/event-workflow';
+
+/** `accepted`: the event workflow started and the outcome is not awaited. Every other word is final. */
+export type ReportedOutcome = Outcome | 'accepted';
+
+export interface SubmitReport {
+  source?: string;
+  id?: string;
+  policyName?: string;
+  outcome: ReportedOutcome;
+  reason?: string;
+  /** For duplicates: how the first delivery ended, when known. */
+  firstOutcome?: Outcome;
+  entities?: EventResult['entities'];
+  workflowId?: string;
+  /** The final record, when the outcome was awaited. */
+  result?: EventResult;
+  /** Line (or array position) in the submitted input. */
+  line?: number;
+}
+
+export interface SubmitOptions {
+  client: Client;
+  taskQueue: string;
+  /** Wait for each event's final outcome instead of returning once it is accepted. */
+  wait: boolean;
+  /** Tag keys events may not set: the service's own managed-by tag. */
+  reservedTagKeys?: string[];
+}
+
+type EventHandle = WorkflowHandle<typeof eventWorkflow>;
+
+/** Submits one CloudEvent (parsed JSON). Never throws for a bad event; throws for connection problems. */
+export async function submitEvent(raw: unknown, options: SubmitOptions): Promise<SubmitReport> {
+  const validation = validateEvent(raw, { reservedTagKeys: options.reservedTagKeys });
+  if (!validation.ok) {
+    const { source, id, policyName, reason } = validation;
+    return { source, id, policyName, outcome: 'rejected', reason };
+  }
+  const { event } = validation;
+  const workflowId = eventWorkflowId(event.source, event.id);
+  const hash = payloadHash(event);
+  const identity = { source: event.source, id: event.id, policyName: event.policyName, workflowId };
+  try {
+    const handle = await options.client.workflow.start<typeof eventWorkflow>('eventWorkflow', {
+      workflowId,
+      taskQueue: options.taskQueue,
+      args: [{ event, payloadHash: hash }],
+      memo: { payloadHash: hash },
+      // A completed event is never processed again; a failed one may be resubmitted.
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+    });
+    if (!options.wait) return { ...identity, outcome: 'accepted' };
+    return { ...identity, ...(await awaitOutcome(handle)) };
+  } catch (error) {
+    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    return { ...identity, ...(await reportRepeat(options, workflowId, hash)) };
+  }
+}
+
+/** The same (source, id) again: a duplicate when the payload matches the first delivery's, else a conflict. */
+async function reportRepeat(
+  options: SubmitOptions,
+  workflowId: string,
+  hash: string,
+): Promise<Pick<SubmitReport, 'outcome' | 'reason' | 'firstOutcome'>> {
+  const handle: EventHandle = options.client.workflow.getHandle(workflowId);
+  const description = await handle.describe();
+  const firstHash = description.memo?.payloadHash;
+  if (firstHash !== hash) {
+    return {
+      outcome: 'conflict',
+      reason: `this (source, id) was first received at ${description.startTime.toISOString()} with a different payload; this delivery was not applied`,
+    };
+  }
+  if (!options.wait && description.status.name === 'RUNNING') return { outcome: 'duplicate' };
+  const first = await awaitOutcome(handle);
+  return { outcome: 'duplicate', firstOutcome: first.outcome === 'accepted' ? undefined : first.outcome };
+}
+
+async function awaitOutcome(
+  handle: EventHandle,
+): Promise<Pick<SubmitReport, 'outcome' | 'reason' | 'entities' | 'result'>> {
+  try {
+    const result = await handle.result();
+    return { outcome: result.outcome, reason: result.reason, entities: result.entities, result };
+  } catch (error) {
+    if (error instanceof WorkflowFailedError) {
+      const cause = error.cause;
+      const detail = cause instanceof ApplicationFailure ? (cause.details?.[0] as EventResult | undefined) : undefined;
+      return { outcome: 'failed', reason: cause?.message ?? error.message, ...(detail ? { result: detail } : {}) };
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,17 @@
+// Connections to Temporal for the worker and the starter, from the same configuration.
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import type { TemporalConfig } from './config';
+
+function connectionOptions(config: TemporalConfig) {
+  return { address: config.address, tls: config.tls, apiKey: config.apiKey };
+}
+
+export async function connectClient(config: TemporalConfig): Promise<Client> {
+  const connection = await Connection.connect({ ...connectionOptions(config), connectTimeout: '10 seconds' });
+  return new Client({ connection, namespace: config.namespace });
+}
+
+export async function connectWorker(config: TemporalConfig): Promise<NativeConnection> {
+  return NativeConnection.connect(connectionOptions(config));
+}

@@ -1,0 +1,41 @@
+// One workflow per event, its ID derived from (source, id): starting it twice is how duplicates are caught.
+// It hands the event to its policy's workflow and waits for the outcome.
+import {
+  ApplicationFailure,
+  condition,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { DeliveryActivities } from '../activities';
+import type { EventResult } from '../domain/types';
+import { eventOutcomeSignal, eventResultQuery } from './messages';
+import type { EventWorkflowInput } from './types';
+
+const delivery = proxyActivities<DeliveryActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+});
+
+/** If no outcome came by then, hand the event over again: the policy workflow answers repeats from memory. */
+const REDELIVERY_INTERVAL = '10 minutes';
+
+export async function eventWorkflow(input: EventWorkflowInput): Promise<EventResult> {
+  let result: EventResult | undefined;
+  setHandler(eventOutcomeSignal, (outcome) => {
+    result ??= outcome;
+  });
+  setHandler(eventResultQuery, () => result);
+
+  const { workflowId, runId } = workflowInfo();
+  do {
+    await delivery.deliverEvent({ event: input.event, replyTo: { workflowId, runId } });
+  } while (!(await condition(() => result !== undefined, REDELIVERY_INTERVAL)));
+
+  const final = result!;
+  if (final.outcome === 'failed') {
+    // Fail the workflow so the event shows as failed in the UI and can be resubmitted or reset.
+    throw ApplicationFailure.nonRetryable(`event could not be applied: ${final.reason ?? 'unknown error'}`, 'EventFailed', final);
+  }
+  return final;
+}

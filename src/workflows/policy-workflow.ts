@@ -1,0 +1,129 @@
+// One long-lived workflow per policy (ID from the lower-cased name): the only writer of that policy.
+// It applies the events it receives one at a time, newest first, and answers each event workflow.
+import {
+  ActivityFailure,
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  log,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { PolicyActivities } from '../activities';
+import { validatePolicyDocument } from '../domain/document-rules';
+import { planEvent, type NoWritePlan, type WriteResult } from '../domain/plan';
+import { finish, newPolicyState, takeNext, type PolicyState, acceptDelivery } from '../domain/policy-queue';
+import type { EventResult, PolicyEvent } from '../domain/types';
+import { deliverEventSignal, eventOutcomeSignal, policyStateQuery } from './messages';
+import type { PolicyWorkflowInput } from './types';
+
+/** Failure types from activities that mean "this event cannot be applied", not "something broke". */
+const REJECTION_FAILURE_TYPES = ['IamRejectedInput', 'InvalidEvent'];
+
+const iam = proxyActivities<PolicyActivities>({
+  startToCloseTimeout: '1 minute',
+  // Transient IAM errors (throttling, 5xx, network, an outage) are retried with backoff for this long;
+  // after that the event fails and an operator can resubmit it.
+  scheduleToCloseTimeout: '1 hour',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '30 seconds',
+    // Programming errors do not heal by retrying.
+    nonRetryableErrorTypes: ['TypeError', 'ReferenceError', 'SyntaxError', 'RangeError'],
+  },
+});
+
+export async function policyWorkflow(input: PolicyWorkflowInput): Promise<void> {
+  const state: PolicyState = input.state ?? newPolicyState(input.policyKey);
+  setHandler(deliverEventSignal, (delivery) => acceptDelivery(state, delivery));
+  setHandler(policyStateQuery, () => state);
+
+  const shouldContinueAsNew = (): boolean =>
+    workflowInfo().continueAsNewSuggested ||
+    (input.maxHistoryLength !== undefined && workflowInfo().historyLength >= input.maxHistoryLength);
+
+  for (;;) {
+    await condition(() => state.pending.length > 0 || state.outbox.length > 0 || shouldContinueAsNew());
+    await sendResults(state);
+    if (shouldContinueAsNew()) {
+      await condition(allHandlersFinished);
+      await sendResults(state);
+      return await continueAsNew<typeof policyWorkflow>({ ...input, state });
+    }
+    const next = takeNext(state);
+    if (next) finish(state, next, await applyEvent(next.event));
+  }
+}
+
+async function sendResults(state: PolicyState): Promise<void> {
+  const outgoing = state.outbox.splice(0);
+  await Promise.all(
+    outgoing.map(async ({ replyTo, result }) => {
+      try {
+        await getExternalWorkflowHandle(replyTo.workflowId, replyTo.runId).signal(eventOutcomeSignal, result);
+      } catch (error) {
+        // The event workflow is gone (terminated, or a newer run replaced it); its result stays in `recent`.
+        log.warn('could not deliver an event result', { workflowId: replyTo.workflowId, error: String(error) });
+      }
+    }),
+  );
+}
+
+function baseResult(event: PolicyEvent): Pick<EventResult, 'source' | 'id' | 'type' | 'policyName'> {
+  return { source: event.source, id: event.id, type: event.type, policyName: event.policyName };
+}
+
+/** Observe, plan, act: the plan decides the outcome, so a retried write still reports it exactly. */
+async function applyEvent(event: PolicyEvent): Promise<EventResult> {
+  if (event.type === 'iam.policy.upsert') {
+    // Checked here too, not only in the starter: anything can start an event workflow.
+    const problems = event.document ? validatePolicyDocument(event.document) : ['the upsert has no document'];
+    if (problems.length > 0) {
+      return { ...baseResult(event), outcome: 'rejected', reason: `invalid policy document: ${problems.join('; ')}`, actions: [] };
+    }
+  }
+  try {
+    const observation = await iam.inspectPolicy({
+      policyName: event.policyName,
+      path: event.path,
+      readDocument: event.type === 'iam.policy.upsert',
+    });
+    const plan = planEvent(event, observation);
+    if (plan.kind === 'none') return fromNoWrite(event, plan);
+    const written: WriteResult = await iam.applyPlan(plan);
+    const notes = [...(plan.kind === 'update' ? (plan.notes ?? []) : []), ...(written.notes ?? [])];
+    return {
+      ...baseResult(event),
+      outcome: written.outcome,
+      reason: written.reason,
+      entities: written.entities,
+      policyArn: written.policyArn,
+      versionId: written.versionId,
+      actions: written.actions,
+      ...(notes.length > 0 ? { notes } : {}),
+    };
+  } catch (error) {
+    const cause = error instanceof ActivityFailure ? error.cause : error;
+    const message = cause instanceof Error ? cause.message : String(cause);
+    if (cause instanceof ApplicationFailure && REJECTION_FAILURE_TYPES.includes(cause.type ?? '')) {
+      return { ...baseResult(event), outcome: 'rejected', reason: message, actions: [] };
+    }
+    return { ...baseResult(event), outcome: 'failed', reason: message, actions: [] };
+  }
+}
+
+function fromNoWrite(event: PolicyEvent, plan: NoWritePlan): EventResult {
+  return {
+    ...baseResult(event),
+    outcome: plan.outcome,
+    reason: plan.reason,
+    policyArn: plan.policyArn,
+    versionId: plan.versionId,
+    actions: [],
+    ...(plan.notes && plan.notes.length > 0 ? { notes: plan.notes } : {}),
+  };
+}

@@ -1,0 +1,111 @@
+// The starter CLI as the upstream system runs it: a child process, NDJSON in, JSON lines out, exit status.
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { testTemporalAddress, uniqueSuffix } from '../helpers/env';
+import { policiesNamed, upsertEvent } from '../helpers/events';
+import { freePort } from '../helpers/servers';
+import { startService, type RunningService } from '../helpers/service';
+
+const ROOT = join(__dirname, '..', '..');
+
+interface CliRun {
+  code: number | null;
+  lines: Record<string, unknown>[];
+  stderr: string;
+}
+
+function runStarter(args: string[], options: { stdin?: string; env?: Record<string, string> } = {}): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'src/starter.ts', ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const lines = stdout
+        .split('\n')
+        .filter((line) => line.trim() !== '')
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+      resolve({ code, lines, stderr });
+    });
+    child.stdin.end(options.stdin ?? '');
+  });
+}
+
+let service: RunningService;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  service = await startService();
+  env = { TEMPORAL_ADDRESS: testTemporalAddress(), TEMPORAL_TASK_QUEUE: service.taskQueue };
+});
+
+afterAll(async () => {
+  await service?.stop();
+});
+
+test('the contract example, one event at a time: created, duplicate, updated, deleted', async () => {
+  const run = await runStarter(['submit', 'contract/examples/basic.ndjson', '--wait', '--concurrency', '1'], { env });
+  expect(run.stderr).toBe('');
+  expect(run.code).toBe(0);
+  expect(run.lines.map((l) => [l.id, l.outcome])).toEqual([
+    ['evt-0001', 'created'],
+    ['evt-0001', 'duplicate'],
+    ['evt-0002', 'updated'],
+    ['evt-0003', 'deleted'],
+  ]);
+  expect(run.lines[1]).toMatchObject({ firstOutcome: 'created', policyName: 'reports-read' });
+  expect(await policiesNamed(service.iam, 'reports-read')).toHaveLength(0);
+});
+
+test('bad lines are reported with their line number and the rest of the stream is applied', async () => {
+  const name = `cli-mixed-${uniqueSuffix()}`;
+  const stdin = [
+    '{not json',
+    JSON.stringify({ specversion: '1.0', id: 'x', source: 'urn:t', type: 'iam.policy.rename', data: { policyName: name } }),
+    '',
+    JSON.stringify(upsertEvent(name, { sequence: 1 })),
+  ].join('\n');
+  const run = await runStarter(['submit', '-', '--wait'], { env, stdin });
+  expect(run.code).toBe(1);
+  const byLine = new Map(run.lines.map((l) => [l.line, l]));
+  expect(byLine.get(1)).toMatchObject({ outcome: 'rejected' });
+  expect(String(byLine.get(1)?.reason)).toMatch(/^line 1: not valid JSON/);
+  expect(byLine.get(2)).toMatchObject({ outcome: 'rejected', id: 'x', source: 'urn:t' });
+  expect(String(byLine.get(2)?.reason)).toMatch(/^line 2: .*type/);
+  expect(byLine.get(4)).toMatchObject({ outcome: 'created', policyName: name });
+  expect(await policiesNamed(service.iam, name)).toHaveLength(1);
+});
+
+test('a JSON array is accepted as input, and without --wait events are reported as accepted', async () => {
+  const name = `cli-array-${uniqueSuffix()}`;
+  const run = await runStarter(['submit', '-'], { env, stdin: JSON.stringify([upsertEvent(name, { sequence: 1 })]) });
+  expect(run.code).toBe(0);
+  expect(run.lines).toEqual([expect.objectContaining({ line: 1, outcome: 'accepted', policyName: name })]);
+});
+
+test('usage and connection problems exit with status 2 and say why', async () => {
+  const usage = await runStarter(['submit'], { env });
+  expect(usage.code).toBe(2);
+  expect(usage.stderr).toMatch(/missing required argument/);
+
+  const missingFile = await runStarter(['submit', 'no/such/file.ndjson'], { env });
+  expect(missingFile.code).toBe(2);
+  expect(missingFile.stderr).toMatch(/cannot read no\/such\/file.ndjson/);
+
+  const badConfig = await runStarter(['submit', '-'], { env: { ...env, TEMPORAL_ADDRESS: 'not an address' } });
+  expect(badConfig.code).toBe(2);
+  expect(badConfig.stderr).toMatch(/TEMPORAL_ADDRESS/);
+
+  const unreachable = await runStarter(['submit', '-'], {
+    env: { ...env, TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}` },
+    stdin: JSON.stringify(upsertEvent('never-applied')),
+  });
+  expect(unreachable.code).toBe(2);
+  expect(unreachable.stderr).toMatch(/cannot reach Temporal/);
+});

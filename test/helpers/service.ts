@@ -1,0 +1,66 @@
+// Runs the real service worker (same wiring as src/worker.ts) against the test Temporal server and moto.
+import { IAMClient } from '@aws-sdk/client-iam';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { createServiceWorker, workflowsPath } from '../../src/worker-setup';
+import { testIamEndpoint, testTemporalAddress, uniqueSuffix } from './env';
+
+export const MANAGED_BY = { key: 'managed-by', value: 'iam-policy-events' };
+export const ACCOUNT_ID = '123456789012';
+
+export function testIamClient(endpoint = testIamEndpoint()): IAMClient {
+  return new IAMClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
+}
+
+export interface RunningService {
+  client: Client;
+  iam: IAMClient;
+  taskQueue: string;
+  stop(): Promise<void>;
+}
+
+let runtimeInstalled = false;
+
+export async function startService(
+  options: { iamEndpoint?: string; policyHistoryLimit?: number; taskQueue?: string } = {},
+): Promise<RunningService> {
+  if (!runtimeInstalled) {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+    runtimeInstalled = true;
+  }
+  const address = testTemporalAddress();
+  const taskQueue = options.taskQueue ?? `test-${uniqueSuffix()}`;
+  const [nativeConnection, connection, workflowBundle] = await Promise.all([
+    NativeConnection.connect({ address }),
+    Connection.connect({ address }),
+    bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: new DefaultLogger('WARN') }),
+  ]);
+  const client = new Client({ connection });
+  const iam = testIamClient(options.iamEndpoint);
+  const worker: Worker = await createServiceWorker({
+    connection: nativeConnection,
+    client,
+    namespace: 'default',
+    taskQueue,
+    iam,
+    accountId: () => Promise.resolve(ACCOUNT_ID),
+    managedByTag: MANAGED_BY,
+    workflowBundle,
+    policyHistoryLimit: options.policyHistoryLimit,
+  });
+  const running = worker.run();
+  return {
+    client,
+    iam,
+    taskQueue,
+    async stop() {
+      worker.shutdown();
+      await running;
+      await Promise.allSettled([nativeConnection.close(), connection.close()]);
+    },
+  };
+}

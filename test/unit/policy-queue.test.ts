@@ -1,0 +1,118 @@
+import {
+  acceptDelivery,
+  finish,
+  newPolicyState,
+  RECENT_LIMIT,
+  takeNext,
+  type EventDelivery,
+  type PolicyState,
+} from '../../src/domain/policy-queue';
+import type { EventResult, PolicyEvent } from '../../src/domain/types';
+
+function delivery(id: string, position: { sequence?: string; time?: string } = {}, runId = `run-${id}`): EventDelivery {
+  const event: PolicyEvent = {
+    source: 'urn:s',
+    id,
+    type: 'iam.policy.upsert',
+    policyName: 'p',
+    path: '/',
+    document: {},
+    ...position,
+  };
+  return { event, replyTo: { workflowId: `wf-${id}`, runId } };
+}
+
+function resultOf(d: EventDelivery, outcome: EventResult['outcome'] = 'updated'): EventResult {
+  return { source: d.event.source, id: d.event.id, type: d.event.type, policyName: 'p', outcome, actions: [] };
+}
+
+/** Applies whatever takeNext picks with the given outcome and returns its id. */
+function applyNext(state: PolicyState, outcome: EventResult['outcome'] = 'updated'): string | undefined {
+  const next = takeNext(state);
+  if (next) finish(state, next, resultOf(next, outcome));
+  return next?.event.id;
+}
+
+function outboxOutcomes(state: PolicyState): Record<string, string> {
+  return Object.fromEntries(state.outbox.map((o) => [o.result.id, o.result.outcome]));
+}
+
+test('only the newest waiting event is applied; the others are superseded and told why', () => {
+  const state = newPolicyState('p');
+  for (const [id, sequence] of [['a', '2'], ['b', '10'], ['c', '9']] as const) acceptDelivery(state, delivery(id, { sequence }));
+  expect(applyNext(state)).toBe('b');
+  expect(outboxOutcomes(state)).toEqual({ a: 'superseded', c: 'superseded', b: 'updated' });
+  expect(state.outbox.find((o) => o.result.id === 'a')?.result.reason).toMatch(/newer event is waiting: b .*sequence 10/);
+});
+
+test('an event older than the last applied one is superseded, even after a delete', () => {
+  const state = newPolicyState('p');
+  acceptDelivery(state, delivery('delete', { sequence: '5' }));
+  expect(applyNext(state, 'deleted')).toBe('delete');
+  acceptDelivery(state, delivery('old-upsert', { sequence: '4' }));
+  expect(applyNext(state)).toBeUndefined();
+  expect(outboxOutcomes(state)['old-upsert']).toBe('superseded');
+});
+
+test('an event at the same position as the applied one does not overwrite it', () => {
+  const state = newPolicyState('p');
+  acceptDelivery(state, delivery('first', { sequence: '3' }));
+  applyNext(state);
+  acceptDelivery(state, delivery('twin', { sequence: '3' }));
+  expect(applyNext(state)).toBeUndefined();
+  expect(outboxOutcomes(state).twin).toBe('superseded');
+});
+
+test('time orders events without sequence; arrival orders events with neither', () => {
+  const state = newPolicyState('p');
+  acceptDelivery(state, delivery('late', { time: '2026-01-01T10:00:00Z' }));
+  acceptDelivery(state, delivery('early', { time: '2026-01-01T09:00:00Z' }));
+  expect(applyNext(state)).toBe('late');
+  acceptDelivery(state, delivery('plain-1'));
+  acceptDelivery(state, delivery('plain-2'));
+  expect(applyNext(state)).toBe('plain-2');
+  expect(outboxOutcomes(state)['plain-1']).toBe('superseded');
+});
+
+test('rejected and failed events do not move the applied position', () => {
+  const state = newPolicyState('p');
+  acceptDelivery(state, delivery('bad', { sequence: '7' }));
+  applyNext(state, 'rejected');
+  acceptDelivery(state, delivery('good', { sequence: '6' }));
+  expect(applyNext(state)).toBe('good');
+  expect(state.lastApplied?.id).toBe('good');
+});
+
+test('a repeated signal from the same run is ignored while waiting and answered from memory once finished', () => {
+  const state = newPolicyState('p');
+  const d = delivery('x', { sequence: '1' });
+  acceptDelivery(state, d);
+  acceptDelivery(state, d);
+  expect(state.pending).toHaveLength(1);
+  applyNext(state, 'created');
+  state.outbox = [];
+  acceptDelivery(state, d);
+  expect(state.pending).toHaveLength(0);
+  expect(state.outbox).toEqual([{ replyTo: d.replyTo, result: expect.objectContaining({ outcome: 'created' }) }]);
+});
+
+test('a new run of a failed event (resubmitted) is applied again', () => {
+  const state = newPolicyState('p');
+  acceptDelivery(state, delivery('x', { sequence: '1' }, 'run-1'));
+  applyNext(state, 'failed');
+  acceptDelivery(state, delivery('x', { sequence: '1' }, 'run-2'));
+  expect(applyNext(state, 'created')).toBe('x');
+  expect(state.outbox.at(-1)).toMatchObject({ replyTo: { runId: 'run-2' }, result: { outcome: 'created' } });
+});
+
+test('the memory of finished events is bounded', () => {
+  const state = newPolicyState('p');
+  for (let i = 1; i <= RECENT_LIMIT + 25; i += 1) {
+    acceptDelivery(state, delivery(`e${i}`, { sequence: String(i) }));
+    applyNext(state);
+  }
+  expect(state.recent).toHaveLength(RECENT_LIMIT);
+  expect(state.recent[0]?.result.id).toBe('e26');
+  // The state survives continue-as-new as plain JSON.
+  expect(JSON.parse(JSON.stringify(state))).toEqual(state);
+});
