@@ -1,0 +1,40 @@
+import { ConfigError, loadConfig } from '../../src/config';
+
+test('defaults are the local ones', () => {
+  const config = loadConfig({});
+  expect(config.temporal).toEqual({
+    address: 'localhost:7233',
+    namespace: 'default',
+    taskQueue: 'iam-policy-events',
+    tls: undefined,
+    apiKey: undefined,
+  });
+  expect(config.managedByTag).toEqual({ key: 'managed-by', value: 'iam-policy-events' });
+  expect(config.logLevel).toBe('warn');
+});
+
+test('an API key (Temporal Cloud) turns TLS on', () => {
+  const config = loadConfig({ TEMPORAL_ADDRESS: 'ns.acct.tmprl.cloud:7233', TEMPORAL_API_KEY: 'secret' });
+  expect(config.temporal.tls).toBe(true);
+  expect(config.temporal.apiKey).toBe('secret');
+});
+
+test.each([
+  [{ TEMPORAL_ADDRESS: 'localhost' }, /TEMPORAL_ADDRESS: must be host:port/],
+  [{ IAM_MANAGED_BY_TAG: 'managed-by' }, /IAM_MANAGED_BY_TAG: must be key=value/],
+  [{ AWS_ACCOUNT_ID: '1234' }, /AWS_ACCOUNT_ID: must be 12 digits/],
+  [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
+  [{ TEMPORAL_TLS: 'maybe' }, /TEMPORAL_TLS/],
+  [{ TEMPORAL_TLS_CERT_PATH: '/x.pem' }, /TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH must be set together/],
+  [{ TEMPORAL_TLS_CA_PATH: '/no/such/ca.pem' }, /TEMPORAL_TLS_CA_PATH: cannot read \/no\/such\/ca.pem/],
+])('invalid configuration %j fails naming the variable', (env, message) => {
+  expect(() => loadConfig(env)).toThrow(ConfigError);
+  expect(() => loadConfig(env)).toThrow(message);
+});
+
+test('the managed-by tag is configurable', () => {
+  expect(loadConfig({ IAM_MANAGED_BY_TAG: 'owner=platform-team' }).managedByTag).toEqual({
+    key: 'owner',
+    value: 'platform-team',
+  });
+});
