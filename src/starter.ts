@@ -78,7 +78,9 @@ async function submitCommand(file: string, options: { wait: boolean; concurrency
 
 export function buildProgram(): Command {
   const program = new Command('starter')
-    .description('Submits IAM policy events (CloudEvents 1.0, structured JSON) to the iam-policy-events service.')
+    .description(
+      'Submits IAM policy events (CloudEvents 1.0, structured JSON) to the iam-policy-events service.',
+    )
     .exitOverride()
     .showHelpAfterError();
   program

@@ -30,7 +30,9 @@ export async function createServiceWorker(options: ServiceWorkerOptions): Promis
     connection,
     namespace,
     taskQueue,
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: workflowsPath() }),
+    ...(options.workflowBundle
+      ? { workflowBundle: options.workflowBundle }
+      : { workflowsPath: workflowsPath() }),
     activities: createActivities({
       client,
       taskQueue,

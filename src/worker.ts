@@ -7,7 +7,14 @@ import { createIamClient, createStsClient } from './iam/client';
 import { connectClient, connectWorker } from './temporal-connection';
 import { createServiceWorker } from './worker-setup';
 
-const SDK_LOG_LEVELS = { trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR', silent: 'ERROR' } as const;
+const SDK_LOG_LEVELS = {
+  trace: 'TRACE',
+  debug: 'DEBUG',
+  info: 'INFO',
+  warn: 'WARN',
+  error: 'ERROR',
+  silent: 'ERROR',
+} as const;
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -15,7 +22,10 @@ async function main(): Promise<void> {
   // handlers that make worker.run() shut down gracefully.
   Runtime.install({ logger: new DefaultLogger(SDK_LOG_LEVELS[config.logLevel]) });
 
-  const [connection, client] = await Promise.all([connectWorker(config.temporal), connectClient(config.temporal)]);
+  const [connection, client] = await Promise.all([
+    connectWorker(config.temporal),
+    connectClient(config.temporal),
+  ]);
   const iam = createIamClient();
   const worker = await createServiceWorker({
     connection,

@@ -108,7 +108,8 @@ function isNewerThanApplied(candidate: QueuedEvent, applied: AppliedPosition): b
 }
 
 function describePosition(event: { source: string; id: string; sequence?: string; time?: string }): string {
-  const where = event.sequence !== undefined ? `sequence ${event.sequence}` : event.time ? `time ${event.time}` : '';
+  const where =
+    event.sequence !== undefined ? `sequence ${event.sequence}` : event.time ? `time ${event.time}` : '';
   return `${event.id} from ${event.source}${where ? ` (${where})` : ''}`;
 }
 
@@ -131,10 +132,14 @@ export function supersededResult(event: PolicyEvent, reason: string): EventResul
 export function takeNext(state: PolicyState): QueuedEvent | undefined {
   if (state.pending.length === 0) return undefined;
   const ordered = [...state.pending].sort(compareQueued);
-  const newest = ordered[ordered.length - 1]!;
+  const newest = ordered[ordered.length - 1];
   state.pending = [];
   for (const older of ordered.slice(0, -1)) {
-    finish(state, older, supersededResult(older.event, `a newer event is waiting: ${describePosition(newest.event)}`));
+    finish(
+      state,
+      older,
+      supersededResult(older.event, `a newer event is waiting: ${describePosition(newest.event)}`),
+    );
   }
   if (state.lastApplied && !isNewerThanApplied(newest, state.lastApplied)) {
     finish(

@@ -6,9 +6,7 @@ import type { Readable } from 'node:stream';
 /** A line longer than this is refused before it is parsed: no valid event comes close. */
 export const MAX_LINE_BYTES = 256 * 1024;
 
-export type InputItem =
-  | { line: number; value: unknown }
-  | { line: number; error: string };
+export type InputItem = { line: number; value: unknown } | { line: number; error: string };
 
 export function openInput(file: string): Readable {
   return file === '-' ? process.stdin : createReadStream(file);
@@ -60,7 +58,10 @@ function* parseArray(text: string): Generator<InputItem> {
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    yield { line: 1, error: `the input starts with '[' but is not a valid JSON array: ${(error as Error).message}` };
+    yield {
+      line: 1,
+      error: `the input starts with '[' but is not a valid JSON array: ${(error as Error).message}`,
+    };
     return;
   }
   if (!Array.isArray(parsed)) {

@@ -52,7 +52,8 @@ export async function submitStream(
     const task: Promise<void> = (async () => {
       if (previous) await previous;
       const report = await submitEvent(item.value, options);
-      if (report.outcome === 'rejected' && report.reason) report.reason = `line ${item.line}: ${report.reason}`;
+      if (report.outcome === 'rejected' && report.reason)
+        report.reason = `line ${item.line}: ${report.reason}`;
       record({ ...report, line: item.line });
     })()
       .catch((error: unknown) => {
@@ -66,6 +67,6 @@ export async function submitStream(
     if (key) lastForKey.set(key, task);
   }
   await Promise.all(inFlight);
-  if (failure !== undefined) throw failure;
+  if (failure !== undefined) throw failure instanceof Error ? failure : new Error(String(failure));
   return summary;
 }

@@ -99,8 +99,13 @@ async function awaitOutcome(
   } catch (error) {
     if (error instanceof WorkflowFailedError) {
       const cause = error.cause;
-      const detail = cause instanceof ApplicationFailure ? (cause.details?.[0] as EventResult | undefined) : undefined;
-      return { outcome: 'failed', reason: cause?.message ?? error.message, ...(detail ? { result: detail } : {}) };
+      const detail =
+        cause instanceof ApplicationFailure ? (cause.details?.[0] as EventResult | undefined) : undefined;
+      return {
+        outcome: 'failed',
+        reason: cause?.message ?? error.message,
+        ...(detail ? { result: detail } : {}),
+      };
     }
     throw error;
   }

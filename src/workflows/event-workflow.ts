@@ -35,7 +35,11 @@ export async function eventWorkflow(input: EventWorkflowInput): Promise<EventRes
   const final = result!;
   if (final.outcome === 'failed') {
     // Fail the workflow so the event shows as failed in the UI and can be resubmitted or reset.
-    throw ApplicationFailure.nonRetryable(`event could not be applied: ${final.reason ?? 'unknown error'}`, 'EventFailed', final);
+    throw ApplicationFailure.nonRetryable(
+      `event could not be applied: ${final.reason ?? 'unknown error'}`,
+      'EventFailed',
+      final,
+    );
   }
   return final;
 }

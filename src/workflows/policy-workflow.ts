@@ -67,7 +67,10 @@ async function sendResults(state: PolicyState): Promise<void> {
         await getExternalWorkflowHandle(replyTo.workflowId, replyTo.runId).signal(eventOutcomeSignal, result);
       } catch (error) {
         // The event workflow is gone (terminated, or a newer run replaced it); its result stays in `recent`.
-        log.warn('could not deliver an event result', { workflowId: replyTo.workflowId, error: String(error) });
+        log.warn('could not deliver an event result', {
+          workflowId: replyTo.workflowId,
+          error: String(error),
+        });
       }
     }),
   );
@@ -83,7 +86,12 @@ async function applyEvent(event: PolicyEvent): Promise<EventResult> {
     // Checked here too, not only in the starter: anything can start an event workflow.
     const problems = event.document ? validatePolicyDocument(event.document) : ['the upsert has no document'];
     if (problems.length > 0) {
-      return { ...baseResult(event), outcome: 'rejected', reason: `invalid policy document: ${problems.join('; ')}`, actions: [] };
+      return {
+        ...baseResult(event),
+        outcome: 'rejected',
+        reason: `invalid policy document: ${problems.join('; ')}`,
+        actions: [],
+      };
     }
   }
   try {

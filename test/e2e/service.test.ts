@@ -53,21 +53,26 @@ test('an upsert creates a tagged policy, a repeat is unchanged, a change makes a
       sequence: 2,
       tags: { team: 'a' },
       // Same semantics, other shape: a string instead of a one-element array.
-      document: { Statement: { Resource: '*', Action: 's3:GetObject', Effect: 'Allow' }, Version: '2012-10-17' },
+      document: {
+        Statement: { Resource: '*', Action: 's3:GetObject', Effect: 'Allow' },
+        Version: '2012-10-17',
+      },
     }),
   );
   expect(same.outcome).toBe('unchanged');
   expect(same.result?.actions).toEqual([]);
 
-  const changed = await submit(upsertEvent(name, { sequence: 3, document: documentAllowing(['s3:PutObject']) }));
+  const changed = await submit(
+    upsertEvent(name, { sequence: 3, document: documentAllowing(['s3:PutObject']) }),
+  );
   expect(changed.outcome).toBe('updated');
 
   const [policy] = await policiesNamed(service.iam, name);
-  const versions = await versionsOf(service.iam, policy!.Arn!);
+  const versions = await versionsOf(service.iam, policy.Arn!);
   expect(versions).toHaveLength(2);
-  expect(documentsEqual(await defaultDocument(service.iam, policy!.Arn!), documentAllowing(['s3:PutObject']))).toBe(
-    true,
-  );
+  expect(
+    documentsEqual(await defaultDocument(service.iam, policy.Arn!), documentAllowing(['s3:PutObject'])),
+  ).toBe(true);
 });
 
 test('duplicates delivered concurrently create one policy and one version; extra deliveries are duplicates', async () => {
@@ -81,33 +86,41 @@ test('duplicates delivered concurrently create one policy and one version; extra
   }
   const policies = await policiesNamed(service.iam, name);
   expect(policies).toHaveLength(1);
-  expect(await versionsOf(service.iam, policies[0]!.Arn!)).toHaveLength(1);
+  expect(await versionsOf(service.iam, policies[0].Arn!)).toHaveLength(1);
 });
 
 test('the same (source, id) with another payload is a conflict and changes nothing', async () => {
   const name = `e2e-conflict-${uniqueSuffix()}`;
   const first = upsertEvent(name, { id: `c-${uniqueSuffix()}`, sequence: 1 });
   expect((await submit(first)).outcome).toBe('created');
-  const other = upsertEvent(name, { id: first.id as string, sequence: 1, document: documentAllowing(['ec2:*']) });
+  const other = upsertEvent(name, {
+    id: first.id as string,
+    sequence: 1,
+    document: documentAllowing(['ec2:*']),
+  });
   const conflict = await submit(other);
   expect(conflict.outcome).toBe('conflict');
   expect(conflict.reason).toMatch(/different payload/);
   const [policy] = await policiesNamed(service.iam, name);
-  expect(await versionsOf(service.iam, policy!.Arn!)).toHaveLength(1);
+  expect(await versionsOf(service.iam, policy.Arn!)).toHaveLength(1);
 });
 
 test('events delivered out of order: older ones are superseded and never overwrite the newer one', async () => {
   const name = `e2e-order-${uniqueSuffix()}`;
-  const newest = await submit(upsertEvent(name, { sequence: 10, document: documentAllowing(['s3:ListBucket']) }));
+  const newest = await submit(
+    upsertEvent(name, { sequence: 10, document: documentAllowing(['s3:ListBucket']) }),
+  );
   expect(newest.outcome).toBe('created');
-  const older = await submit(upsertEvent(name, { sequence: 9, document: documentAllowing(['s3:GetObject']) }));
+  const older = await submit(
+    upsertEvent(name, { sequence: 9, document: documentAllowing(['s3:GetObject']) }),
+  );
   expect(older.outcome).toBe('superseded');
   expect(older.reason).toMatch(/already applied/);
   // Numeric, not lexicographic: 9 < 10 but "9" > "10".
   const [policy] = await policiesNamed(service.iam, name);
-  expect(documentsEqual(await defaultDocument(service.iam, policy!.Arn!), documentAllowing(['s3:ListBucket']))).toBe(
-    true,
-  );
+  expect(
+    documentsEqual(await defaultDocument(service.iam, policy.Arn!), documentAllowing(['s3:ListBucket'])),
+  ).toBe(true);
 
   // A delete at 11, then an upsert at 10.5-ish (10 again from another id) must not bring the policy back.
   expect((await submit(deleteEvent(name, { sequence: 11 }))).outcome).toBe('deleted');
@@ -126,29 +139,31 @@ test('a burst of waiting events is coalesced: only the newest is applied', async
   const applied = reports.filter((r) => r.outcome === 'updated');
   expect(reports.every((r) => r.outcome === 'updated' || r.outcome === 'superseded')).toBe(true);
   // The newest always wins; how many older ones were applied first depends on timing, never all of them.
-  expect(reports[reports.length - 1]!.outcome).toBe('updated');
+  expect(reports[reports.length - 1].outcome).toBe('updated');
   expect(applied.length).toBeLessThan(reports.length);
   const [policy] = await policiesNamed(service.iam, name);
-  expect(documentsEqual(await defaultDocument(service.iam, policy!.Arn!), documentAllowing(['s3:Action12']))).toBe(
-    true,
-  );
-  expect((await versionsOf(service.iam, policy!.Arn!)).length).toBeLessThanOrEqual(5);
+  expect(
+    documentsEqual(await defaultDocument(service.iam, policy.Arn!), documentAllowing(['s3:Action12'])),
+  ).toBe(true);
+  expect((await versionsOf(service.iam, policy.Arn!)).length).toBeLessThanOrEqual(5);
 });
 
 test('a delete of an attached policy is retained-in-use with the entity; after detaching, a newer delete deletes', async () => {
   const name = `e2e-attached-${uniqueSuffix()}`;
   const roleName = `role-${uniqueSuffix()}`;
   expect((await submit(upsertEvent(name, { sequence: 1 }))).outcome).toBe('created');
-  expect((await submit(upsertEvent(name, { sequence: 2, document: documentAllowing(['s3:PutObject']) }))).outcome).toBe(
-    'updated',
-  );
+  expect(
+    (await submit(upsertEvent(name, { sequence: 2, document: documentAllowing(['s3:PutObject']) }))).outcome,
+  ).toBe('updated');
   const arn = policyArn(name);
   await service.iam.send(
     new CreateRoleCommand({
       RoleName: roleName,
       AssumeRolePolicyDocument: JSON.stringify({
         Version: '2012-10-17',
-        Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+        Statement: [
+          { Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' },
+        ],
       }),
     }),
   );
@@ -170,7 +185,10 @@ test('a delete of an attached policy is retained-in-use with the entity; after d
 test('a policy this service does not manage is never touched', async () => {
   const name = `e2e-foreign-${uniqueSuffix()}`;
   await service.iam.send(
-    new CreatePolicyCommand({ PolicyName: name, PolicyDocument: JSON.stringify(documentAllowing(['s3:GetObject'])) }),
+    new CreatePolicyCommand({
+      PolicyName: name,
+      PolicyDocument: JSON.stringify(documentAllowing(['s3:GetObject'])),
+    }),
   );
   const update = await submit(upsertEvent(name, { sequence: 1, document: documentAllowing(['s3:*']) }));
   expect(update.outcome).toBe('rejected');
@@ -178,7 +196,7 @@ test('a policy this service does not manage is never touched', async () => {
   const remove = await submit(deleteEvent(name, { sequence: 2 }));
   expect(remove.outcome).toBe('rejected');
   const [policy] = await policiesNamed(service.iam, name);
-  expect(await versionsOf(service.iam, policy!.Arn!)).toHaveLength(1);
+  expect(await versionsOf(service.iam, policy.Arn!)).toHaveLength(1);
 });
 
 test('names differing only in case are one policy with one order', async () => {
@@ -186,11 +204,13 @@ test('names differing only in case are one policy with one order', async () => {
   const upper = `E2E-Case-${suffix}`;
   const lower = upper.toLowerCase();
   expect((await submit(upsertEvent(upper, { sequence: 1 }))).outcome).toBe('created');
-  const second = await submit(upsertEvent(lower, { sequence: 2, document: documentAllowing(['s3:PutObject']) }));
-  expect(second.outcome).toBe('updated');
-  expect((await submit(upsertEvent(lower, { sequence: 1, document: documentAllowing(['s3:*']) }))).outcome).toBe(
-    'superseded',
+  const second = await submit(
+    upsertEvent(lower, { sequence: 2, document: documentAllowing(['s3:PutObject']) }),
   );
+  expect(second.outcome).toBe('updated');
+  expect(
+    (await submit(upsertEvent(lower, { sequence: 1, document: documentAllowing(['s3:*']) }))).outcome,
+  ).toBe('superseded');
   const policies = await policiesNamed(service.iam, lower);
   expect(policies.map((p) => p.PolicyName)).toEqual([upper]);
 });
@@ -211,7 +231,9 @@ test('without --wait an event is accepted; the policy workflow keeps its order a
   expect(accepted.outcome).toBe('accepted');
   // Enough sequential events to pass the test's history limit (120) at least once.
   for (let sequence = 2; sequence <= 14; sequence += 1) {
-    const report = await submit(upsertEvent(name, { sequence, document: documentAllowing([`s3:A${sequence}`]) }));
+    const report = await submit(
+      upsertEvent(name, { sequence, document: documentAllowing([`s3:A${sequence}`]) }),
+    );
     expect(report.outcome).toBe('updated');
   }
   const handle = service.client.workflow.getHandle(policyWorkflowId(name));
@@ -225,5 +247,5 @@ test('without --wait an event is accepted; the policy workflow keeps its order a
   expect(state.lastApplied?.sequence).toBe('14');
   expect((await submit(upsertEvent(name, { sequence: 3 }))).outcome).toBe('superseded');
   const [policy] = await policiesNamed(service.iam, name);
-  expect((await versionsOf(service.iam, policy!.Arn!)).length).toBe(5);
+  expect((await versionsOf(service.iam, policy.Arn!)).length).toBe(5);
 });

@@ -14,13 +14,20 @@ interface CliRun {
   stderr: string;
 }
 
-function runStarter(args: string[], options: { stdin?: string; env?: Record<string, string> } = {}): Promise<CliRun> {
+function runStarter(
+  args: string[],
+  options: { stdin?: string; env?: Record<string, string> } = {},
+): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'src/starter.ts', ...args], {
-      cwd: ROOT,
-      env: { ...process.env, ...options.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'src/starter.ts', ...args],
+      {
+        cwd: ROOT,
+        env: { ...process.env, ...options.env },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -50,7 +57,9 @@ afterAll(async () => {
 });
 
 test('the contract example, one event at a time: created, duplicate, updated, deleted', async () => {
-  const run = await runStarter(['submit', 'contract/examples/basic.ndjson', '--wait', '--concurrency', '1'], { env });
+  const run = await runStarter(['submit', 'contract/examples/basic.ndjson', '--wait', '--concurrency', '1'], {
+    env,
+  });
   expect(run.stderr).toBe('');
   expect(run.code).toBe(0);
   expect(run.lines.map((l) => [l.id, l.outcome])).toEqual([
@@ -67,7 +76,13 @@ test('bad lines are reported with their line number and the rest of the stream i
   const name = `cli-mixed-${uniqueSuffix()}`;
   const stdin = [
     '{not json',
-    JSON.stringify({ specversion: '1.0', id: 'x', source: 'urn:t', type: 'iam.policy.rename', data: { policyName: name } }),
+    JSON.stringify({
+      specversion: '1.0',
+      id: 'x',
+      source: 'urn:t',
+      type: 'iam.policy.rename',
+      data: { policyName: name },
+    }),
     '',
     JSON.stringify(upsertEvent(name, { sequence: 1 })),
   ].join('\n');
@@ -84,7 +99,10 @@ test('bad lines are reported with their line number and the rest of the stream i
 
 test('a JSON array is accepted as input, and without --wait events are reported as accepted', async () => {
   const name = `cli-array-${uniqueSuffix()}`;
-  const run = await runStarter(['submit', '-'], { env, stdin: JSON.stringify([upsertEvent(name, { sequence: 1 })]) });
+  const run = await runStarter(['submit', '-'], {
+    env,
+    stdin: JSON.stringify([upsertEvent(name, { sequence: 1 })]),
+  });
   expect(run.code).toBe(0);
   expect(run.lines).toEqual([expect.objectContaining({ line: 1, outcome: 'accepted', policyName: name })]);
 });
@@ -98,7 +116,9 @@ test('usage and connection problems exit with status 2 and say why', async () =>
   expect(missingFile.code).toBe(2);
   expect(missingFile.stderr).toMatch(/cannot read no\/such\/file.ndjson/);
 
-  const badConfig = await runStarter(['submit', '-'], { env: { ...env, TEMPORAL_ADDRESS: 'not an address' } });
+  const badConfig = await runStarter(['submit', '-'], {
+    env: { ...env, TEMPORAL_ADDRESS: 'not an address' },
+  });
   expect(badConfig.code).toBe(2);
   expect(badConfig.stderr).toMatch(/TEMPORAL_ADDRESS/);
 

@@ -1,13 +1,15 @@
 // What global-setup started, as seen from a test file.
 export function testTemporalAddress(): string {
   const address = process.env.TEST_TEMPORAL_ADDRESS;
-  if (!address) throw new Error('TEST_TEMPORAL_ADDRESS is not set: run integration tests through jest (global-setup)');
+  if (!address)
+    throw new Error('TEST_TEMPORAL_ADDRESS is not set: run integration tests through jest (global-setup)');
   return address;
 }
 
 export function testIamEndpoint(): string {
   const endpoint = process.env.TEST_IAM_ENDPOINT;
-  if (!endpoint) throw new Error('TEST_IAM_ENDPOINT is not set: run integration tests through jest (global-setup)');
+  if (!endpoint)
+    throw new Error('TEST_IAM_ENDPOINT is not set: run integration tests through jest (global-setup)');
   return endpoint;
 }
 

@@ -26,7 +26,13 @@ export function nextId(prefix = 'evt'): string {
 
 export function upsertEvent(
   policyName: string,
-  options: { id?: string; sequence?: number; document?: unknown; path?: string; tags?: Record<string, string> } = {},
+  options: {
+    id?: string;
+    sequence?: number;
+    document?: unknown;
+    path?: string;
+    tags?: Record<string, string>;
+  } = {},
 ): Record<string, unknown> {
   return {
     specversion: '1.0',

@@ -1,7 +1,13 @@
 // Runs the real service worker (same wiring as src/worker.ts) against the test Temporal server and moto.
 import { IAMClient } from '@aws-sdk/client-iam';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import {
+  bundleWorkflowCode,
+  DefaultLogger,
+  NativeConnection,
+  Runtime,
+  type Worker,
+} from '@temporalio/worker';
 import { createServiceWorker, workflowsPath } from '../../src/worker-setup';
 import { testIamEndpoint, testTemporalAddress, uniqueSuffix } from './env';
 

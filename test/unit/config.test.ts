@@ -25,7 +25,10 @@ test.each([
   [{ AWS_ACCOUNT_ID: '1234' }, /AWS_ACCOUNT_ID: must be 12 digits/],
   [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
   [{ TEMPORAL_TLS: 'maybe' }, /TEMPORAL_TLS/],
-  [{ TEMPORAL_TLS_CERT_PATH: '/x.pem' }, /TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH must be set together/],
+  [
+    { TEMPORAL_TLS_CERT_PATH: '/x.pem' },
+    /TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH must be set together/,
+  ],
   [{ TEMPORAL_TLS_CA_PATH: '/no/such/ca.pem' }, /TEMPORAL_TLS_CA_PATH: cannot read \/no\/such\/ca.pem/],
 ])('invalid configuration %j fails naming the variable', (env, message) => {
   expect(() => loadConfig(env)).toThrow(ConfigError);

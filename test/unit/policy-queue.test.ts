@@ -9,7 +9,11 @@ import {
 } from '../../src/domain/policy-queue';
 import type { EventResult, PolicyEvent } from '../../src/domain/types';
 
-function delivery(id: string, position: { sequence?: string; time?: string } = {}, runId = `run-${id}`): EventDelivery {
+function delivery(
+  id: string,
+  position: { sequence?: string; time?: string } = {},
+  runId = `run-${id}`,
+): EventDelivery {
   const event: PolicyEvent = {
     source: 'urn:s',
     id,
@@ -23,7 +27,14 @@ function delivery(id: string, position: { sequence?: string; time?: string } = {
 }
 
 function resultOf(d: EventDelivery, outcome: EventResult['outcome'] = 'updated'): EventResult {
-  return { source: d.event.source, id: d.event.id, type: d.event.type, policyName: 'p', outcome, actions: [] };
+  return {
+    source: d.event.source,
+    id: d.event.id,
+    type: d.event.type,
+    policyName: 'p',
+    outcome,
+    actions: [],
+  };
 }
 
 /** Applies whatever takeNext picks with the given outcome and returns its id. */
@@ -39,10 +50,17 @@ function outboxOutcomes(state: PolicyState): Record<string, string> {
 
 test('only the newest waiting event is applied; the others are superseded and told why', () => {
   const state = newPolicyState('p');
-  for (const [id, sequence] of [['a', '2'], ['b', '10'], ['c', '9']] as const) acceptDelivery(state, delivery(id, { sequence }));
+  for (const [id, sequence] of [
+    ['a', '2'],
+    ['b', '10'],
+    ['c', '9'],
+  ] as const)
+    acceptDelivery(state, delivery(id, { sequence }));
   expect(applyNext(state)).toBe('b');
   expect(outboxOutcomes(state)).toEqual({ a: 'superseded', c: 'superseded', b: 'updated' });
-  expect(state.outbox.find((o) => o.result.id === 'a')?.result.reason).toMatch(/newer event is waiting: b .*sequence 10/);
+  expect(state.outbox.find((o) => o.result.id === 'a')?.result.reason).toMatch(
+    /newer event is waiting: b .*sequence 10/,
+  );
 });
 
 test('an event older than the last applied one is superseded, even after a delete', () => {
@@ -93,7 +111,9 @@ test('a repeated signal from the same run is ignored while waiting and answered 
   state.outbox = [];
   acceptDelivery(state, d);
   expect(state.pending).toHaveLength(0);
-  expect(state.outbox).toEqual([{ replyTo: d.replyTo, result: expect.objectContaining({ outcome: 'created' }) }]);
+  expect(state.outbox).toEqual([
+    { replyTo: d.replyTo, result: expect.objectContaining({ outcome: 'created' }) },
+  ]);
 });
 
 test('a new run of a failed event (resubmitted) is applied again', () => {
