@@ -38,7 +38,7 @@ export async function submitStream(
 
   const inFlight = new Set<Promise<void>>();
   const lastForKey = new Map<string, Promise<void>>();
-  let failure: unknown;
+  let failure: Error | undefined;
 
   for await (const item of items) {
     if (failure !== undefined) break;
@@ -57,7 +57,7 @@ export async function submitStream(
       record({ ...report, line: item.line });
     })()
       .catch((error: unknown) => {
-        failure ??= error;
+        failure ??= error instanceof Error ? error : new Error('event submission failed', { cause: error });
       })
       .finally(() => {
         inFlight.delete(task);
@@ -67,6 +67,6 @@ export async function submitStream(
     if (key) lastForKey.set(key, task);
   }
   await Promise.all(inFlight);
-  if (failure !== undefined) throw failure instanceof Error ? failure : new Error(String(failure));
+  if (failure !== undefined) throw failure;
   return summary;
 }
