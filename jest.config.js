@@ -1,6 +1,8 @@
 /** Two projects: `unit` needs no servers; `integration` gets a real Temporal dev server and moto from globalSetup. */
 const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json' }];
 module.exports = {
+  // Integration tests start workers and wait for workflows on a 2-core machine. (Per-project values are ignored.)
+  testTimeout: 120000,
   projects: [
     {
       displayName: 'unit',
@@ -15,7 +17,6 @@ module.exports = {
       testMatch: ['<rootDir>/test/integration/**/*.test.ts', '<rootDir>/test/e2e/**/*.test.ts'],
       globalSetup: '<rootDir>/test/helpers/global-setup.ts',
       globalTeardown: '<rootDir>/test/helpers/global-teardown.ts',
-      testTimeout: 120000,
     },
   ],
 };

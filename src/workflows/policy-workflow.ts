@@ -14,14 +14,14 @@ import {
 } from '@temporalio/workflow';
 import type { PolicyActivities } from '../activities';
 import { validatePolicyDocument } from '../domain/document-rules';
-import { planEvent, type NoWritePlan, type WriteResult } from '../domain/plan';
+import { IAM_FAILURE_TYPES, planEvent, type NoWritePlan, type WriteResult } from '../domain/plan';
 import { finish, newPolicyState, takeNext, type PolicyState, acceptDelivery } from '../domain/policy-queue';
 import type { EventResult, PolicyEvent } from '../domain/types';
 import { deliverEventSignal, eventOutcomeSignal, policyStateQuery } from './messages';
 import type { PolicyWorkflowInput } from './types';
 
-/** Failure types from activities that mean "this event cannot be applied", not "something broke". */
-const REJECTION_FAILURE_TYPES = ['IamRejectedInput', 'InvalidEvent'];
+/** How often an event is observed and planned again when the policy changed under its plan. */
+const MAX_PLANNING_ROUNDS = 3;
 
 const iam = proxyActivities<PolicyActivities>({
   startToCloseTimeout: '1 minute',
@@ -86,42 +86,50 @@ async function applyEvent(event: PolicyEvent): Promise<EventResult> {
     // Checked here too, not only in the starter: anything can start an event workflow.
     const problems = event.document ? validatePolicyDocument(event.document) : ['the upsert has no document'];
     if (problems.length > 0) {
-      return {
-        ...baseResult(event),
-        outcome: 'rejected',
-        reason: `invalid policy document: ${problems.join('; ')}`,
-        actions: [],
-      };
+      return rejected(event, `invalid policy document: ${problems.join('; ')}`);
     }
   }
-  try {
-    const observation = await iam.inspectPolicy({
-      policyName: event.policyName,
-      path: event.path,
-      readDocument: event.type === 'iam.policy.upsert',
-    });
-    const plan = planEvent(event, observation);
-    if (plan.kind === 'none') return fromNoWrite(event, plan);
-    const written: WriteResult = await iam.applyPlan(plan);
-    const notes = [...(plan.kind === 'update' ? (plan.notes ?? []) : []), ...(written.notes ?? [])];
-    return {
-      ...baseResult(event),
-      outcome: written.outcome,
-      reason: written.reason,
-      entities: written.entities,
-      policyArn: written.policyArn,
-      versionId: written.versionId,
-      actions: written.actions,
-      ...(notes.length > 0 ? { notes } : {}),
-    };
-  } catch (error) {
-    const cause = error instanceof ActivityFailure ? error.cause : error;
-    const message = cause instanceof Error ? cause.message : String(cause);
-    if (cause instanceof ApplicationFailure && REJECTION_FAILURE_TYPES.includes(cause.type ?? '')) {
-      return { ...baseResult(event), outcome: 'rejected', reason: message, actions: [] };
+  for (let round = 1; ; round += 1) {
+    try {
+      return await observePlanAct(event);
+    } catch (error) {
+      const cause = error instanceof ActivityFailure ? error.cause : error;
+      const message = cause instanceof Error ? cause.message : String(cause);
+      const type = cause instanceof ApplicationFailure ? cause.type : undefined;
+      if (type === IAM_FAILURE_TYPES.concurrentChange && round < MAX_PLANNING_ROUNDS) {
+        log.info('policy changed under the plan; observing again', { policy: event.policyName, round });
+        continue;
+      }
+      if (type === IAM_FAILURE_TYPES.rejectedInput) return rejected(event, message);
+      return { ...baseResult(event), outcome: 'failed', reason: message, actions: [] };
     }
-    return { ...baseResult(event), outcome: 'failed', reason: message, actions: [] };
   }
+}
+
+async function observePlanAct(event: PolicyEvent): Promise<EventResult> {
+  const observation = await iam.inspectPolicy({
+    policyName: event.policyName,
+    path: event.path,
+    readDocument: event.type === 'iam.policy.upsert',
+  });
+  const plan = planEvent(event, observation);
+  if (plan.kind === 'none') return fromNoWrite(event, plan);
+  const written: WriteResult = await iam.applyPlan(plan);
+  const notes = [...(plan.kind === 'update' ? (plan.notes ?? []) : []), ...(written.notes ?? [])];
+  return {
+    ...baseResult(event),
+    outcome: written.outcome,
+    reason: written.reason,
+    entities: written.entities,
+    policyArn: written.policyArn,
+    versionId: written.versionId,
+    actions: written.actions,
+    ...(notes.length > 0 ? { notes } : {}),
+  };
+}
+
+function rejected(event: PolicyEvent, reason: string): EventResult {
+  return { ...baseResult(event), outcome: 'rejected', reason, actions: [] };
 }
 
 function fromNoWrite(event: PolicyEvent, plan: NoWritePlan): EventResult {
