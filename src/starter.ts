@@ -49,7 +49,8 @@ async function submitCommand(file: string, options: { wait: boolean; concurrency
   const openError = new Promise<never>((_, reject) =>
     input.once('error', (error) => reject(new ConfigError(`cannot read ${file}: ${error.message}`))),
   );
-  const bar = progress(process.stderr.isTTY === true);
+  // Progress only when a person watches stderr while the JSON lines go to a file or pipe.
+  const bar = progress(process.stderr.isTTY === true && process.stdout.isTTY !== true);
   let count = 0;
   try {
     const summary = await Promise.race([

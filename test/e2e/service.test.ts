@@ -9,6 +9,7 @@ import { documentsEqual } from '../../src/domain/document';
 import { policyWorkflowId } from '../../src/domain/ids';
 import type { PolicyState } from '../../src/domain/policy-queue';
 import { submitEvent, type SubmitOptions, type SubmitReport } from '../../src/starter/submit';
+import type { eventWorkflow } from '../../src/workflows/event-workflow';
 import { policyStateQuery } from '../../src/workflows/messages';
 import { uniqueSuffix } from '../helpers/env';
 import {
@@ -230,6 +231,9 @@ test('without --wait an event is accepted; the policy workflow keeps its order a
   const name = `e2e-long-${uniqueSuffix()}`;
   const accepted = await submit(upsertEvent(name, { sequence: 1 }), false);
   expect(accepted.outcome).toBe('accepted');
+  // Let it finish: had the next event arrived while this one waited, it would have superseded it.
+  const first = service.client.workflow.getHandle<typeof eventWorkflow>(accepted.workflowId!);
+  expect((await first.result()).outcome).toBe('created');
   // Enough sequential events to pass the test's history limit (120) at least once.
   for (let sequence = 2; sequence <= 14; sequence += 1) {
     const report = await submit(
