@@ -13,7 +13,8 @@
 # Files in .local/: temporal-dev.sqlite (Temporal's state: survives demos, so the Web UI shows earlier
 # runs; moto's IAM is in memory and starts empty every time), temporal.log, moto.log, worker.log.
 # Environment: DEMO_TIMEOUT (seconds the starter may take, default 300), DEMO_SEARCH_ATTRIBUTES
-# (space-separated KEY=Type pairs registered on the dev server, e.g. 'PolicyName=Keyword').
+# (space-separated KEY=Type pairs registered on the dev server; default: the service's own,
+# 'PolicyName=Keyword EventType=Keyword EventSource=Keyword Outcome=Keyword').
 # shellcheck disable=SC2317 # functions called from traps are not unreachable
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -145,7 +146,9 @@ elif [ -f "$local_dir/temporal-dev.sqlite" ]; then
 fi
 search_attribute_args=()
 # shellcheck disable=SC2086 # a space-separated list
-for sa in ${DEMO_SEARCH_ATTRIBUTES:-}; do search_attribute_args+=(--search-attribute "$sa"); done
+for sa in ${DEMO_SEARCH_ATTRIBUTES:-PolicyName=Keyword EventType=Keyword EventSource=Keyword Outcome=Keyword}; do
+  search_attribute_args+=(--search-attribute "$sa")
+done
 start_time=$SECONDS
 start temporal "$local_dir/temporal.log" "$TEMPORAL_CLI" server start-dev --ip 127.0.0.1 \
   --port "$temporal_port" --ui-port "$ui_port" --db-filename "$local_dir/temporal-dev.sqlite" \
@@ -232,6 +235,7 @@ fi
 
 echo
 echo "Temporal Web UI: http://localhost:$ui_port  (namespace default; Temporal at 127.0.0.1:$temporal_port)"
+echo "                 find an event's workflows: http://localhost:$ui_port/namespaces/default/workflows?query=PolicyName%3D%22reports-read%22"
 echo "IAM (moto):      http://127.0.0.1:$moto_port  (moto's dashboard: http://127.0.0.1:$moto_port/moto-api/)"
 echo "Logs:            $local_dir/{temporal,moto,worker}.log"
 

@@ -256,6 +256,23 @@ else
   moto=$venv/bin/moto_server
 fi
 
+# ------------------------------------------------------------------------------------------ chromium
+# The browser test (test/e2e/ui-console.test.ts) drives Debian's Chromium with playwright-core: install
+# it where apt-get can (root on Debian, as CI is); elsewhere the test says what is missing.
+if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  lock
+  if [ ! -x /usr/bin/chromium ]; then
+    start=$SECONDS
+    say "chromium: installing Debian's package for the browser test ..."
+    if logged "$cache/logs/apt-chromium.log" apt-get update -qq &&
+      DEBIAN_FRONTEND=noninteractive logged "$cache/logs/apt-chromium.log" apt-get install -y -qq chromium; then
+      say "chromium: installed in $((SECONDS - start)) s"
+    else
+      say "chromium: apt-get install failed (see $cache/logs/apt-chromium.log); the browser test will fail"
+    fi
+  fi
+fi
+
 # ------------------------------------------------------------------------------------------- output
 if [ "$mode" = versions ]; then
   # moto's version from the Python that runs moto_server (its shebang).
@@ -270,6 +287,7 @@ if [ "$mode" = versions ]; then
   echo "python3:  $(python3 --version 2>&1 || echo 'not found')"
   echo "moto:     $moto_version ($moto)"
   echo "temporal: $("$temporal" --version 2>&1 | head -n1) ($temporal)"
+  echo "chromium: $(/usr/bin/chromium --version 2>/dev/null || echo 'not found (needed by the browser test)')"
 else
   printf 'export TEMPORAL_CLI=%q MOTO_SERVER=%q\n' "$temporal" "$moto"
 fi

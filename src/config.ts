@@ -1,6 +1,13 @@
 // Configuration from environment variables, checked once at start so a mistake names its variable.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import {
+  DEFAULT_GUARDRAILS,
+  GuardrailConfigError,
+  parseGuardrailConfig,
+  type GuardrailConfig,
+  type PolicyGuards,
+} from './domain/guardrails';
 
 const boolean = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -19,6 +26,9 @@ const environmentSchema = z.object({
   TEMPORAL_TLS_CA_PATH: z.string().min(1).optional(),
   TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
   TEMPORAL_API_KEY: z.string().min(1).optional(),
+  TEMPORAL_SEARCH_ATTRIBUTES: z.enum(['on', 'off']).default('on'),
+  METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  METRICS_HOST: z.string().min(1).default('0.0.0.0'),
   IAM_MANAGED_BY_TAG: z
     .string()
     .regex(/^[^=]+=[^=]+$/, 'must be key=value, for example managed-by=iam-policy-events')
@@ -27,6 +37,10 @@ const environmentSchema = z.object({
     .string()
     .regex(/^\d{12}$/, 'must be 12 digits')
     .optional(),
+  /** JSON file of guardrail rules (src/domain/guardrails.ts); the default rules when unset. */
+  IAM_GUARDRAILS_FILE: z.string().min(1).optional(),
+  /** Let upserts adopt present policies without the managed-by tag. Off by default. */
+  IAM_ADOPT_UNMANAGED: boolean.optional(),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('warn'),
 });
 
@@ -43,6 +57,8 @@ export interface TemporalConfig {
   /** `true` for TLS with system roots; an object for mTLS or a private CA; absent for plaintext. */
   tls?: true | TlsConfig;
   apiKey?: string;
+  /** Set PolicyName, EventType, EventSource and Outcome on workflows (the namespace must know them). */
+  searchAttributes: boolean;
 }
 
 export interface ServiceConfig {
@@ -50,6 +66,10 @@ export interface ServiceConfig {
   managedByTag: { key: string; value: string };
   accountId?: string;
   logLevel: z.infer<typeof environmentSchema>['LOG_LEVEL'];
+  /** Guardrails and adoption, enforced by the worker's activities before any write. */
+  guards: PolicyGuards;
+  /** Where the worker serves Prometheus metrics; absent: no metrics endpoint. */
+  metrics?: { host: string; port: number };
 }
 
 export class ConfigError extends Error {
@@ -61,6 +81,19 @@ function readFileFor(variable: string, path: string): Buffer {
     return readFileSync(path);
   } catch (error) {
     throw new ConfigError(`${variable}: cannot read ${path}: ${(error as Error).message}`);
+  }
+}
+
+/** The guardrails in `path` (IAM_GUARDRAILS_FILE); a file that cannot be read or parsed stops the process. */
+export function loadGuardrailsFile(path: string): GuardrailConfig {
+  const text = readFileFor('IAM_GUARDRAILS_FILE', path).toString('utf8');
+  try {
+    return parseGuardrailConfig(text);
+  } catch (error) {
+    if (error instanceof GuardrailConfigError) {
+      throw new ConfigError(`IAM_GUARDRAILS_FILE: ${path}: ${error.message}`);
+    }
+    throw error;
   }
 }
 
@@ -116,9 +149,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
       taskQueue: e.TEMPORAL_TASK_QUEUE,
       tls,
       apiKey: e.TEMPORAL_API_KEY,
+      searchAttributes: e.TEMPORAL_SEARCH_ATTRIBUTES === 'on',
     },
     managedByTag: { key: tagKey, value: tagValue },
     accountId: e.AWS_ACCOUNT_ID,
     logLevel: e.LOG_LEVEL,
+    guards: {
+      guardrails: e.IAM_GUARDRAILS_FILE ? loadGuardrailsFile(e.IAM_GUARDRAILS_FILE) : DEFAULT_GUARDRAILS,
+      adoptUnmanaged: e.IAM_ADOPT_UNMANAGED ?? false,
+    },
+    ...(e.METRICS_PORT !== undefined ? { metrics: { host: e.METRICS_HOST, port: e.METRICS_PORT } } : {}),
   };
 }

@@ -1,8 +1,10 @@
 // Builds the service's Temporal worker from its dependencies; shared by src/worker.ts and the tests.
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { Client } from '@temporalio/client';
-import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import { Worker, type InjectedSinks, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities';
+import type { PolicyGuards } from './domain/guardrails';
+import type { ServiceSinks } from './workflows/sinks';
 
 export interface ServiceWorkerOptions {
   connection: NativeConnection;
@@ -18,6 +20,12 @@ export interface ServiceWorkerOptions {
   /** Policy workflows continue-as-new at this history length (tests set it low). */
   policyHistoryLimit?: number;
   tuning?: Pick<WorkerOptions, 'maxConcurrentActivityTaskExecutions' | 'maxCachedWorkflows'>;
+  /** Guardrails and adoption (IAM_GUARDRAILS_FILE, IAM_ADOPT_UNMANAGED); the default rules when absent. */
+  guards?: PolicyGuards;
+  /** Set the PolicyName search attribute on policy workflows (default true). */
+  searchAttributes?: boolean;
+  /** Where event outcomes go for metrics and logs (src/metrics/event-sinks.ts); dropped when absent. */
+  sinks?: InjectedSinks<ServiceSinks>;
 }
 
 export function workflowsPath(): string {
@@ -40,7 +48,10 @@ export async function createServiceWorker(options: ServiceWorkerOptions): Promis
       accountId,
       managedByTag,
       policyHistoryLimit: options.policyHistoryLimit,
+      searchAttributes: options.searchAttributes,
+      guards: options.guards,
     }),
+    sinks: options.sinks ?? { events: { finished: { fn: () => undefined } } },
     ...options.tuning,
   });
 }

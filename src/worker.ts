@@ -1,48 +1,72 @@
 // The worker: runs the event and policy workflows and the IAM activities until SIGINT or SIGTERM,
-// then finishes the tasks in hand and exits.
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+// then finishes the tasks in hand and exits. With METRICS_PORT it serves Prometheus metrics; its logs
+// are JSON lines on stdout (LOG_LEVEL, warn by default).
+import { Runtime, type RuntimeOptions } from '@temporalio/worker';
 import { ConfigError, loadConfig } from './config';
 import { createAccountIdResolver } from './iam/account';
-import { createIamClient, createStsClient } from './iam/client';
+import { createIamClient, createStsClient, workerRetryOptions } from './iam/client';
+import { createLogger, sdkLogger } from './logging';
+import { createEventSinks } from './metrics/event-sinks';
+import { instrumentIamClient } from './metrics/iam-instrumentation';
+import { freeLoopbackPort, startMetricsServer, type MetricsServer } from './metrics/server';
+import { createServiceMetrics } from './metrics/service-metrics';
+import { checkSearchAttributes } from './search-attribute-check';
 import { connectClient, connectWorker } from './temporal-connection';
 import { createServiceWorker } from './worker-setup';
 
-const SDK_LOG_LEVELS = {
-  trace: 'TRACE',
-  debug: 'DEBUG',
-  info: 'INFO',
-  warn: 'WARN',
-  error: 'ERROR',
-  silent: 'ERROR',
-} as const;
-
 async function main(): Promise<void> {
   const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  const metrics = config.metrics ? createServiceMetrics() : undefined;
+  const sdkMetricsPort = config.metrics ? await freeLoopbackPort() : undefined;
   // Runtime.install must come before anything creates the runtime; it also installs the SIGINT/SIGTERM
   // handlers that make worker.run() shut down gracefully.
-  Runtime.install({ logger: new DefaultLogger(SDK_LOG_LEVELS[config.logLevel]) });
+  const telemetryOptions: RuntimeOptions['telemetryOptions'] =
+    sdkMetricsPort !== undefined
+      ? { metrics: { prometheus: { bindAddress: `127.0.0.1:${sdkMetricsPort}` } } }
+      : undefined;
+  Runtime.install({ logger: sdkLogger(logger, config.logLevel), telemetryOptions });
 
   const [connection, client] = await Promise.all([
     connectWorker(config.temporal),
     connectClient(config.temporal),
   ]);
-  const iam = createIamClient();
-  const worker = await createServiceWorker({
-    connection,
-    client,
-    namespace: config.temporal.namespace,
-    taskQueue: config.temporal.taskQueue,
-    iam,
-    accountId: createAccountIdResolver(createStsClient(), config.accountId),
-    managedByTag: config.managedByTag,
-  });
-  process.stderr.write(
-    `worker: polling task queue ${config.temporal.taskQueue} on ${config.temporal.address} (namespace ${config.temporal.namespace})\n`,
-  );
+  let metricsServer: MetricsServer | undefined;
   try {
+    if (config.temporal.searchAttributes) {
+      const check = await checkSearchAttributes(client.connection, config.temporal.namespace);
+      if (!check.ok) logger.warn({ reason: check.unverified }, 'could not verify the search attributes');
+    }
+    const iam = createIamClient(workerRetryOptions());
+    if (metrics) instrumentIamClient(iam, metrics);
+    const worker = await createServiceWorker({
+      connection,
+      client,
+      namespace: config.temporal.namespace,
+      taskQueue: config.temporal.taskQueue,
+      iam,
+      accountId: createAccountIdResolver(createStsClient(), config.accountId),
+      managedByTag: config.managedByTag,
+      guards: config.guards,
+      searchAttributes: config.temporal.searchAttributes,
+      sinks: createEventSinks(logger, metrics),
+    });
+    if (config.metrics && metrics) {
+      metricsServer = await startMetricsServer({
+        ...config.metrics,
+        registry: metrics.registry,
+        sdkMetricsUrl: `http://127.0.0.1:${sdkMetricsPort}/metrics`,
+      });
+      process.stderr.write(
+        `worker: metrics on http://${config.metrics.host}:${metricsServer.port}/metrics\n`,
+      );
+    }
+    process.stderr.write(
+      `worker: polling task queue ${config.temporal.taskQueue} on ${config.temporal.address} (namespace ${config.temporal.namespace})\n`,
+    );
     await worker.run();
   } finally {
-    await Promise.allSettled([connection.close(), client.connection.close()]);
+    await Promise.allSettled([connection.close(), client.connection.close(), metricsServer?.close()]);
   }
   process.stderr.write('worker: stopped\n');
 }

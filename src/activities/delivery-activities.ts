@@ -5,6 +5,7 @@ import { policyWorkflowId } from '../domain/ids';
 import type { EventDelivery } from '../domain/policy-queue';
 import { deliverEventSignal } from '../workflows/messages';
 import type { policyWorkflow } from '../workflows/policy-workflow';
+import { policySearchAttributes, policySummary } from '../workflows/search-attributes';
 
 export interface DeliveryDependencies {
   client: Client;
@@ -12,9 +13,16 @@ export interface DeliveryDependencies {
   taskQueue: string;
   /** Policy workflows continue-as-new at this history length (default: when the server suggests it). */
   policyHistoryLimit?: number;
+  /** Set the PolicyName search attribute on policy workflows (default true; the namespace must know it). */
+  searchAttributes?: boolean;
 }
 
-export function createDeliveryActivities({ client, taskQueue, policyHistoryLimit }: DeliveryDependencies) {
+export function createDeliveryActivities({
+  client,
+  taskQueue,
+  policyHistoryLimit,
+  searchAttributes = true,
+}: DeliveryDependencies) {
   return {
     /** Signal-with-start: starts the policy workflow if it is not running. Safe to repeat (it deduplicates). */
     async deliverEvent(delivery: EventDelivery): Promise<void> {
@@ -25,6 +33,10 @@ export function createDeliveryActivities({ client, taskQueue, policyHistoryLimit
         args: [{ policyKey, maxHistoryLength: policyHistoryLimit }],
         signal: deliverEventSignal,
         signalArgs: [delivery],
+        staticSummary: policySummary(delivery.event.policyName),
+        ...(searchAttributes
+          ? { typedSearchAttributes: policySearchAttributes(delivery.event.policyName) }
+          : {}),
       });
     },
   };

@@ -16,6 +16,12 @@ import {
 import { ApplicationFailure } from '@temporalio/common';
 import { documentsEqual, serialiseDocument } from '../domain/document';
 import {
+  checkGuardrails,
+  DEFAULT_POLICY_GUARDS,
+  describeViolations,
+  type PolicyGuards,
+} from '../domain/guardrails';
+import {
   IAM_FAILURE_TYPES,
   type CreatePlan,
   type DeletePlan,
@@ -46,6 +52,8 @@ export interface PolicyActivityDeps {
   accountId: () => Promise<string>;
   /** The tag that marks policies this service owns; policies without it are never written. */
   managedByTag: { key: string; value: string };
+  /** Guardrails and adoption (IAM_GUARDRAILS_FILE, IAM_ADOPT_UNMANAGED); the default rules when absent. */
+  guards?: PolicyGuards;
 }
 
 export interface PolicyActivities {
@@ -68,6 +76,7 @@ async function withIamFailures<T>(operation: string, work: () => Promise<T>): Pr
 
 export function createPolicyActivities(deps: PolicyActivityDeps): PolicyActivities {
   const { iam, managedByTag } = deps;
+  const guards = deps.guards ?? DEFAULT_POLICY_GUARDS;
   // IAM tag keys are case-insensitive, so "Managed-By" is the same key as "managed-by".
   const isManagedByKey = (key: string) => key.toLowerCase() === managedByTag.key.toLowerCase();
   const withoutManagedByKey = (tags: Record<string, string>) =>
@@ -91,6 +100,7 @@ export function createPolicyActivities(deps: PolicyActivityDeps): PolicyActiviti
       ...(policy.Description ? { description: policy.Description } : {}),
       tags: withoutManagedByKey(allTags),
       owned,
+      ...(!owned && guards.adoptUnmanaged ? { adoptable: true } : {}),
     };
   }
 
@@ -196,6 +206,29 @@ export function createPolicyActivities(deps: PolicyActivityDeps): PolicyActiviti
     return documentsEqual(await getPolicyVersionDocument(iam, policyArn, version.versionId), wanted);
   }
 
+  /**
+   * Deletes copies of `wanted` that earlier tries of this same update left behind: non-default versions
+   * newer than the default seen when planning (only this plan's tries made those). A CreatePolicyVersion
+   * whose answer was lost and that the SDK or Temporal sent again makes one each time.
+   */
+  async function removeLeftoverCopies(
+    plan: UpdatePlan & { document: PolicyDocument },
+    keepVersionId: string,
+    versions: PolicyVersionSummary[],
+    actions: IamAction[],
+    notes: string[],
+  ): Promise<void> {
+    const observed = Number.parseInt(plan.observedDefaultVersionId.replace(/^v/, ''), 10);
+    for (const version of versions) {
+      if (version.isDefault || version.versionId === keepVersionId || !(version.number > observed)) continue;
+      if (!(await holdsDocument(plan.policyArn, version, plan.document))) continue;
+      await deleteVersionIfPresent(plan.policyArn, version.versionId, actions);
+      notes.push(
+        `version ${version.versionId} was a copy of version ${keepVersionId} left by a retried request whose answer was lost; it was deleted`,
+      );
+    }
+  }
+
   /** Makes `wanted` the default document with no version to spare; returns the default version's ID. */
   async function setDefaultDocument(
     plan: UpdatePlan & { document: PolicyDocument },
@@ -211,6 +244,7 @@ export function createPolicyActivities(deps: PolicyActivityDeps): PolicyActiviti
         notes.push(
           `version ${current.versionId} already held this document: an earlier attempt made it the default`,
         );
+        await removeLeftoverCopies(plan, current.versionId, versions, actions, notes);
         return current.versionId;
       }
     }
@@ -222,6 +256,7 @@ export function createPolicyActivities(deps: PolicyActivityDeps): PolicyActiviti
           new SetDefaultPolicyVersionCommand({ PolicyArn: policyArn, VersionId: version.versionId }),
         );
         actions.push({ action: 'SetDefaultPolicyVersion', versionId: version.versionId });
+        await removeLeftoverCopies(plan, version.versionId, versions, actions, notes);
         return version.versionId;
       }
     }
@@ -232,7 +267,7 @@ export function createPolicyActivities(deps: PolicyActivityDeps): PolicyActiviti
       await deleteVersionIfPresent(policyArn, oldest.versionId, actions);
       count -= 1;
     }
-    const { PolicyVersion: created } = await iam.send(
+    const { PolicyVersion: created, $metadata } = await iam.send(
       new CreatePolicyVersionCommand({
         PolicyArn: policyArn,
         PolicyDocument: serialiseDocument(wanted),
@@ -241,13 +276,34 @@ export function createPolicyActivities(deps: PolicyActivityDeps): PolicyActiviti
     );
     if (!created?.VersionId) throw new Error(`CreatePolicyVersion returned no version ID for ${policyArn}`);
     actions.push({ action: 'CreatePolicyVersion', versionId: created.VersionId });
+    // The SDK sent it more than once (an answer was lost): an earlier send may have made a version too.
+    if (($metadata.attempts ?? 1) > 1) {
+      await removeLeftoverCopies(
+        plan,
+        created.VersionId,
+        await listPolicyVersions(iam, policyArn),
+        actions,
+        notes,
+      );
+    }
     return created.VersionId;
   }
 
   async function updatePolicy(plan: UpdatePlan): Promise<WriteResult> {
     const actions: IamAction[] = [];
-    const notes = [...(plan.notes ?? [])];
+    // Only what applying adds: the plan's own notes reach the event's record from the plan.
+    const notes: string[] = [];
     try {
+      if (plan.adopt) {
+        // First, so that from here on the policy is ours; tagging again on a retry changes nothing.
+        await iam.send(
+          new TagPolicyCommand({
+            PolicyArn: plan.policyArn,
+            Tags: [{ Key: managedByTag.key, Value: managedByTag.value }],
+          }),
+        );
+        actions.push({ action: 'TagPolicy', detail: `${managedByTag.key} (adopted an unmanaged policy)` });
+      }
       await updateTags(plan, actions);
       const versionId = plan.document
         ? await setDefaultDocument({ ...plan, document: plan.document }, actions, notes)
@@ -310,7 +366,19 @@ export function createPolicyActivities(deps: PolicyActivityDeps): PolicyActiviti
     }
   }
 
+  /** Refuses, before any write, a document the guardrails forbid (fail-closed: rejected, not retried). */
+  function enforceGuardrails(plan: WritePlan): void {
+    const document = plan.kind === 'delete' ? undefined : plan.document;
+    if (document === undefined) return;
+    const violations = checkGuardrails(document, guards.guardrails);
+    if (violations.length === 0) return;
+    throw ApplicationFailure.nonRetryable(describeViolations(violations), IAM_FAILURE_TYPES.rejectedInput, {
+      guardrails: violations,
+    });
+  }
+
   async function applyPlan(plan: WritePlan): Promise<WriteResult> {
+    enforceGuardrails(plan);
     switch (plan.kind) {
       case 'create':
         return withIamFailures(`creating policy ${plan.policyName}`, () => createPolicy(plan));

@@ -233,8 +233,26 @@ function checkDocumentCharacters(doc: Json, problems: string[]): void {
  * human-readable messages naming the place (`Statement[1].Effect`, statements counted from 0). Empty
  * when the document is valid.
  */
+/** No real policy nests deeper (Condition blocks are 4 levels); deeper input is hostile and would exhaust the stack. */
+export const MAX_DOCUMENT_DEPTH = 32;
+
+/** Nesting depth of a JSON value, walked without recursion so hostile input cannot overflow the stack. */
+function depthExceeds(value: unknown, limit: number): boolean {
+  const stack: { value: unknown; depth: number }[] = [{ value, depth: 0 }];
+  while (stack.length > 0) {
+    const { value: current, depth } = stack.pop()!;
+    if (typeof current !== 'object' || current === null) continue;
+    if (depth >= limit) return true;
+    for (const child of Object.values(current)) stack.push({ value: child, depth: depth + 1 });
+  }
+  return false;
+}
+
 export function validatePolicyDocument(doc: unknown): string[] {
   if (!isObject(doc)) return [`the policy document must be a JSON object, got ${describe(doc)}`];
+  if (depthExceeds(doc, MAX_DOCUMENT_DEPTH)) {
+    return [`the policy document is nested deeper than ${MAX_DOCUMENT_DEPTH} levels`];
+  }
   const problems: string[] = [];
   for (const key of Object.keys(doc)) {
     if (!TOP_LEVEL_KEYS.includes(key)) {

@@ -18,6 +18,8 @@ export interface ObservedPolicy {
   tags: Record<string, string>;
   /** Carries this service's managed-by tag: only such policies are ever written. */
   owned: boolean;
+  /** Not owned, but the worker adopts unmanaged policies on upsert (IAM_ADOPT_UNMANAGED=true). */
+  adoptable?: boolean;
 }
 
 export type PolicyObservation = { exists: false } | { exists: true; policy: ObservedPolicy };
@@ -57,6 +59,8 @@ export interface UpdatePlan {
   document?: PolicyDocument;
   tagsToSet: Record<string, string>;
   tagKeysToRemove: string[];
+  /** The policy has no managed-by tag and is adopted: tag it before anything else. */
+  adopt?: boolean;
   notes?: string[];
 }
 
@@ -143,7 +147,9 @@ function rejected(reason: string, policyArn?: string): NoWritePlan {
 
 /** Why the service must not write this existing policy, or undefined when it may. */
 function refusalFor(event: PolicyEvent, policy: ObservedPolicy): string | undefined {
-  if (!policy.owned) {
+  // Adoption is for upserts only: a delete never takes a policy the service does not own yet.
+  const adopting = !policy.owned && policy.adoptable === true && event.type === 'iam.policy.upsert';
+  if (!policy.owned && !adopting) {
     return `policy ${policy.name} is not managed by this service (no managed-by tag); it is left untouched`;
   }
   const wantedPath = event.path || '/';
@@ -158,13 +164,20 @@ function refusalFor(event: PolicyEvent, policy: ObservedPolicy): string | undefi
 
 function planUpsert(event: PolicyEvent, policy: ObservedPolicy, document: PolicyDocument): PolicyPlan {
   const notes = notesFor(event, policy);
+  const adopt = !policy.owned;
+  if (adopt) {
+    notes.push(
+      `policy ${policy.name} had no managed-by tag and was adopted (adoption of unmanaged policies is enabled): ` +
+        'the tag was added and the service manages it from now on',
+    );
+  }
   // Without an observed document equality cannot be proven: write it (applyPlan still avoids duplicates).
   const documentChanged = policy.document === undefined || !documentsEqual(policy.document, document);
   // Absent event tags mean: leave the policy's tags alone.
   const tagDiff = event.tags ? diffTags(policy.tags, event.tags) : { tagsToSet: {}, tagKeysToRemove: [] };
   const tagsChanged = Object.keys(tagDiff.tagsToSet).length > 0 || tagDiff.tagKeysToRemove.length > 0;
 
-  if (!documentChanged && !tagsChanged) {
+  if (!documentChanged && !tagsChanged && !adopt) {
     return withNotes(
       {
         kind: 'none',
@@ -182,6 +195,7 @@ function planUpsert(event: PolicyEvent, policy: ObservedPolicy, document: Policy
       observedDefaultVersionId: policy.defaultVersionId,
       ...(documentChanged ? { document } : {}),
       ...tagDiff,
+      ...(adopt ? { adopt: true } : {}),
     } as const,
     notes,
   );

@@ -46,6 +46,8 @@ export interface PolicyState {
   arrivals: number;
   lastApplied?: AppliedPosition;
   pending: QueuedEvent[];
+  /** The event taken from `pending` and being applied now. */
+  applying?: QueuedEvent;
   /** Recently finished events, oldest first, to answer repeated deliveries without applying again. */
   recent: FinishedEvent[];
   outbox: OutgoingResult[];
@@ -79,8 +81,10 @@ export function newPolicyState(policyKey: string): PolicyState {
  */
 export function acceptDelivery(state: PolicyState, delivery: EventDelivery): void {
   const key = eventKey(delivery.event);
-  const queued = state.pending.find((q) => eventKey(q.event) === key);
+  const inHand = [...(state.applying ? [state.applying] : []), ...state.pending];
+  const queued = inHand.find((q) => eventKey(q.event) === key);
   if (queued) {
+    // The same event, still waiting or being applied: one answer will go to the newest run that asked.
     queued.replyTo = delivery.replyTo;
     return;
   }
@@ -152,11 +156,13 @@ export function takeNext(state: PolicyState): QueuedEvent | undefined {
     );
     return undefined;
   }
+  state.applying = newest;
   return newest;
 }
 
 /** Records an event's result: remembered, queued for its event workflow, and its position if applied. */
 export function finish(state: PolicyState, queued: QueuedEvent, result: EventResult): void {
+  if (state.applying && eventKey(state.applying.event) === eventKey(queued.event)) state.applying = undefined;
   if (APPLIED_OUTCOMES.includes(result.outcome)) {
     const { source, id, sequence, time } = queued.event;
     state.lastApplied = { source, id, sequence, time, arrival: queued.arrival };

@@ -10,6 +10,8 @@ export interface AwsClientOptions {
   credentials?: IAMClientConfig['credentials'];
   /** Attempts per call, first included; the SDK's default is 3. */
   maxAttempts?: number;
+  /** 'adaptive' also slows the client down while IAM throttles it. */
+  retryMode?: 'standard' | 'adaptive';
 }
 
 /** IAM is a global service: any region of the partition signs correctly, so a missing one is not fatal. */
@@ -21,6 +23,19 @@ function clientConfig(options: AwsClientOptions) {
     ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
     ...(options.credentials !== undefined ? { credentials: options.credentials } : {}),
     ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
+    ...(options.retryMode !== undefined ? { retryMode: options.retryMode } : {}),
+  };
+}
+
+/**
+ * The worker's retry settings, unless AWS_MAX_ATTEMPTS / AWS_RETRY_MODE say otherwise: under sustained
+ * throttling the SDK's default (3 attempts, standard) runs out and fails whole activities, which Temporal
+ * then retries only after its own, longer backoff.
+ */
+export function workerRetryOptions(env: NodeJS.ProcessEnv = process.env): AwsClientOptions {
+  return {
+    ...(env.AWS_MAX_ATTEMPTS ? {} : { maxAttempts: 6 }),
+    ...(env.AWS_RETRY_MODE ? {} : { retryMode: 'adaptive' as const }),
   };
 }
 

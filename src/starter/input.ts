@@ -21,24 +21,24 @@ export async function* readEvents(input: Readable): AsyncGenerator<InputItem> {
   let lineNumber = 0;
   // The first non-blank line decides the format: '[' starts one JSON array, anything else is NDJSON.
   let format: 'unknown' | 'ndjson' | 'array' = 'unknown';
-  const arrayLines: string[] = [];
+  const arrayLines: { line: number; text: string }[] = [];
   for await (const text of lines) {
     lineNumber += 1;
     if (format === 'array') {
-      arrayLines.push(text);
+      arrayLines.push({ line: lineNumber, text });
       continue;
     }
     if (text.trim() === '') continue;
     if (format === 'unknown') {
       format = text.trimStart().startsWith('[') ? 'array' : 'ndjson';
       if (format === 'array') {
-        arrayLines.push(text);
+        arrayLines.push({ line: lineNumber, text });
         continue;
       }
     }
     yield parseLine(lineNumber, text);
   }
-  if (format === 'array') yield* parseArray(arrayLines.join('\n'));
+  if (format === 'array') yield* parseArray(arrayLines);
 }
 
 function parseLine(line: number, text: string): InputItem {
@@ -53,15 +53,16 @@ function parseLine(line: number, text: string): InputItem {
   }
 }
 
-function* parseArray(text: string): Generator<InputItem> {
+/**
+ * One JSON array: its elements, numbered by position. If it is not one (a first line that merely starts
+ * with '['), the lines are read as NDJSON instead, so no event after a bad first line is lost.
+ */
+function* parseArray(lines: { line: number; text: string }[]): Generator<InputItem> {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    yield {
-      line: 1,
-      error: `the input starts with '[' but is not a valid JSON array: ${(error as Error).message}`,
-    };
+    parsed = JSON.parse(lines.map((l) => l.text).join('\n'));
+  } catch {
+    for (const { line, text } of lines) if (text.trim() !== '') yield parseLine(line, text);
     return;
   }
   if (!Array.isArray(parsed)) {

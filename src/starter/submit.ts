@@ -11,6 +11,8 @@ import { validateEvent } from '../domain/event-validation';
 import type { EventResult, Outcome } from '../domain/types';
 import { eventWorkflowId, payloadHash } from '../event-identity';
 import type { eventWorkflow } from '../workflows/event-workflow';
+import { eventDetails, eventSearchAttributes, eventSummary } from '../workflows/search-attributes';
+import { explainStartFailure } from '../search-attribute-check';
 
 /** `accepted`: the event workflow started and the outcome is not awaited. Every other word is final. */
 export type ReportedOutcome = Outcome | 'accepted';
@@ -38,13 +40,21 @@ export interface SubmitOptions {
   wait: boolean;
   /** Tag keys events may not set: the service's own managed-by tag. */
   reservedTagKeys?: string[];
+  /** Set PolicyName, EventType and EventSource on the event workflow (default true; see README). */
+  searchAttributes?: boolean;
 }
 
 type EventHandle = WorkflowHandle<typeof eventWorkflow>;
 
 /** Submits one CloudEvent (parsed JSON). Never throws for a bad event; throws for connection problems. */
 export async function submitEvent(raw: unknown, options: SubmitOptions): Promise<SubmitReport> {
-  const validation = validateEvent(raw, { reservedTagKeys: options.reservedTagKeys });
+  let validation: ReturnType<typeof validateEvent>;
+  try {
+    validation = validateEvent(raw, { reservedTagKeys: options.reservedTagKeys });
+  } catch (error) {
+    // Validation is pure; if hostile input still breaks it, that event is rejected, not the stream.
+    return { outcome: 'rejected', reason: `the event could not be validated: ${(error as Error).message}` };
+  }
   if (!validation.ok) {
     const { source, id, policyName, reason } = validation;
     return { source, id, policyName, outcome: 'rejected', reason };
@@ -61,11 +71,16 @@ export async function submitEvent(raw: unknown, options: SubmitOptions): Promise
       memo: { payloadHash: hash },
       // A completed event is never processed again; a failed one may be resubmitted.
       workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+      staticSummary: eventSummary(event),
+      staticDetails: eventDetails(event),
+      ...(options.searchAttributes !== false ? { typedSearchAttributes: eventSearchAttributes(event) } : {}),
     });
     if (!options.wait) return { ...identity, outcome: 'accepted' };
     return { ...identity, ...(await awaitOutcome(handle)) };
   } catch (error) {
-    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) {
+      throw explainStartFailure(error, options.client.options.namespace);
+    }
     return { ...identity, ...(await reportRepeat(options, workflowId, hash)) };
   }
 }

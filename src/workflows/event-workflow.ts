@@ -4,18 +4,24 @@ import {
   ApplicationFailure,
   condition,
   proxyActivities,
+  proxySinks,
   setHandler,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { DeliveryActivities } from '../activities';
 import type { EventResult } from '../domain/types';
 import { eventOutcomeSignal, eventResultQuery } from './messages';
+import { outcomeSearchAttributes, POLICY_NAME } from './search-attributes';
+import type { ServiceSinks } from './sinks';
 import type { EventWorkflowInput } from './types';
 
 const delivery = proxyActivities<DeliveryActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });
+
+const { events } = proxySinks<ServiceSinks>();
 
 /** If no outcome came by then, hand the event over again: the policy workflow answers repeats from memory. */
 const REDELIVERY_INTERVAL = '10 minutes';
@@ -33,6 +39,11 @@ export async function eventWorkflow(input: EventWorkflowInput): Promise<EventRes
   } while (!(await condition(() => result !== undefined, REDELIVERY_INTERVAL)));
 
   const final = result!;
+  // Only where the starter set search attributes: the namespace then knows them (or the start had failed).
+  if (workflowInfo().typedSearchAttributes.get(POLICY_NAME) !== undefined) {
+    upsertSearchAttributes(outcomeSearchAttributes(final));
+  }
+  events.finished(final);
   if (final.outcome === 'failed') {
     // Fail the workflow so the event shows as failed in the UI and can be resubmitted or reset.
     throw ApplicationFailure.nonRetryable(

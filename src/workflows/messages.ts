@@ -1,6 +1,12 @@
 // Signals and queries between the starter, the event workflows and the policy workflows.
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { EventDelivery, PolicyState } from '../domain/policy-queue';
+import type {
+  AppliedPosition,
+  EventDelivery,
+  FinishedEvent,
+  PolicyState,
+  QueuedEvent,
+} from '../domain/policy-queue';
 import type { EventResult } from '../domain/types';
 
 /** An event workflow hands its event to the policy workflow (sent with signal-with-start). */
@@ -9,8 +15,27 @@ export const deliverEventSignal = defineSignal<[EventDelivery]>('deliverEvent');
 /** The policy workflow tells an event workflow how its event ended. */
 export const eventOutcomeSignal = defineSignal<[EventResult]>('eventOutcome');
 
-/** The policy workflow's state: last applied event, waiting events, recent results. */
-export const policyStateQuery = defineQuery<PolicyState>('policyState');
+/** The policy workflow's state, plus the event it is applying right now (absent when idle). */
+export type PolicyStateView = PolicyState & { applying?: QueuedEvent };
+
+/** The policy workflow's state: the event being applied, last applied event, waiting events, recent results. */
+export const policyStateQuery = defineQuery<PolicyStateView>('policyState');
+
+/** The newest event applied to the policy and its result, for an operator's quick look. */
+export const lastAppliedQuery = defineQuery<{ position?: AppliedPosition; result?: FinishedEvent['result'] }>(
+  'lastApplied',
+);
+
+/** One line per event not finished yet: the one being applied first, then the waiting ones. */
+export interface PendingEventView {
+  source: string;
+  id: string;
+  type: string;
+  sequence?: string;
+  time?: string;
+  state: 'applying' | 'waiting';
+}
+export const pendingEventsQuery = defineQuery<PendingEventView[]>('pendingEvents');
 
 /** An event workflow's result so far (undefined while its event waits). */
 export const eventResultQuery = defineQuery<EventResult | undefined>('eventResult');

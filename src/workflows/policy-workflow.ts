@@ -15,16 +15,32 @@ import {
 import type { PolicyActivities } from '../activities';
 import { validatePolicyDocument } from '../domain/document-rules';
 import { IAM_FAILURE_TYPES, planEvent, type NoWritePlan, type WriteResult } from '../domain/plan';
-import { finish, newPolicyState, takeNext, type PolicyState, acceptDelivery } from '../domain/policy-queue';
+import {
+  acceptDelivery,
+  eventKey,
+  finish,
+  newPolicyState,
+  takeNext,
+  type PolicyState,
+  type QueuedEvent,
+} from '../domain/policy-queue';
 import type { EventResult, PolicyEvent } from '../domain/types';
-import { deliverEventSignal, eventOutcomeSignal, policyStateQuery } from './messages';
+import {
+  deliverEventSignal,
+  eventOutcomeSignal,
+  lastAppliedQuery,
+  pendingEventsQuery,
+  policyStateQuery,
+  type PendingEventView,
+} from './messages';
 import type { PolicyWorkflowInput } from './types';
 
 /** How often an event is observed and planned again when the policy changed under its plan. */
 const MAX_PLANNING_ROUNDS = 3;
 
 const iam = proxyActivities<PolicyActivities>({
-  startToCloseTimeout: '1 minute',
+  // An attempt lost with a crashed worker is retried after this; a few IAM calls take far less.
+  startToCloseTimeout: '30 seconds',
   // Transient IAM errors (throttling, 5xx, network, an outage) are retried with backoff for this long;
   // after that the event fails and an operator can resubmit it.
   scheduleToCloseTimeout: '1 hour',
@@ -41,6 +57,11 @@ export async function policyWorkflow(input: PolicyWorkflowInput): Promise<void> 
   const state: PolicyState = input.state ?? newPolicyState(input.policyKey);
   setHandler(deliverEventSignal, (delivery) => acceptDelivery(state, delivery));
   setHandler(policyStateQuery, () => state);
+  setHandler(lastAppliedQuery, () => lastApplied(state));
+  setHandler(pendingEventsQuery, () => [
+    ...(state.applying ? [pendingView(state.applying, 'applying')] : []),
+    ...state.pending.map((queued) => pendingView(queued, 'waiting')),
+  ]);
 
   const shouldContinueAsNew = (): boolean =>
     workflowInfo().continueAsNewSuggested ||
@@ -57,6 +78,26 @@ export async function policyWorkflow(input: PolicyWorkflowInput): Promise<void> 
     const next = takeNext(state);
     if (next) finish(state, next, await applyEvent(next.event));
   }
+}
+
+function lastApplied(state: PolicyState) {
+  const position = state.lastApplied;
+  if (!position) return {};
+  const key = eventKey(position);
+  const finished = [...state.recent].reverse().find((candidate) => candidate.key === key);
+  return { position, result: finished?.result };
+}
+
+function pendingView(queued: QueuedEvent, phase: PendingEventView['state']): PendingEventView {
+  const { source, id, type, sequence, time } = queued.event;
+  return {
+    source,
+    id,
+    type,
+    ...(sequence !== undefined ? { sequence } : {}),
+    ...(time ? { time } : {}),
+    state: phase,
+  };
 }
 
 async function sendResults(state: PolicyState): Promise<void> {

@@ -1,21 +1,27 @@
 // A loopback HTTP proxy in front of moto: it records every AWS Query request (Action and parameters)
-// and lets a test answer chosen requests itself, to reproduce real-IAM behaviour moto lacks
-// (DeleteConflict, URL-encoded documents, case-insensitive names) or to inject faults.
+// and lets a test answer chosen requests itself. Optionally it behaves like real IAM where moto is
+// lenient (`strict`, see strict-iam.ts) and injects faults (`faults`, see iam-faults.ts): throttling,
+// 5xx, cut connections, latency and outages, drawn from a seeded source.
 import { createServer, request, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createFaultInjector, type FaultInjector, type FaultKind, type FaultPlan } from './iam-faults';
+import type { ProxyResponse } from './iam-xml';
+import { createStrictIam, type StrictIam } from './strict-iam';
+
+export { iamErrorResponse, urlEncodeDocuments, type ProxyResponse } from './iam-xml';
+export type { FaultKind, FaultPlan } from './iam-faults';
 
 export interface RecordedRequest {
   /** The Query API action, e.g. "GetPolicy"; '' for requests that carry none (moto-api). */
   action: string;
   /** Every form parameter of the request, e.g. PolicyArn, PolicyUsageFilter. */
   params: Record<string, string>;
+  /** The fault injected into this request, if any. */
+  fault?: FaultKind;
 }
 
-export interface ProxyResponse {
-  status: number;
-  body: string;
-  headers?: Record<string, string>;
-}
+/** A rule's answer that cuts the connection instead of answering (the caller sees a network error). */
+export const DROP_CONNECTION: ProxyResponse = { status: 0, body: '' };
 
 /** Sends the request on to moto and returns its answer, for rules that alter it. */
 export type Forward = () => Promise<ProxyResponse>;
@@ -29,6 +35,17 @@ export interface ProxyRule {
   respond: (request: RecordedRequest, forward: Forward) => ProxyResponse | Promise<ProxyResponse>;
 }
 
+export interface IamProxyOptions {
+  /** Answer as real IAM where moto is lenient (URL-encoded documents, DeleteConflict, ...). */
+  strict?: boolean;
+  /** Faults to inject from the start; change them later with setFaults. */
+  faults?: FaultPlan;
+  /** Seed of the fault decisions (default 1). */
+  seed?: number;
+  /** Keep every request's parameters (default true); long chaos runs keep only the counts. */
+  recordParams?: boolean;
+}
+
 export interface IamProxy {
   /** http://127.0.0.1:port, for the SDK's `endpoint`. */
   endpoint: string;
@@ -36,9 +53,20 @@ export interface IamProxy {
   readonly requests: RecordedRequest[];
   actions(): string[];
   count(action: string): number;
+  /** Requests by action since the start (clearRequests resets it too). */
+  countsByAction(): Record<string, number>;
+  /** All requests since the start or the last clearRequests, faulted ones included. */
+  totalRequests(): number;
   clearRequests(): void;
   addRule(rule: ProxyRule): void;
   clearRules(): void;
+  setFaults(plan: FaultPlan | undefined): void;
+  /** IAM is unreachable for `durationMs` from now: every connection is cut. */
+  startOutage(durationMs: number): void;
+  /** Faults injected so far, by kind. */
+  faultCounts(): Record<FaultKind, number>;
+  /** What strict mode has seen set as permissions boundaries (empty when not strict). */
+  boundaries(): Map<string, { kind: 'user' | 'role'; name: string }[]>;
   close(): Promise<void>;
 }
 
@@ -87,35 +115,84 @@ function forwardTo(
   });
 }
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 /** Starts a proxy on a free loopback port that forwards to `target` (moto's http://host:port). */
-export async function startIamProxy(target: string): Promise<IamProxy> {
+export async function startIamProxy(target: string, options: IamProxyOptions = {}): Promise<IamProxy> {
   const targetUrl = new URL(target);
   const requests: RecordedRequest[] = [];
+  const countByAction = new Map<string, number>();
+  let total = 0;
   let rules: (ProxyRule & { used: number })[] = [];
+  const faults: FaultInjector = createFaultInjector(options.seed ?? 1, options.faults);
+  const strict: StrictIam | undefined = options.strict ? createStrictIam(target) : undefined;
+  const recordParams = options.recordParams ?? true;
+
+  function answerFor(recorded: RecordedRequest, forward: Forward): Promise<ProxyResponse> {
+    const rule = rules.find(
+      (candidate) =>
+        candidate.action === recorded.action &&
+        (candidate.times === undefined || candidate.used < candidate.times) &&
+        (candidate.when === undefined || candidate.when(recorded.params)),
+    );
+    if (rule) {
+      rule.used += 1;
+      return Promise.resolve(rule.respond(recorded, forward));
+    }
+    if (strict) return strict.handle(recorded, forward).then((answer) => answer ?? forward());
+    return forward();
+  }
 
   const server = createServer((incoming, outgoing) => {
     void (async () => {
       const body = await readBody(incoming);
       const params = Object.fromEntries(new URLSearchParams(body.toString('utf8')));
-      const recorded: RecordedRequest = { action: params.Action ?? '', params };
+      const action = params.Action ?? '';
+      const recorded: RecordedRequest = { action, params: recordParams ? params : {} };
       requests.push(recorded);
+      total += 1;
+      countByAction.set(action, (countByAction.get(action) ?? 0) + 1);
+
+      const decision = faults.decide(action);
+      if (decision.delayMs > 0) {
+        recorded.fault = 'delayed';
+        await sleep(decision.delayMs);
+      }
+      if (decision.kind === 'drop-before') {
+        recorded.fault = decision.fault;
+        incoming.socket.destroy();
+        return;
+      }
+      if (decision.kind === 'answer') {
+        recorded.fault = decision.fault;
+        send(decision.response);
+        return;
+      }
       const forward = () =>
         forwardTo(targetUrl, incoming.method ?? 'POST', incoming.url ?? '/', incoming.headers, body);
-      const rule = rules.find(
-        (candidate) =>
-          candidate.action === recorded.action &&
-          (candidate.times === undefined || candidate.used < candidate.times) &&
-          (candidate.when === undefined || candidate.when(params)),
-      );
-      if (rule) rule.used += 1;
-      const answer = rule ? await rule.respond(recorded, forward) : await forward();
-      outgoing.writeHead(answer.status, {
-        'content-type': 'text/xml',
-        ...answer.headers,
-        'content-length': String(Buffer.byteLength(answer.body)),
-      });
-      outgoing.end(answer.body);
+      const answer = await answerFor({ ...recorded, params }, forward);
+      if (answer === DROP_CONNECTION) {
+        incoming.socket.destroy();
+        return;
+      }
+      if (decision.kind === 'drop-after') {
+        // moto did the work; the caller never hears of it.
+        recorded.fault = 'dropped-after';
+        incoming.socket.destroy();
+        return;
+      }
+      send(answer);
+
+      function send(response: ProxyResponse): void {
+        outgoing.writeHead(response.status, {
+          'content-type': 'text/xml',
+          ...response.headers,
+          'content-length': String(Buffer.byteLength(response.body)),
+        });
+        outgoing.end(response.body);
+      }
     })().catch((error: unknown) => {
+      if (outgoing.headersSent || outgoing.destroyed) return;
       outgoing.writeHead(502, { 'content-type': 'text/plain' });
       outgoing.end(`iam-proxy: ${String(error)}`);
     });
@@ -127,9 +204,13 @@ export async function startIamProxy(target: string): Promise<IamProxy> {
     endpoint: `http://127.0.0.1:${port}`,
     requests,
     actions: () => requests.map((recorded) => recorded.action),
-    count: (action) => requests.filter((recorded) => recorded.action === action).length,
+    count: (action) => countByAction.get(action) ?? 0,
+    countsByAction: () => Object.fromEntries(countByAction),
+    totalRequests: () => total,
     clearRequests: () => {
       requests.length = 0;
+      countByAction.clear();
+      total = 0;
     },
     addRule: (rule) => {
       rules.push({ ...rule, used: 0 });
@@ -137,56 +218,14 @@ export async function startIamProxy(target: string): Promise<IamProxy> {
     clearRules: () => {
       rules = [];
     },
+    setFaults: (plan) => faults.setPlan(plan),
+    startOutage: (durationMs) => faults.startOutage(durationMs),
+    faultCounts: () => faults.counts(),
+    boundaries: () => strict?.boundaries() ?? new Map(),
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();
         server.close((error) => (error ? reject(error) : resolve()));
       }),
-  };
-}
-
-function escapeXml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
-
-function unescapeXml(text: string): string {
-  return text
-    .replace(/&#(\d+);/g, (_, code: string) => String.fromCodePoint(Number(code)))
-    .replace(/&#x([0-9a-f]+);/gi, (_, code: string) => String.fromCodePoint(Number.parseInt(code, 16)))
-    .replace(/&quot;/g, '"')
-    .replace(/&apos;/g, "'")
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
-}
-
-/** An IAM error answer as real IAM sends it (HTTP 4xx/5xx with an XML ErrorResponse). */
-export function iamErrorResponse(code: string, message: string, status = 400): ProxyResponse {
-  const type = status >= 500 ? 'Receiver' : 'Sender';
-  return {
-    status,
-    body:
-      '<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">' +
-      `<Error><Type>${type}</Type><Code>${escapeXml(code)}</Code><Message>${escapeXml(message)}</Message></Error>` +
-      '<RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>',
-  };
-}
-
-/** RFC 3986 percent-encoding, as real IAM applies to policy documents. */
-function encodeRfc3986(text: string): string {
-  return encodeURIComponent(text).replace(
-    /[!'()*]/g,
-    (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`,
-  );
-}
-
-/** Rewrites every <Document> in an answer the way real IAM returns it: URL-encoded. */
-export function urlEncodeDocuments(response: ProxyResponse): ProxyResponse {
-  return {
-    ...response,
-    body: response.body.replace(
-      /<Document>([\s\S]*?)<\/Document>/g,
-      (_, document: string) => `<Document>${encodeRfc3986(unescapeXml(document))}</Document>`,
-    ),
   };
 }

@@ -88,7 +88,19 @@ export interface TemporalOptions {
   dbFilename?: string;
   port?: number;
   extraArgs?: string[];
+  /** Search attributes registered at start (KEY=Type); the service's own by default, [] for none. */
+  searchAttributes?: string[];
+  /** Serve the Web UI on this port (the server is headless otherwise). */
+  uiPort?: number;
 }
+
+/** The service's search attributes, as `temporal server start-dev --search-attribute` takes them. */
+export const SERVICE_SEARCH_ATTRIBUTE_ARGS = [
+  'PolicyName=Keyword',
+  'EventType=Keyword',
+  'EventSource=Keyword',
+  'Outcome=Keyword',
+];
 
 export async function startTemporal(options: TemporalOptions = {}): Promise<RunningServer> {
   const port = options.port ?? (await freePort());
@@ -99,9 +111,13 @@ export async function startTemporal(options: TemporalOptions = {}): Promise<Runn
     '127.0.0.1',
     '--port',
     String(port),
-    '--headless',
+    ...(options.uiPort !== undefined ? ['--ui-port', String(options.uiPort)] : ['--headless']),
     '--log-level',
     'error',
+    ...(options.searchAttributes ?? SERVICE_SEARCH_ATTRIBUTE_ARGS).flatMap((pair) => [
+      '--search-attribute',
+      pair,
+    ]),
     ...(options.dbFilename ? ['--db-filename', options.dbFilename] : []),
     ...(options.extraArgs ?? []),
   ];

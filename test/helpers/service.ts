@@ -8,7 +8,7 @@ import {
   Runtime,
   type Worker,
 } from '@temporalio/worker';
-import { createServiceWorker, workflowsPath } from '../../src/worker-setup';
+import { createServiceWorker, workflowsPath, type ServiceWorkerOptions } from '../../src/worker-setup';
 import { testIamEndpoint, testTemporalAddress, uniqueSuffix } from './env';
 
 export const MANAGED_BY = { key: 'managed-by', value: 'iam-policy-events' };
@@ -31,14 +31,23 @@ export interface RunningService {
 
 let runtimeInstalled = false;
 
-export async function startService(
-  options: { iamEndpoint?: string; policyHistoryLimit?: number; taskQueue?: string } = {},
-): Promise<RunningService> {
+export interface StartServiceOptions {
+  iamEndpoint?: string;
+  policyHistoryLimit?: number;
+  taskQueue?: string;
+  /** Another Temporal server than global-setup's (host:port). */
+  temporalAddress?: string;
+  /** As TEMPORAL_SEARCH_ATTRIBUTES=off when false. */
+  searchAttributes?: boolean;
+  sinks?: ServiceWorkerOptions['sinks'];
+}
+
+export async function startService(options: StartServiceOptions = {}): Promise<RunningService> {
   if (!runtimeInstalled) {
     Runtime.install({ logger: new DefaultLogger('WARN') });
     runtimeInstalled = true;
   }
-  const address = testTemporalAddress();
+  const address = options.temporalAddress ?? testTemporalAddress();
   const taskQueue = options.taskQueue ?? `test-${uniqueSuffix()}`;
   const [nativeConnection, connection, workflowBundle] = await Promise.all([
     NativeConnection.connect({ address }),
@@ -57,6 +66,8 @@ export async function startService(
     managedByTag: MANAGED_BY,
     workflowBundle,
     policyHistoryLimit: options.policyHistoryLimit,
+    searchAttributes: options.searchAttributes,
+    sinks: options.sinks,
   });
   const running = worker.run();
   return {

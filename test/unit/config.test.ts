@@ -8,7 +8,9 @@ test('defaults are the local ones', () => {
     taskQueue: 'iam-policy-events',
     tls: undefined,
     apiKey: undefined,
+    searchAttributes: true,
   });
+  expect(config.metrics).toBeUndefined();
   expect(config.managedByTag).toEqual({ key: 'managed-by', value: 'iam-policy-events' });
   expect(config.logLevel).toBe('warn');
 });
@@ -40,4 +42,16 @@ test('the managed-by tag is configurable', () => {
     key: 'owner',
     value: 'platform-team',
   });
+});
+
+test('search attributes can be switched off, and metrics get a port', () => {
+  const config = loadConfig({
+    TEMPORAL_SEARCH_ATTRIBUTES: 'off',
+    METRICS_PORT: '9464',
+    METRICS_HOST: '127.0.0.1',
+  });
+  expect(config.temporal.searchAttributes).toBe(false);
+  expect(config.metrics).toEqual({ host: '127.0.0.1', port: 9464 });
+  expect(() => loadConfig({ TEMPORAL_SEARCH_ATTRIBUTES: 'maybe' })).toThrow(/TEMPORAL_SEARCH_ATTRIBUTES/);
+  expect(() => loadConfig({ METRICS_PORT: '70000' })).toThrow(/METRICS_PORT/);
 });

@@ -230,3 +230,13 @@ describe('validatePolicyDocument', () => {
     expect(problems).toHaveLength(4);
   });
 });
+
+test('a deeply nested document is refused without exhausting the stack', () => {
+  let deep: unknown = 's3:GetObject';
+  for (let i = 0; i < 20000; i += 1) deep = [deep];
+  const problems = validatePolicyDocument({
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Action: deep, Resource: '*' }],
+  });
+  expect(problems).toEqual(['the policy document is nested deeper than 32 levels']);
+});

@@ -24,9 +24,13 @@ test('a JSON array (even pretty-printed over many lines) yields its elements by 
   ]);
 });
 
-test('a broken JSON array is one error, not a crash', async () => {
-  const items = await read('[{"a": 1},');
-  expect(items).toEqual([{ line: 1, error: expect.stringMatching(/not a valid JSON array/) }]);
+test('input that starts with [ but is no JSON array is read line by line: nothing after it is lost', async () => {
+  const items = await read('[1,2\n{"a":1}\n\n{"b":2}\n');
+  expect(items).toEqual([
+    { line: 1, error: expect.stringMatching(/^not valid JSON/) },
+    { line: 2, value: { a: 1 } },
+    { line: 4, value: { b: 2 } },
+  ]);
 });
 
 test('an over-long line is refused before parsing and the next line still counts', async () => {

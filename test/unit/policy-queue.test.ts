@@ -136,3 +136,17 @@ test('the memory of finished events is bounded', () => {
   // The state survives continue-as-new as plain JSON.
   expect(JSON.parse(JSON.stringify(state))).toEqual(state);
 });
+
+test('a repeated delivery of the event being applied is not queued again', () => {
+  const state = newPolicyState('p');
+  const d = delivery('x', { sequence: '1' });
+  acceptDelivery(state, d);
+  const next = takeNext(state);
+  expect(state.applying?.event.id).toBe('x');
+  acceptDelivery(state, d);
+  expect(state.pending).toHaveLength(0);
+  finish(state, next!, resultOf(d, 'created'));
+  expect(state.applying).toBeUndefined();
+  expect(takeNext(state)).toBeUndefined();
+  expect(state.recent.map((f) => f.result.outcome)).toEqual(['created']);
+});

@@ -1,0 +1,117 @@
+// `npm run consume-sqs -- --queue-url URL`: consumes CloudEvents (structured JSON message bodies) from
+// SQS until SIGINT/SIGTERM, through the same starter library as the CLI and the HTTP endpoint.
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { ConfigError, loadConfig } from './config';
+import { createLogger } from './logging';
+import { checkSearchAttributes } from './search-attribute-check';
+import { consumeQueue } from './sqs/consumer';
+import { submitEvent } from './starter/submit';
+import { connectClient } from './temporal-connection';
+
+function integerFrom(min: number, max: number) {
+  return (value: string): number => {
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
+      throw new InvalidArgumentError(`must be a whole number from ${min} to ${max}`);
+    }
+    return parsed;
+  };
+}
+
+interface ConsumeOptions {
+  queueUrl: string;
+  waitTime: number;
+  maxMessages: number;
+}
+
+async function consume(options: ConsumeOptions): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  const client = await connectClient(config.temporal).catch((error: Error) => {
+    throw new ConfigError(`cannot reach Temporal at ${config.temporal.address}: ${error.message}`);
+  });
+  if (config.temporal.searchAttributes)
+    await checkSearchAttributes(client.connection, config.temporal.namespace);
+  // An endpoint set in the environment (a VPC endpoint, moto) is used as given; otherwise the SDK sends
+  // each call to the queue URL's host.
+  const endpointConfigured = Boolean(process.env.AWS_ENDPOINT_URL_SQS ?? process.env.AWS_ENDPOINT_URL);
+  const sqs = new SQSClient({
+    region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    useQueueUrlAsEndpoint: !endpointConfigured,
+  });
+  const stop = new AbortController();
+  const onSignal = () => {
+    process.stderr.write('consume-sqs: stopping after the messages in hand\n');
+    stop.abort();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  process.stderr.write(`consume-sqs: polling ${options.queueUrl}\n`);
+  try {
+    await consumeQueue({
+      sqs,
+      queueUrl: options.queueUrl,
+      submit: (raw) =>
+        submitEvent(raw, {
+          client,
+          taskQueue: config.temporal.taskQueue,
+          wait: false,
+          reservedTagKeys: [config.managedByTag.key],
+          searchAttributes: config.temporal.searchAttributes,
+        }),
+      logger,
+      waitTimeSeconds: options.waitTime,
+      maxMessages: options.maxMessages,
+      signal: stop.signal,
+    });
+  } finally {
+    sqs.destroy();
+    await client.connection.close();
+  }
+  process.stderr.write('consume-sqs: stopped\n');
+}
+
+function buildProgram(): Command {
+  return new Command('consume-sqs')
+    .description('Consumes IAM policy events (CloudEvents, structured JSON bodies) from an SQS queue.')
+    .requiredOption('--queue-url <url>', 'the queue (standard or FIFO)')
+    .option('--wait-time <seconds>', 'long-poll wait of each receive', integerFrom(1, 20), 20)
+    .option('--max-messages <n>', 'messages per receive', integerFrom(1, 10), 10)
+    .exitOverride()
+    .showHelpAfterError()
+    .addHelpText(
+      'after',
+      `
+A message is deleted once its event workflow has started (or was found a duplicate). Anything else is
+left in the queue and comes back after the visibility timeout: a body that is not JSON, an invalid
+event, a conflict (same source and id, other payload), or Temporal being unavailable. Give the queue a
+redrive policy (maxReceiveCount) so that such messages end in its dead-letter queue. Each one is logged
+with its message ID (JSON lines on stdout, LOG_LEVEL). FIFO queues keep their order per message group.
+
+Examples:
+  npm run consume-sqs -- --queue-url https://sqs.eu-west-1.amazonaws.com/123456789012/iam-policy-events
+  AWS_ENDPOINT_URL=http://127.0.0.1:5000 npm run consume-sqs -- --queue-url http://127.0.0.1:5000/123456789012/events --wait-time 5
+
+Environment: TEMPORAL_* as for the worker; AWS_REGION, credentials and AWS_ENDPOINT_URL_SQS /
+AWS_ENDPOINT_URL as the AWS SDK reads them. Needs sqs:ReceiveMessage and sqs:DeleteMessage.
+Exit status: 0 after SIGINT/SIGTERM, 2 for usage, configuration or connection errors.`,
+    )
+    .action(consume);
+}
+
+async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`consume-sqs: ${error instanceof ConfigError ? '' : 'failed: '}${message}\n`);
+    return error instanceof ConfigError ? 2 : 1;
+  }
+}
+
+void main(process.argv).then((code) => {
+  process.exitCode = code;
+});

@@ -1,0 +1,397 @@
+// Guardrails: policy documents this service refuses to write even when they are valid IAM, because a
+// service that writes policies from someone else's events must not become a path to admin rights.
+// Checked by the activities before any write (fail-closed: a document the rules cannot read is refused).
+// Pure; configurable by a JSON file (parseGuardrailConfig), with DEFAULT_GUARDRAIL_RULES otherwise.
+import { z } from 'zod';
+import type { PolicyDocument } from './types';
+
+/** Which Resource entries make an action rule apply. */
+export type ResourceScope =
+  /** Whatever the resource. */
+  | 'any'
+  /** A Resource entry that could name something one of these ARN patterns names (wildcards intersect). */
+  | { reaching: string[] }
+  /** A Resource entry that names everything one of these patterns names (e.g. "*" covers "arn:*:iam::*:role/*"). */
+  | { covering: string[] };
+
+export interface ActionRule {
+  name: string;
+  kind: 'action';
+  /** Shown in the rejection: why this is refused. */
+  description: string;
+  /** IAM action patterns ("service:Action", "*" and "?" wildcards), compared ignoring case. */
+  actions: string[];
+  /**
+   * `grants`: an Allow whose Action could allow any action these patterns name (so "iam:*Policy*"
+   * grants "iam:CreatePolicyVersion"); `covers`: an Allow whose Action allows every action they name
+   * (so "*" and "IAM:*" cover "iam:*", but "iam:Get*" does not).
+   */
+  match: 'grants' | 'covers';
+  resources: ResourceScope;
+}
+
+export interface StatementRule {
+  name: string;
+  /** `allow-not-action`: an Allow with NotAction (allows everything but a list); `principal`: a Principal. */
+  kind: 'allow-not-action' | 'principal';
+  description: string;
+}
+
+export type GuardrailRule = ActionRule | StatementRule;
+
+export interface GuardrailConfig {
+  rules: GuardrailRule[];
+}
+
+/** What the worker enforces besides IAM's own rules; loaded once at start. */
+export interface PolicyGuards {
+  guardrails: GuardrailConfig;
+  /** Let an upsert take over a present policy without the managed-by tag (tag it, then proceed). */
+  adoptUnmanaged: boolean;
+}
+
+export interface GuardrailViolation {
+  rule: string;
+  /** Where, e.g. `Statement[1]`. */
+  statement: string;
+  detail: string;
+}
+
+const ALL_RESOURCES = ['*', 'arn:*:*:*:*:*'];
+const ALL_ROLES = ['arn:*:iam::*:role/*'];
+
+/** Actions that let a principal raise its own privileges (the well-known IAM escalation paths). */
+export const PRIVILEGE_ESCALATION_ACTIONS = [
+  'iam:CreatePolicyVersion',
+  'iam:SetDefaultPolicyVersion',
+  'iam:Attach*Policy',
+  'iam:Put*Policy',
+  'iam:Put*PermissionsBoundary',
+  'iam:Delete*PermissionsBoundary',
+  'iam:CreateAccessKey',
+  'iam:CreateLoginProfile',
+  'iam:UpdateLoginProfile',
+  'iam:AddUserToGroup',
+  'iam:UpdateAssumeRolePolicy',
+];
+
+export const DEFAULT_GUARDRAIL_RULES: readonly GuardrailRule[] = [
+  {
+    name: 'no-full-admin',
+    kind: 'action',
+    description: 'allows every action on every resource',
+    actions: ['*:*'],
+    match: 'covers',
+    resources: { covering: ALL_RESOURCES },
+  },
+  {
+    name: 'no-iam-wildcard',
+    kind: 'action',
+    description: 'allows every IAM action on every resource',
+    actions: ['iam:*'],
+    match: 'covers',
+    resources: { covering: ALL_RESOURCES },
+  },
+  {
+    name: 'no-privilege-escalation',
+    kind: 'action',
+    description: 'grants an action that lets a principal raise its own privileges',
+    actions: PRIVILEGE_ESCALATION_ACTIONS,
+    match: 'grants',
+    resources: { reaching: ['arn:*:iam::*:*'] },
+  },
+  {
+    name: 'no-pass-any-role',
+    kind: 'action',
+    description: 'lets a principal pass any role to a service',
+    actions: ['iam:PassRole'],
+    match: 'grants',
+    resources: { covering: ALL_ROLES },
+  },
+  {
+    name: 'no-assume-any-role',
+    kind: 'action',
+    description: 'lets a principal assume any role',
+    actions: ['sts:AssumeRole'],
+    match: 'grants',
+    resources: { covering: ALL_ROLES },
+  },
+  {
+    name: 'no-allow-not-action',
+    kind: 'allow-not-action',
+    description: 'an Allow with NotAction allows every action but those listed, present and future',
+  },
+  {
+    name: 'no-principal',
+    kind: 'principal',
+    description: 'identity-based policies have no Principal',
+  },
+];
+
+export const DEFAULT_GUARDRAILS: GuardrailConfig = { rules: [...DEFAULT_GUARDRAIL_RULES] };
+
+export const DEFAULT_POLICY_GUARDS: PolicyGuards = { guardrails: DEFAULT_GUARDRAILS, adoptUnmanaged: false };
+
+// ---- wildcard patterns ----
+
+/** A character no real action or ARN contains (IAM refuses it in documents): only a wildcard matches it. */
+const ANYTHING = '\u0100';
+
+/** Whether glob `pattern` ("*" any run, "?" one character) matches `text` exactly. */
+export function globMatches(pattern: string, text: string): boolean {
+  // Row by row over the pattern: reachable[j] = pattern[0..i) can match text[0..j).
+  let reachable = Array.from({ length: text.length + 1 }, (_, j) => j === 0);
+  for (const symbol of pattern) {
+    const next = Array.from({ length: text.length + 1 }, () => false);
+    for (let j = 0; j <= text.length; j += 1) {
+      if (symbol === '*') next[j] = reachable[j] || (j > 0 && next[j - 1]);
+      else if (j > 0) next[j] = reachable[j - 1] && (symbol === '?' || symbol === text[j - 1]);
+    }
+    reachable = next;
+  }
+  return reachable[text.length];
+}
+
+/** Whether some text matches both glob patterns. */
+export function globsIntersect(a: string, b: string): boolean {
+  // common[i][j]: a[i..] and b[j..] can match one text; filled from the ends.
+  const common = Array.from({ length: a.length + 1 }, () => Array<boolean>(b.length + 1).fill(false));
+  for (let i = a.length; i >= 0; i -= 1) {
+    for (let j = b.length; j >= 0; j -= 1) {
+      if (i === a.length && j === b.length) common[i][j] = true;
+      else if (i < a.length && a[i] === '*')
+        common[i][j] = common[i + 1][j] || (j < b.length && common[i][j + 1]);
+      else if (j < b.length && b[j] === '*')
+        common[i][j] = common[i][j + 1] || (i < a.length && common[i + 1][j]);
+      else if (i < a.length && j < b.length && (a[i] === b[j] || a[i] === '?' || b[j] === '?'))
+        common[i][j] = common[i + 1][j + 1];
+    }
+  }
+  return common[0][0];
+}
+
+/** Whether `pattern` matches every text `general` matches: tested on `general` with its wildcards made unmatchable. */
+function globCovers(pattern: string, general: string): boolean {
+  return globMatches(pattern, general.replace(/[*?]/g, ANYTHING));
+}
+
+const PARTITIONS = new Set(['aws', 'aws-cn', 'aws-us-gov']);
+
+/** An ARN with its partition and 12-digit account made wildcards: "all roles of this account" is unscoped too. */
+function widenArn(resource: string): string {
+  const parts = resource.split(':');
+  if (parts[0] !== 'arn' || parts.length < 2) return resource;
+  if (PARTITIONS.has(parts[1])) parts[1] = '*';
+  if (parts.length > 4 && /^\d{12}$/.test(parts[4])) parts[4] = '*';
+  return parts.join(':');
+}
+
+/** An ARN's six fields (the last one may hold colons); undefined for anything else, such as "*". */
+function arnFields(text: string): string[] | undefined {
+  const parts = text.split(':');
+  if (parts[0] !== 'arn' || parts.length < 6) return undefined;
+  return [...parts.slice(0, 5), parts.slice(5).join(':')];
+}
+
+/** Whether two resource patterns can name one resource: field by field for ARNs ("s3" never reaches "iam"). */
+function resourcesIntersect(resource: string, pattern: string): boolean {
+  const fields = arnFields(resource);
+  const patternFields = arnFields(pattern);
+  if (!fields || !patternFields) return globsIntersect(resource, pattern);
+  return fields.every((field, index) => globsIntersect(field, patternFields[index]));
+}
+
+// ---- checking ----
+
+type Json = Record<string, unknown>;
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A string or list of strings as a list; undefined when it is anything else. */
+function stringList(value: unknown): string[] | undefined {
+  const values = Array.isArray(value) ? value : [value];
+  return values.every((item): item is string => typeof item === 'string') ? values : undefined;
+}
+
+interface ReadStatement {
+  where: string;
+  allows: boolean;
+  actions?: string[];
+  hasNotAction: boolean;
+  /** Resource entries; NotResource counts as "*" (it names everything but a list). */
+  resources: string[];
+  hasPrincipal: boolean;
+}
+
+function readStatements(document: PolicyDocument): ReadStatement[] | string {
+  const raw = document.Statement;
+  const list = Array.isArray(raw) ? raw : [raw];
+  const statements: ReadStatement[] = [];
+  for (const [index, statement] of list.entries()) {
+    const where = Array.isArray(raw) ? `Statement[${index}]` : 'Statement';
+    if (!isObject(statement)) return `${where} is not an object`;
+    const actions = 'Action' in statement ? stringList(statement.Action) : [];
+    const resources = 'NotResource' in statement ? ['*'] : stringList(statement.Resource ?? []);
+    if (actions === undefined || resources === undefined)
+      return `${where} has an Action or Resource that is not text`;
+    statements.push({
+      where,
+      // Anything but an explicit Deny counts as Allow: fail closed.
+      allows: statement.Effect !== 'Deny',
+      actions,
+      hasNotAction: 'NotAction' in statement,
+      resources,
+      hasPrincipal: 'Principal' in statement || 'NotPrincipal' in statement,
+    });
+  }
+  return statements;
+}
+
+function resourceInScope(resource: string, scope: ResourceScope): boolean {
+  if (scope === 'any') return true;
+  const lower = resource.toLowerCase();
+  if ('reaching' in scope)
+    return scope.reaching.some((pattern) => resourcesIntersect(lower, pattern.toLowerCase()));
+  return scope.covering.some((pattern) => globCovers(widenArn(lower), pattern.toLowerCase()));
+}
+
+function checkActionRule(rule: ActionRule, statement: ReadStatement): GuardrailViolation | undefined {
+  const resource = statement.resources.find((entry) => resourceInScope(entry, rule.resources));
+  if (resource === undefined) return undefined;
+  for (const action of statement.actions ?? []) {
+    const lower = action.toLowerCase();
+    const hit = rule.actions.find((ruleAction) =>
+      rule.match === 'grants'
+        ? globsIntersect(lower, ruleAction.toLowerCase())
+        : globCovers(lower, ruleAction.toLowerCase()),
+    );
+    if (hit === undefined) continue;
+    const via =
+      hit.toLowerCase() === lower ? '' : ` (${rule.match === 'grants' ? 'grants' : 'covers'} ${hit})`;
+    return {
+      rule: rule.name,
+      statement: statement.where,
+      detail: `allows ${JSON.stringify(action)}${via} on ${JSON.stringify(resource)}: ${rule.description}`,
+    };
+  }
+  return undefined;
+}
+
+function checkRule(rule: GuardrailRule, statement: ReadStatement): GuardrailViolation | undefined {
+  switch (rule.kind) {
+    case 'action':
+      return statement.allows ? checkActionRule(rule, statement) : undefined;
+    case 'allow-not-action':
+      return statement.allows && statement.hasNotAction
+        ? {
+            rule: rule.name,
+            statement: statement.where,
+            detail: `uses NotAction with Allow: ${rule.description}`,
+          }
+        : undefined;
+    case 'principal':
+      return statement.hasPrincipal
+        ? { rule: rule.name, statement: statement.where, detail: `names a Principal: ${rule.description}` }
+        : undefined;
+  }
+}
+
+/** Every rule `document` breaks, in statement order; empty when it may be written. */
+export function checkGuardrails(document: PolicyDocument, config: GuardrailConfig): GuardrailViolation[] {
+  const statements = readStatements(document);
+  if (typeof statements === 'string') {
+    return [
+      { rule: 'readable-document', statement: 'Statement', detail: `cannot be checked: ${statements}` },
+    ];
+  }
+  return statements.flatMap((statement) =>
+    config.rules
+      .map((rule) => checkRule(rule, statement))
+      .filter((v): v is GuardrailViolation => v !== undefined),
+  );
+}
+
+/** One sentence naming each broken rule, for the event's `reason`. */
+export function describeViolations(violations: GuardrailViolation[]): string {
+  const parts = violations.map((v) => `guardrail ${v.rule}: ${v.statement} ${v.detail}`);
+  return `refused by ${violations.length === 1 ? 'a guardrail' : `${violations.length} guardrails`}: ${parts.join('; ')}`;
+}
+
+// ---- configuration file ----
+
+const ruleName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'must be lower-case letters, digits and dashes');
+const pattern = z.string().min(1).max(2048);
+const resourceScope = z.union([
+  z.literal('any'),
+  z.object({ reaching: z.array(pattern).min(1) }).strict(),
+  z.object({ covering: z.array(pattern).min(1) }).strict(),
+]);
+const ruleSchema = z.discriminatedUnion('kind', [
+  z
+    .object({
+      name: ruleName,
+      kind: z.literal('action'),
+      description: z.string().min(1),
+      actions: z.array(pattern).min(1),
+      match: z.enum(['grants', 'covers']),
+      resources: resourceScope,
+    })
+    .strict(),
+  z
+    .object({
+      name: ruleName,
+      kind: z.enum(['allow-not-action', 'principal']),
+      description: z.string().min(1),
+    })
+    .strict(),
+]);
+const configSchema = z
+  .object({
+    /** Free text for the reader of the file (JSON has no comments). */
+    $comment: z.string().optional(),
+    /** Start from the default rules (default true). */
+    useDefaults: z.boolean().default(true),
+    /** Default rules to leave out, by name. */
+    disable: z.array(ruleName).default([]),
+    /** Rules added to (or, with a default rule's name, replacing) the defaults. */
+    rules: z.array(ruleSchema).default([]),
+  })
+  .strict();
+
+export class GuardrailConfigError extends Error {
+  override name = 'GuardrailConfigError';
+}
+
+/**
+ * Reads a guardrail configuration (the JSON text of IAM_GUARDRAILS_FILE). Throws GuardrailConfigError
+ * naming the problem: a configuration that cannot be read must stop the worker, not disable the rules.
+ */
+export function parseGuardrailConfig(text: string): GuardrailConfig {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new GuardrailConfigError(`not valid JSON: ${(error as Error).message}`);
+  }
+  const parsed = configSchema.safeParse(json);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map(
+      (issue) => `${issue.path.join('.') || '(top)'}: ${issue.message}`,
+    );
+    throw new GuardrailConfigError(problems.join('; '));
+  }
+  const { useDefaults, disable, rules } = parsed.data;
+  const defaults = useDefaults ? DEFAULT_GUARDRAIL_RULES : [];
+  const unknown = disable.filter((name) => !defaults.some((rule) => rule.name === name));
+  if (unknown.length > 0)
+    throw new GuardrailConfigError(`disable: no default rule named ${unknown.join(', ')}`);
+  const names = rules.map((rule) => rule.name);
+  const repeated = names.filter((name, index) => names.indexOf(name) !== index);
+  if (repeated.length > 0) throw new GuardrailConfigError(`rules: ${repeated.join(', ')} defined twice`);
+  const kept = defaults.filter((rule) => !disable.includes(rule.name) && !names.includes(rule.name));
+  return { rules: [...kept, ...rules] };
+}

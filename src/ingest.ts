@@ -1,0 +1,74 @@
+// `npm run ingest`: the CloudEvents HTTP endpoint. Hands every event to the starter library, like the
+// CLI and the SQS consumer, so deduplication and ordering are the same whatever the source.
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ConfigError, loadConfig } from './config';
+import { loadIngestConfig } from './ingest/config';
+import { createIngestServer } from './ingest/server';
+import { createLogger } from './logging';
+import { checkSearchAttributes } from './search-attribute-check';
+import { submitEvent } from './starter/submit';
+import { connectClient } from './temporal-connection';
+
+/** How long /readyz waits for Temporal before saying it is not ready. */
+const READINESS_TIMEOUT_MS = 2000;
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const ingest = loadIngestConfig();
+  const logger = createLogger(config.logLevel);
+  const client = await connectClient(config.temporal).catch((error: Error) => {
+    throw new ConfigError(`cannot reach Temporal at ${config.temporal.address}: ${error.message}`);
+  });
+  if (config.temporal.searchAttributes)
+    await checkSearchAttributes(client.connection, config.temporal.namespace);
+  if (ingest.token === undefined) {
+    process.stderr.write('ingest: WARNING: INGEST_AUTH=off: anyone who reaches the port can submit events\n');
+  }
+  const server: Server = createIngestServer({
+    submit: (raw) =>
+      submitEvent(raw, {
+        client,
+        taskQueue: config.temporal.taskQueue,
+        wait: false,
+        reservedTagKeys: [config.managedByTag.key],
+        searchAttributes: config.temporal.searchAttributes,
+      }),
+    ready: async () => {
+      await client.connection.withDeadline(Date.now() + READINESS_TIMEOUT_MS, () =>
+        client.workflowService.getSystemInfo({}),
+      );
+      return true;
+    },
+    token: ingest.token,
+    bodyLimit: ingest.bodyLimit,
+    logger,
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(ingest.port, ingest.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  process.stderr.write(
+    `ingest: listening on http://${ingest.host}:${port} (POST / or /events; /healthz, /readyz)\n`,
+  );
+
+  // Stop taking requests, let those in flight finish (each ends once its workflow started), then exit.
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.stderr.write('ingest: stopping\n');
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await client.connection.close();
+  process.stderr.write('ingest: stopped\n');
+}
+
+main().catch((error: unknown) => {
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`ingest: ${error instanceof ConfigError ? '' : 'failed: '}${message}\n`);
+  process.exit(error instanceof ConfigError ? 2 : 1);
+});

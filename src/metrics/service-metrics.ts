@@ -1,0 +1,40 @@
+// The service's own Prometheus metrics (the SDK's runtime metrics come from the Temporal runtime and are
+// merged in by the metrics server). A registry per process, not prom-client's global one, so tests can
+// make several.
+import { Counter, Histogram, Registry } from 'prom-client';
+
+export interface ServiceMetrics {
+  registry: Registry;
+  /** Events whose workflow reached a final outcome, by event type and outcome. */
+  events: Counter<'type' | 'outcome'>;
+  /** IAM API calls (each attempt, retries included) by action and error code ("OK" when it succeeded). */
+  iamCalls: Counter<'action' | 'code'>;
+  /** Seconds from an event workflow's start to its final outcome. */
+  eventLatency: Histogram<'type' | 'outcome'>;
+}
+
+export function createServiceMetrics(): ServiceMetrics {
+  const registry = new Registry();
+  return {
+    registry,
+    events: new Counter({
+      name: 'iam_policy_events_events_total',
+      help: 'Events that reached a final outcome, by CloudEvent type and outcome',
+      labelNames: ['type', 'outcome'],
+      registers: [registry],
+    }),
+    iamCalls: new Counter({
+      name: 'iam_policy_events_iam_calls_total',
+      help: 'IAM API call attempts by action and error code (OK for success)',
+      labelNames: ['action', 'code'],
+      registers: [registry],
+    }),
+    eventLatency: new Histogram({
+      name: 'iam_policy_events_event_latency_seconds',
+      help: "Seconds from an event workflow's start to its final outcome",
+      labelNames: ['type', 'outcome'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
+      registers: [registry],
+    }),
+  };
+}

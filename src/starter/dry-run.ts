@@ -1,0 +1,182 @@
+// `starter plan FILE`: what each event would do against IAM now, without writing anything and without
+// starting any workflow, so no event ID is consumed. Each event is planned on its own, against IAM and
+// the policy workflow as they are now (events earlier in the same input are not applied first).
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { createPolicyActivities } from '../activities/policy-activities';
+import { validatePolicyDocument } from '../domain/document-rules';
+import { checkGuardrails, DEFAULT_POLICY_GUARDS, describeViolations } from '../domain/guardrails';
+import { validateEvent } from '../domain/event-validation';
+import { policyWorkflowId } from '../domain/ids';
+import { compareEventOrder } from '../domain/ordering';
+import { planEvent, type PolicyPlan } from '../domain/plan';
+import type { EventResult, Outcome, PolicyEntity, PolicyEvent } from '../domain/types';
+import { eventWorkflowId, payloadHash } from '../event-identity';
+import { listPolicyEntities } from '../iam/reads';
+import { lastAppliedQuery } from '../workflows/messages';
+import type { InputItem } from './input';
+import type { IamReadDeps } from './policy-report';
+
+export interface PlannedEvent {
+  line: number;
+  source?: string;
+  id?: string;
+  policyName?: string;
+  /** The outcome the event would get if submitted now; `unknown` when IAM could not be read. */
+  wouldBe: Outcome | 'unknown';
+  reason?: string;
+  entities?: PolicyEntity[];
+  /** The IAM writes it would make (kind and what changes); absent when it would write nothing. */
+  plan?: PlanSummary;
+}
+
+export interface PlanSummary {
+  kind: 'create' | 'update' | 'delete';
+  policyArn?: string;
+  documentChanged?: boolean;
+  tagsToSet?: Record<string, string>;
+  tagKeysToRemove?: string[];
+  notes?: string[];
+}
+
+export interface DryRunDeps extends IamReadDeps {
+  client: Client;
+  reservedTagKeys?: string[];
+}
+
+/** An earlier delivery of the same (source, id): duplicate or conflict, unless it failed (then it runs again). */
+async function repeatOf(client: Client, event: PolicyEvent): Promise<Partial<PlannedEvent> | undefined> {
+  const handle = client.workflow.getHandle(eventWorkflowId(event.source, event.id));
+  let description;
+  try {
+    description = await handle.describe();
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return undefined;
+    throw error;
+  }
+  const status = description.status.name;
+  if (status !== 'RUNNING' && status !== 'COMPLETED') return undefined; // a failed event may be resubmitted
+  if (description.memo?.payloadHash !== payloadHash(event)) {
+    return {
+      wouldBe: 'conflict',
+      reason: `this (source, id) was first received at ${description.startTime.toISOString()} with a different payload`,
+    };
+  }
+  const first = status === 'COMPLETED' ? ((await handle.result()) as EventResult).outcome : 'still running';
+  return { wouldBe: 'duplicate', reason: `already received (first delivery: ${first})` };
+}
+
+/** Superseded when the policy workflow already applied an event at the same or a newer position. */
+async function supersededBy(client: Client, event: PolicyEvent): Promise<string | undefined> {
+  let applied;
+  try {
+    applied = await client.workflow.getHandle(policyWorkflowId(event.policyName)).query(lastAppliedQuery);
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return undefined;
+    throw error;
+  }
+  const position = applied.position;
+  if (!position) return undefined;
+  const order = compareEventOrder(event, position);
+  // Without comparable positions the policy workflow goes by arrival: a new event would come later.
+  if (order === undefined || order > 0) return undefined;
+  return `a newer or same-position event was already applied: ${position.id} from ${position.source}`;
+}
+
+function summarise(plan: Exclude<PolicyPlan, { kind: 'none' }>): PlanSummary {
+  switch (plan.kind) {
+    case 'create':
+      return { kind: 'create', tagsToSet: plan.tags, documentChanged: true };
+    case 'update':
+      return {
+        kind: 'update',
+        policyArn: plan.policyArn,
+        documentChanged: plan.document !== undefined,
+        tagsToSet: plan.tagsToSet,
+        tagKeysToRemove: plan.tagKeysToRemove,
+        ...(plan.notes ? { notes: plan.notes } : {}),
+      };
+    case 'delete':
+      return { kind: 'delete', policyArn: plan.policyArn };
+  }
+}
+
+async function planOne(deps: DryRunDeps, event: PolicyEvent): Promise<Omit<PlannedEvent, 'line'>> {
+  const identity = { source: event.source, id: event.id, policyName: event.policyName };
+  if (event.type === 'iam.policy.upsert') {
+    const problems = event.document ? validatePolicyDocument(event.document) : ['the upsert has no document'];
+    if (problems.length > 0) {
+      return { ...identity, wouldBe: 'rejected', reason: `invalid policy document: ${problems.join('; ')}` };
+    }
+  }
+  const repeat = await repeatOf(deps.client, event);
+  if (repeat) return { ...identity, wouldBe: 'unknown', ...repeat };
+  const superseded = await supersededBy(deps.client, event);
+  if (superseded) return { ...identity, wouldBe: 'superseded', reason: superseded };
+
+  const activities = createPolicyActivities(deps);
+  let plan: PolicyPlan;
+  try {
+    const observation = await activities.inspectPolicy({
+      policyName: event.policyName,
+      path: event.path,
+      readDocument: event.type === 'iam.policy.upsert',
+    });
+    plan = planEvent(event, observation);
+  } catch (error) {
+    return {
+      ...identity,
+      wouldBe: 'unknown',
+      reason: error instanceof Error ? error.message : String(error),
+    };
+  }
+  if (plan.kind === 'none') {
+    return { ...identity, wouldBe: plan.outcome, ...(plan.reason ? { reason: plan.reason } : {}) };
+  }
+  if (plan.kind === 'delete') {
+    // The activity asks IAM again right before deleting; so does the dry run.
+    const entities = await listPolicyEntities(deps.iam, plan.policyArn);
+    if (entities.length > 0) return { ...identity, wouldBe: 'retained-in-use', entities };
+  }
+  // The activity refuses a document the guardrails forbid before writing; so does the dry run.
+  const document = plan.kind === 'delete' ? undefined : plan.document;
+  const violations = document
+    ? checkGuardrails(document, (deps.guards ?? DEFAULT_POLICY_GUARDS).guardrails)
+    : [];
+  if (violations.length > 0)
+    return { ...identity, wouldBe: 'rejected', reason: describeViolations(violations) };
+  const outcome = { create: 'created', update: 'updated', delete: 'deleted' } as const;
+  return { ...identity, wouldBe: outcome[plan.kind], plan: summarise(plan) };
+}
+
+/** Plans every item in input order, one at a time (a dry run is for reading, not for speed). */
+export async function dryRun(
+  items: AsyncIterable<InputItem>,
+  deps: DryRunDeps,
+  onPlanned: (planned: PlannedEvent) => void,
+): Promise<{ anyUnsuccessful: boolean }> {
+  let anyUnsuccessful = false;
+  for await (const item of items) {
+    let planned: PlannedEvent;
+    if ('error' in item) {
+      planned = { line: item.line, wouldBe: 'rejected', reason: `line ${item.line}: ${item.error}` };
+    } else {
+      const validation = validateEvent(item.value, { reservedTagKeys: deps.reservedTagKeys });
+      if (!validation.ok) {
+        const { source, id, policyName, reason } = validation;
+        planned = {
+          line: item.line,
+          source,
+          id,
+          policyName,
+          wouldBe: 'rejected',
+          reason: `line ${item.line}: ${reason}`,
+        };
+      } else {
+        planned = { line: item.line, ...(await planOne(deps, validation.event)) };
+      }
+    }
+    if (['rejected', 'conflict', 'failed', 'unknown'].includes(planned.wouldBe)) anyUnsuccessful = true;
+    onPlanned(planned);
+  }
+  return { anyUnsuccessful };
+}

@@ -1,0 +1,11 @@
+// What workflow code reports to the worker process for metrics and logs. Sinks are not recorded in
+// history and are not called on replay, so a cached-out workflow does not count its event twice.
+import type { Sinks } from '@temporalio/workflow';
+import type { EventResult } from '../domain/types';
+
+export interface ServiceSinks extends Sinks {
+  events: {
+    /** An event workflow reached its final outcome (the worker adds latency from its start time). */
+    finished(result: EventResult): void;
+  };
+}

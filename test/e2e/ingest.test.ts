@@ -1,0 +1,193 @@
+// `npm run ingest` as a child process in front of the real dev server and worker: the CloudEvents HTTP
+// binding's three modes, the status codes, auth, the body limit, health and readiness.
+import { eventWorkflowId } from '../../src/event-identity';
+import type { eventWorkflow } from '../../src/workflows/event-workflow';
+import { motoEnvironment } from '../helpers/cli';
+import { testIamEndpoint, testTemporalAddress, uniqueSuffix } from '../helpers/env';
+import { deleteEvent, documentAllowing, SOURCE, upsertEvent } from '../helpers/events';
+import { startProcess, type ServiceProcess } from '../helpers/processes';
+import { freePort, startTemporal } from '../helpers/servers';
+import { startService, type RunningService } from '../helpers/service';
+
+const TOKEN = 'test-token-0123456789abcdef';
+let service: RunningService;
+let ingest: ServiceProcess;
+let url: string;
+
+function ingestEnvironment(temporalAddress: string, taskQueue: string, port: number): Record<string, string> {
+  return {
+    TEMPORAL_ADDRESS: temporalAddress,
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    INGEST_PORT: String(port),
+    INGEST_HOST: '127.0.0.1',
+    INGEST_TOKEN: TOKEN,
+    INGEST_BODY_LIMIT: '65536',
+    ...motoEnvironment(testIamEndpoint()),
+  };
+}
+
+beforeAll(async () => {
+  service = await startService();
+  const port = await freePort();
+  url = `http://127.0.0.1:${port}`;
+  ingest = startProcess(
+    'src/ingest.ts',
+    [],
+    ingestEnvironment(testTemporalAddress(), service.taskQueue, port),
+  );
+  await ingest.waitFor(/ingest: listening/);
+});
+
+afterAll(async () => {
+  await ingest?.stop();
+  await service?.stop();
+});
+
+/** A single event's answer, an error, or a batch's results. */
+interface IngestAnswer {
+  outcome?: string;
+  workflowId?: string;
+  error?: string;
+  results: { status: number; outcome: string }[];
+}
+
+async function post(body: string, headers: Record<string, string>, path = '/') {
+  const response = await fetch(`${url}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TOKEN}`, ...headers },
+    body,
+  });
+  return { status: response.status, body: (await response.json()) as IngestAnswer };
+}
+
+const structured = (event: unknown) =>
+  post(JSON.stringify(event), { 'content-type': 'application/cloudevents+json' });
+
+test('structured mode: 202 with the workflow ID once started, 200 for a duplicate, 409 for a conflict, 400 with reasons', async () => {
+  const name = `ingest-s-${uniqueSuffix()}`;
+  const event = upsertEvent(name, { sequence: 1 });
+  const accepted = await structured(event);
+  expect(accepted).toEqual({
+    status: 202,
+    body: expect.objectContaining({
+      outcome: 'accepted',
+      workflowId: eventWorkflowId(SOURCE, event.id as string),
+      policyName: name,
+    }),
+  });
+  const outcome = await service.client.workflow
+    .getHandle<typeof eventWorkflow>(accepted.body.workflowId!)
+    .result();
+  expect(outcome.outcome).toBe('created');
+
+  const again = await structured(event);
+  expect(again.status).toBe(200);
+  expect(again.body).toMatchObject({ outcome: 'duplicate', firstOutcome: 'created' });
+
+  const conflict = await structured({
+    ...event,
+    data: { policyName: name, document: documentAllowing(['ec2:*']) },
+  });
+  expect(conflict.status).toBe(409);
+  expect(conflict.body).toMatchObject({ outcome: 'conflict' });
+
+  const invalid = await structured({ ...upsertEvent(name), type: 'iam.policy.rename' });
+  expect(invalid.status).toBe(400);
+  expect(invalid.body).toMatchObject({ outcome: 'rejected', reason: expect.stringMatching(/type/) });
+});
+
+test('binary mode: ce-* headers and the data as the body; no time is invented for the event', async () => {
+  const name = `ingest-b-${uniqueSuffix()}`;
+  const id = `bin-${uniqueSuffix()}`;
+  const headers = {
+    'content-type': 'application/json',
+    'ce-specversion': '1.0',
+    'ce-id': id,
+    'ce-source': SOURCE,
+    'ce-type': 'iam.policy.upsert',
+    'ce-sequence': '3',
+  };
+  const body = JSON.stringify({ policyName: name, document: documentAllowing(['s3:GetObject']) });
+  const accepted = await post(body, headers, '/events');
+  expect(accepted.status).toBe(202);
+  const handle = service.client.workflow.getHandle<typeof eventWorkflow>(eventWorkflowId(SOURCE, id));
+  expect((await handle.result()).outcome).toBe('created');
+  // Had the package's default time been kept, this redelivery would carry another time: a conflict.
+  const again = await post(body, headers, '/events');
+  expect(again).toMatchObject({ status: 200, body: { outcome: 'duplicate' } });
+});
+
+test('batch mode: every event answered in order; the status is the most severe one', async () => {
+  const name = `ingest-batch-${uniqueSuffix()}`;
+  const first = upsertEvent(name, { sequence: 1 });
+  const batch = [
+    first,
+    { specversion: '1.0', id: 'x', type: 'iam.policy.upsert' },
+    deleteEvent(name, { sequence: 2 }),
+  ];
+  const response = await post(JSON.stringify(batch), {
+    'content-type': 'application/cloudevents-batch+json',
+  });
+  expect(response.status).toBe(400);
+  expect(response.body.results.map((r) => [r.status, r.outcome])).toEqual([
+    [202, 'accepted'],
+    [400, 'rejected'],
+    [202, 'accepted'],
+  ]);
+  const retry = await post(JSON.stringify([first]), { 'content-type': 'application/cloudevents-batch+json' });
+  expect(retry.status).toBe(200);
+  expect(retry.body.results[0]).toMatchObject({ outcome: 'duplicate', status: 200 });
+});
+
+test('401 without the token, 413 over the body limit, 415 for other media types, 400 for bad JSON', async () => {
+  const event = JSON.stringify(upsertEvent(`ingest-auth-${uniqueSuffix()}`));
+  const anonymous = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/cloudevents+json' },
+    body: event,
+  });
+  expect(anonymous.status).toBe(401);
+  expect(anonymous.headers.get('www-authenticate')).toBe('Bearer');
+  const wrong = await post(event, {
+    'content-type': 'application/cloudevents+json',
+    authorization: 'Bearer nope',
+  });
+  expect(wrong.status).toBe(401);
+
+  const huge = await post(JSON.stringify({ padding: 'x'.repeat(70000) }), {
+    'content-type': 'application/cloudevents+json',
+  });
+  expect(huge.status).toBe(413);
+  expect(huge.body.error).toMatch(/limit of 65536 bytes/);
+
+  expect((await post(event, { 'content-type': 'text/plain' })).status).toBe(415);
+  const broken = await post('{nope', { 'content-type': 'application/cloudevents+json' });
+  expect(broken).toMatchObject({ status: 400, body: { error: expect.stringMatching(/not valid JSON/) } });
+});
+
+test('/healthz answers while the process runs; /readyz only while Temporal is reachable', async () => {
+  expect((await fetch(`${url}/healthz`)).status).toBe(200);
+  expect((await fetch(`${url}/readyz`)).status).toBe(200);
+
+  const temporal = await startTemporal();
+  const port = await freePort();
+  const other = startProcess('src/ingest.ts', [], ingestEnvironment(temporal.address, 'unused', port));
+  try {
+    await other.waitFor(/ingest: listening/);
+    expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+    await temporal.stop();
+    const notReady = await fetch(`http://127.0.0.1:${port}/readyz`);
+    expect(notReady.status).toBe(503);
+    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+  } finally {
+    await other.stop();
+    await temporal.stop();
+  }
+});
+
+test('without INGEST_TOKEN (and without INGEST_AUTH=off) it refuses to start, naming the variable', async () => {
+  const env = ingestEnvironment(testTemporalAddress(), 'unused', await freePort());
+  const refused = startProcess('src/ingest.ts', [], { ...env, INGEST_TOKEN: '' });
+  expect(await refused.stop('SIGCONT')).toBe(2);
+  expect(refused.stderr()).toMatch(/INGEST_TOKEN: required/);
+});

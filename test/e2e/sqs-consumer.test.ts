@@ -1,0 +1,154 @@
+// `npm run consume-sqs` as a child process against moto's SQS and the real dev server and worker: a
+// message is deleted only after its workflow started or was found a duplicate; a consumer killed between
+// receive and delete loses nothing and applies nothing twice; what it cannot use ends in the DLQ.
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { eventWorkflowId } from '../../src/event-identity';
+import type { eventWorkflow } from '../../src/workflows/event-workflow';
+import { testIamEndpoint, testTemporalAddress, uniqueSuffix } from '../helpers/env';
+import {
+  documentAllowing,
+  policiesNamed,
+  SOURCE,
+  upsertEvent,
+  versionsOf,
+  defaultDocument,
+} from '../helpers/events';
+import { documentsEqual } from '../../src/domain/document';
+import { startProcess, type ServiceProcess } from '../helpers/processes';
+import { startService, type RunningService } from '../helpers/service';
+import { createQueue, messagesIn, receiveAll, startDeleteHoldingProxy, testSqsClient } from '../helpers/sqs';
+
+let service: RunningService;
+let sqs: SQSClient;
+const consumers: ServiceProcess[] = [];
+
+beforeAll(async () => {
+  service = await startService();
+  sqs = testSqsClient(testIamEndpoint());
+});
+
+afterAll(async () => {
+  await Promise.all(consumers.map((consumer) => consumer.stop('SIGKILL')));
+  sqs?.destroy();
+  await service?.stop();
+});
+
+function startConsumer(queueUrl: string, sqsEndpoint = testIamEndpoint()): ServiceProcess {
+  const consumer = startProcess('src/consume-sqs.ts', ['--queue-url', queueUrl, '--wait-time', '1'], {
+    TEMPORAL_ADDRESS: testTemporalAddress(),
+    TEMPORAL_TASK_QUEUE: service.taskQueue,
+    AWS_ENDPOINT_URL_SQS: sqsEndpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    LOG_LEVEL: 'info',
+  });
+  consumers.push(consumer);
+  return consumer;
+}
+
+async function eventually(check: () => Promise<boolean>, timeoutMs = 30000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+test('a FIFO queue: every event started in group order, each message deleted once accepted', async () => {
+  const queue = await createQueue(sqs, `events-${uniqueSuffix()}.fifo`, {
+    FifoQueue: 'true',
+    ContentBasedDeduplication: 'true',
+  });
+  const name = `sqs-fifo-${uniqueSuffix()}`;
+  const events = [1, 2, 3].map((sequence) =>
+    upsertEvent(name, { sequence, document: documentAllowing([`s3:Action${sequence}`]) }),
+  );
+  for (const event of events) {
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: queue.url,
+        MessageBody: JSON.stringify(event),
+        MessageGroupId: name,
+      }),
+    );
+  }
+  const consumer = startConsumer(queue.url);
+  await eventually(async () => (await messagesIn(sqs, queue.url)) === 0);
+  for (const event of events) {
+    const handle = service.client.workflow.getHandle<typeof eventWorkflow>(
+      eventWorkflowId(SOURCE, event.id as string),
+    );
+    expect(['created', 'updated', 'superseded']).toContain((await handle.result()).outcome);
+  }
+  const [policy] = await policiesNamed(service.iam, name);
+  expect(
+    documentsEqual(await defaultDocument(service.iam, policy.Arn!), documentAllowing(['s3:Action3'])),
+  ).toBe(true);
+  expect(consumer.logLines().filter((line) => line.msg === 'message consumed')).toHaveLength(3);
+  expect(await consumer.stop('SIGTERM')).toBe(0);
+});
+
+test('a consumer killed between receive and delete: the message comes back, is a duplicate, and is deleted', async () => {
+  const queue = await createQueue(sqs, `events-${uniqueSuffix()}`, { VisibilityTimeout: '2' });
+  const name = `sqs-crash-${uniqueSuffix()}`;
+  const event = upsertEvent(name, { sequence: 1 });
+  const { MessageId } = await sqs.send(
+    new SendMessageCommand({ QueueUrl: queue.url, MessageBody: JSON.stringify(event) }),
+  );
+
+  // The first consumer reaches moto through a proxy that holds its DeleteMessage: kill it right there.
+  const proxy = await startDeleteHoldingProxy(testIamEndpoint());
+  const doomed = startConsumer(queue.url, proxy.endpoint);
+  await proxy.deleteHeld;
+  expect(await doomed.stop('SIGKILL')).toBeNull();
+  await proxy.close();
+  expect(await messagesIn(sqs, queue.url)).toBe(1); // not deleted
+
+  const survivor = startConsumer(queue.url);
+  await eventually(async () => (await messagesIn(sqs, queue.url)) === 0);
+  const consumed = survivor.logLines().find((line) => line.msg === 'message consumed');
+  expect(consumed).toMatchObject({ messageId: MessageId, outcome: 'duplicate', receiveCount: 2 });
+  const handle = service.client.workflow.getHandle<typeof eventWorkflow>(
+    eventWorkflowId(SOURCE, event.id as string),
+  );
+  expect((await handle.result()).outcome).toBe('created');
+  const policies = await policiesNamed(service.iam, name);
+  expect(policies).toHaveLength(1);
+  expect(await versionsOf(service.iam, policies[0].Arn!)).toHaveLength(1);
+  await survivor.stop('SIGTERM');
+});
+
+test('unparseable and invalid messages are left for the dead-letter queue and logged with their message ID', async () => {
+  const dlq = await createQueue(sqs, `events-dlq-${uniqueSuffix()}`);
+  const queue = await createQueue(sqs, `events-${uniqueSuffix()}`, {
+    VisibilityTimeout: '1',
+    RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: 2 }),
+  });
+  const broken = await sqs.send(new SendMessageCommand({ QueueUrl: queue.url, MessageBody: '{not json' }));
+  const invalid = await sqs.send(
+    new SendMessageCommand({
+      QueueUrl: queue.url,
+      MessageBody: JSON.stringify({ ...upsertEvent(`sqs-dlq-${uniqueSuffix()}`), type: 'iam.policy.rename' }),
+    }),
+  );
+  const consumer = startConsumer(queue.url);
+  await eventually(async () => (await messagesIn(sqs, queue.url)) === 0);
+  await consumer.stop('SIGTERM');
+  const deadLetters = await receiveAll(sqs, dlq.url);
+  expect(deadLetters.map((m) => m.MessageId).sort()).toEqual([broken.MessageId, invalid.MessageId].sort());
+  const logs = consumer.logLines();
+  expect(logs).toContainEqual(
+    expect.objectContaining({
+      messageId: broken.MessageId,
+      msg: 'unparseable message left for the dead-letter queue',
+    }),
+  );
+  expect(logs).toContainEqual(
+    expect.objectContaining({
+      messageId: invalid.MessageId,
+      outcome: 'rejected',
+      reason: expect.stringMatching(/type/),
+    }),
+  );
+});

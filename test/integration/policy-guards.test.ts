@@ -1,0 +1,260 @@
+// The activities' guards against moto: guardrails refuse before any write, adoption of unmanaged
+// policies only when enabled (and never for a delete), and no version left behind when IAM's answer
+// to a write is lost and the request is sent again.
+import {
+  CreatePolicyCommand,
+  GetPolicyCommand,
+  ListPolicyVersionsCommand,
+  type PolicyVersion,
+} from '@aws-sdk/client-iam';
+import { ApplicationFailure } from '@temporalio/common';
+import { createPolicyActivities, type PolicyActivities } from '../../src/activities/policy-activities';
+import { decodePolicyDocument, documentsEqual } from '../../src/domain/document';
+import { DEFAULT_GUARDRAILS, parseGuardrailConfig, type PolicyGuards } from '../../src/domain/guardrails';
+import { planEvent, type WriteResult } from '../../src/domain/plan';
+import type { PolicyDocument, PolicyEvent } from '../../src/domain/types';
+import { createIamClient } from '../../src/iam/client';
+import { testIamEndpoint, uniqueSuffix } from '../helpers/env';
+import { DROP_CONNECTION, startIamProxy, type IamProxy } from '../helpers/iam-proxy';
+
+const ACCOUNT_ID = '123456789012';
+const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+const managedByTag = { key: 'managed-by', value: 'iam-policy-events' };
+const motoEndpoint = testIamEndpoint();
+const admin = createIamClient({ endpoint: motoEndpoint, credentials });
+
+function activitiesAt(endpoint: string, guards?: PolicyGuards, maxAttempts?: number): PolicyActivities {
+  const iam = createIamClient({ endpoint, credentials, ...(maxAttempts ? { maxAttempts } : {}) });
+  return createPolicyActivities({
+    iam,
+    accountId: () => Promise.resolve(ACCOUNT_ID),
+    managedByTag,
+    ...(guards ? { guards } : {}),
+  });
+}
+
+let proxy: IamProxy;
+beforeEach(async () => {
+  proxy = await startIamProxy(motoEndpoint);
+});
+afterEach(() => proxy.close());
+
+const allowing = (action: string, resource = '*'): PolicyDocument => ({
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Action: action, Resource: resource }],
+});
+
+function upsert(policyName: string, document: PolicyDocument, tags?: Record<string, string>): PolicyEvent {
+  return {
+    source: 'test',
+    id: uniqueSuffix(),
+    type: 'iam.policy.upsert',
+    policyName,
+    path: '/',
+    document,
+    ...(tags ? { tags } : {}),
+  };
+}
+
+function deletion(policyName: string): PolicyEvent {
+  return { source: 'test', id: uniqueSuffix(), type: 'iam.policy.delete', policyName, path: '/' };
+}
+
+async function processEvent(acts: PolicyActivities, event: PolicyEvent): Promise<WriteResult> {
+  const observation = await acts.inspectPolicy({
+    policyName: event.policyName,
+    path: event.path,
+    readDocument: event.type === 'iam.policy.upsert',
+  });
+  const plan = planEvent(event, observation);
+  if (plan.kind === 'none')
+    return { outcome: plan.outcome, reason: plan.reason, actions: [], notes: plan.notes };
+  // As the policy workflow does: the plan's notes, then those applying added.
+  const written = await acts.applyPlan(plan);
+  const notes = [...(plan.kind === 'update' ? (plan.notes ?? []) : []), ...(written.notes ?? [])];
+  return { ...written, ...(notes.length > 0 ? { notes } : {}) };
+}
+
+const arnOf = (name: string) => `arn:aws:iam::${ACCOUNT_ID}:policy/${name}`;
+
+async function versionsOf(arn: string): Promise<PolicyVersion[]> {
+  return (await admin.send(new ListPolicyVersionsCommand({ PolicyArn: arn }))).Versions ?? [];
+}
+
+async function tagsOf(arn: string): Promise<Record<string, string>> {
+  const { Policy: policy } = await admin.send(new GetPolicyCommand({ PolicyArn: arn }));
+  return Object.fromEntries((policy?.Tags ?? []).map((tag) => [tag.Key ?? '', tag.Value ?? '']));
+}
+
+describe('guardrails', () => {
+  test('a create granting privilege escalation is refused before any IAM write, naming the rule', async () => {
+    const acts = activitiesAt(proxy.endpoint);
+    const failure = await processEvent(
+      acts,
+      upsert(`guard-esc-${uniqueSuffix()}`, allowing('iam:*Policy*')),
+    ).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(ApplicationFailure);
+    expect(failure).toMatchObject({ type: 'IamRejectedInput', nonRetryable: true });
+    expect((failure as Error).message).toMatch(
+      /guardrail no-privilege-escalation: Statement\[0\] allows "iam:\*Policy\*"/,
+    );
+    expect(proxy.actions()).toEqual(['GetPolicy', 'ListPolicies']);
+  });
+
+  test('an update to a forbidden document is refused; the policy keeps its version', async () => {
+    const name = `guard-upd-${uniqueSuffix()}`;
+    const acts = activitiesAt(motoEndpoint);
+    expect((await processEvent(acts, upsert(name, allowing('s3:GetObject')))).outcome).toBe('created');
+    const failure = await processEvent(acts, upsert(name, allowing('*'))).catch((error: unknown) => error);
+    expect((failure as Error).message).toMatch(/no-full-admin/);
+    expect(await versionsOf(arnOf(name))).toHaveLength(1);
+  });
+
+  test('rules come from the configuration: a disabled rule no longer refuses', async () => {
+    const lenient = parseGuardrailConfig('{"disable": ["no-assume-any-role"]}');
+    const acts = activitiesAt(motoEndpoint, { guardrails: lenient, adoptUnmanaged: false });
+    const result = await processEvent(
+      acts,
+      upsert(`guard-cfg-${uniqueSuffix()}`, allowing('sts:AssumeRole')),
+    );
+    expect(result.outcome).toBe('created');
+    const strict = activitiesAt(motoEndpoint, { guardrails: DEFAULT_GUARDRAILS, adoptUnmanaged: false });
+    await expect(
+      processEvent(strict, upsert(`guard-cfg-${uniqueSuffix()}`, allowing('sts:AssumeRole'))),
+    ).rejects.toThrow(/no-assume-any-role/);
+  });
+});
+
+describe('adoption of unmanaged policies', () => {
+  async function foreign(name: string, document = allowing('s3:GetObject')): Promise<string> {
+    const { Policy: policy } = await admin.send(
+      new CreatePolicyCommand({ PolicyName: name, PolicyDocument: JSON.stringify(document) }),
+    );
+    return policy!.Arn!;
+  }
+
+  test('off by default: an upsert of an unmanaged policy is rejected and nothing is written', async () => {
+    const name = `adopt-off-${uniqueSuffix()}`;
+    const arn = await foreign(name);
+    const result = await processEvent(activitiesAt(motoEndpoint), upsert(name, allowing('s3:PutObject')));
+    expect(result).toMatchObject({
+      outcome: 'rejected',
+      reason: expect.stringContaining('not managed') as unknown,
+    });
+    expect(await tagsOf(arn)).toEqual({});
+  });
+
+  test('when enabled, an upsert tags the policy first and records the adoption; a same-content upsert too', async () => {
+    const adopting = activitiesAt(motoEndpoint, { guardrails: DEFAULT_GUARDRAILS, adoptUnmanaged: true });
+    const name = `adopt-on-${uniqueSuffix()}`;
+    const arn = await foreign(name);
+    const result = await processEvent(adopting, upsert(name, allowing('s3:PutObject'), { team: 'a' }));
+    expect(result).toMatchObject({ outcome: 'updated', versionId: 'v2' });
+    expect(result.actions).toEqual([
+      { action: 'TagPolicy', detail: 'managed-by (adopted an unmanaged policy)' },
+      { action: 'TagPolicy', detail: 'team' },
+      { action: 'CreatePolicyVersion', versionId: 'v2' },
+    ]);
+    expect(result.notes).toEqual([expect.stringContaining('was adopted')]);
+    expect(await tagsOf(arn)).toEqual({ 'managed-by': 'iam-policy-events', team: 'a' });
+    // Now owned: an ordinary policy of the service.
+    expect(
+      (await processEvent(activitiesAt(motoEndpoint), upsert(name, allowing('s3:PutObject')))).outcome,
+    ).toBe('unchanged');
+
+    const same = `adopt-same-${uniqueSuffix()}`;
+    const sameArn = await foreign(same);
+    const unchangedContent = await processEvent(adopting, upsert(same, allowing('s3:GetObject')));
+    expect(unchangedContent).toMatchObject({ outcome: 'updated', versionId: 'v1' });
+    expect(unchangedContent.actions).toEqual([
+      { action: 'TagPolicy', detail: 'managed-by (adopted an unmanaged policy)' },
+    ]);
+    expect(await versionsOf(sameArn)).toHaveLength(1);
+  });
+
+  test('never for a delete: an unmanaged policy is not deleted even with adoption on; an adopted one is', async () => {
+    const adopting = activitiesAt(motoEndpoint, { guardrails: DEFAULT_GUARDRAILS, adoptUnmanaged: true });
+    const name = `adopt-del-${uniqueSuffix()}`;
+    const arn = await foreign(name);
+    expect((await processEvent(adopting, deletion(name))).outcome).toBe('rejected');
+    expect(await versionsOf(arn)).toHaveLength(1);
+    expect((await processEvent(adopting, upsert(name, allowing('s3:GetObject')))).outcome).toBe('updated');
+    expect((await processEvent(adopting, deletion(name))).outcome).toBe('deleted');
+  });
+
+  test('guardrails still apply to an adopted policy', async () => {
+    const adopting = activitiesAt(motoEndpoint, { guardrails: DEFAULT_GUARDRAILS, adoptUnmanaged: true });
+    const name = `adopt-guard-${uniqueSuffix()}`;
+    const arn = await foreign(name);
+    await expect(processEvent(adopting, upsert(name, allowing('iam:PassRole')))).rejects.toThrow(
+      /no-pass-any-role/,
+    );
+    expect(await tagsOf(arn)).toEqual({});
+  });
+});
+
+describe('lost answers to writes', () => {
+  async function documentsOf(
+    arn: string,
+  ): Promise<{ id: string; isDefault: boolean; document: PolicyDocument }[]> {
+    return (await versionsOf(arn)).map((v) => ({
+      id: v.VersionId!,
+      isDefault: v.IsDefaultVersion === true,
+      document: decodePolicyDocument(v.Document!),
+    }));
+  }
+
+  test('CreatePolicyVersion done but its answer lost: the SDK resends it, the copy is deleted', async () => {
+    const name = `lost-ver-${uniqueSuffix()}`;
+    await processEvent(activitiesAt(motoEndpoint), upsert(name, allowing('s3:GetObject')));
+    proxy.addRule({
+      action: 'CreatePolicyVersion',
+      times: 1,
+      respond: async (_request, forward) => {
+        await forward();
+        return DROP_CONNECTION;
+      },
+    });
+    const result = await processEvent(activitiesAt(proxy.endpoint), upsert(name, allowing('s3:PutObject')));
+    expect(proxy.count('CreatePolicyVersion')).toBe(2);
+    expect(result).toMatchObject({ outcome: 'updated', versionId: 'v3' });
+    expect(result.actions).toEqual([
+      { action: 'CreatePolicyVersion', versionId: 'v3' },
+      { action: 'DeletePolicyVersion', versionId: 'v2' },
+    ]);
+    const versions = await documentsOf(arnOf(name));
+    expect(versions.map((v) => [v.id, v.isDefault])).toEqual([
+      ['v1', false],
+      ['v3', true],
+    ]);
+  });
+
+  test('every send lost, the activity retried: the retry finds its default and deletes the other copy', async () => {
+    const name = `lost-all-${uniqueSuffix()}`;
+    await processEvent(activitiesAt(motoEndpoint), upsert(name, allowing('s3:GetObject')));
+    const wanted = allowing('s3:PutObject');
+    const event = upsert(name, wanted);
+    const twoTries = activitiesAt(proxy.endpoint, undefined, 2);
+    const plan = planEvent(
+      event,
+      await twoTries.inspectPolicy({ policyName: name, path: '/', readDocument: true }),
+    );
+    if (plan.kind !== 'update') throw new Error(`expected an update plan, got ${plan.kind}`);
+    proxy.addRule({
+      action: 'CreatePolicyVersion',
+      times: 2,
+      respond: async (_request, forward) => {
+        await forward();
+        return DROP_CONNECTION;
+      },
+    });
+    await expect(twoTries.applyPlan(plan)).rejects.toThrow();
+    expect((await versionsOf(arnOf(name))).map((v) => v.VersionId)).toEqual(['v1', 'v2', 'v3']);
+    const retried = await twoTries.applyPlan(plan);
+    expect(retried).toMatchObject({ outcome: 'updated', versionId: 'v3' });
+    expect(retried.actions).toEqual([{ action: 'DeletePolicyVersion', versionId: 'v2' }]);
+    const versions = await documentsOf(arnOf(name));
+    expect(versions.map((v) => v.id)).toEqual(['v1', 'v3']);
+    expect(documentsEqual(versions[1].document, wanted)).toBe(true);
+  });
+});
