@@ -1,47 +1,16 @@
 // The starter CLI as the upstream system runs it: a child process, NDJSON in, JSON lines out, exit status.
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { runCli } from '../helpers/cli';
 import { testTemporalAddress, uniqueSuffix } from '../helpers/env';
 import { policiesNamed, upsertEvent } from '../helpers/events';
 import { freePort } from '../helpers/servers';
 import { startService, type RunningService } from '../helpers/service';
 
-const ROOT = join(__dirname, '..', '..');
-
-interface CliRun {
-  code: number | null;
-  lines: Record<string, unknown>[];
-  stderr: string;
-}
-
-function runStarter(
+async function runStarter(
   args: string[],
   options: { stdin?: string; env?: Record<string, string> } = {},
-): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'src/starter.ts', ...args],
-      {
-        cwd: ROOT,
-        env: { ...process.env, ...options.env },
-        stdio: ['pipe', 'pipe', 'pipe'],
-      },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const lines = stdout
-        .split('\n')
-        .filter((line) => line.trim() !== '')
-        .map((line) => JSON.parse(line) as Record<string, unknown>);
-      resolve({ code, lines, stderr });
-    });
-    child.stdin.end(options.stdin ?? '');
-  });
+): Promise<{ code: number | null; lines: Record<string, unknown>[]; stderr: string }> {
+  const run = await runCli('src/starter.ts', args, options);
+  return { code: run.code, lines: run.lines(), stderr: run.stderr };
 }
 
 let service: RunningService;
