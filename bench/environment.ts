@@ -1,0 +1,68 @@
+// The servers a benchmark run needs: a Temporal dev server and moto (started here on free ports, or
+// given), the counting proxy in front of moto, and a Temporal client.
+import { Client, Connection } from '@temporalio/client';
+import { startMoto, startTemporal, tempDir, type RunningServer } from '../test/helpers/servers';
+import { startCountingProxy, type CountingProxy, type IamEmulation } from './counting-proxy';
+import { cpuSeconds } from './proc';
+import { join } from 'node:path';
+
+export interface EnvironmentOptions {
+  /** host:port of a running Temporal; a dev server is started when absent. */
+  temporalAddress?: string;
+  /** http://host:port of a running moto; one is started when absent. */
+  motoAddress?: string;
+  /** Dev server only: SQLite in a file (with these pragmas) instead of in memory. */
+  dbFile: boolean;
+  sqlitePragmas: string[];
+  dynamicConfig: string[];
+  iamEmulation: IamEmulation;
+}
+
+export interface Environment {
+  temporalAddress: string;
+  motoAddress: string;
+  proxy: CountingProxy;
+  client: Client;
+  /** Empties IAM between phases so each starts from the same state (only for a moto started here). */
+  resetIam(): Promise<void>;
+  /** CPU seconds used so far by the servers started here (0 for given ones). */
+  serverCpu(): { temporal: number; moto: number };
+  close(): Promise<void>;
+}
+
+export async function startEnvironment(options: EnvironmentOptions): Promise<Environment> {
+  const extraArgs = [
+    ...(options.dbFile ? ['--db-filename', join(tempDir('bench-temporal-'), 'temporal.db')] : []),
+    ...options.sqlitePragmas.flatMap((pragma) => ['--sqlite-pragma', pragma]),
+    ...options.dynamicConfig.flatMap((value) => ['--dynamic-config-value', value]),
+  ];
+  const [temporal, moto]: (RunningServer | undefined)[] = await Promise.all([
+    options.temporalAddress ? undefined : startTemporal({ extraArgs }),
+    options.motoAddress ? undefined : startMoto(),
+  ]);
+  const temporalAddress = options.temporalAddress ?? temporal!.address;
+  const motoAddress = options.motoAddress ?? moto!.address;
+  const proxy = await startCountingProxy(motoAddress, options.iamEmulation);
+  const connection = await Connection.connect({ address: temporalAddress });
+  const client = new Client({ connection });
+  return {
+    temporalAddress,
+    motoAddress,
+    proxy,
+    client,
+    resetIam: async () => {
+      if (!moto) return;
+      const response = await fetch(`${motoAddress}/moto-api/reset`, { method: 'POST' });
+      if (!response.ok) throw new Error(`moto reset answered ${response.status}`);
+    },
+    serverCpu: () => ({
+      temporal: temporal?.process.pid ? cpuSeconds(temporal.process.pid) : 0,
+      moto: moto?.process.pid ? cpuSeconds(moto.process.pid) : 0,
+    }),
+    close: async () => {
+      await connection.close();
+      await proxy.close();
+      await Promise.all([temporal?.stop(), moto?.stop()]);
+    },
+  };
+}

@@ -1,0 +1,164 @@
+// Command-line options of `npm run bench`.
+import { Command, InvalidArgumentError, Option } from 'commander';
+
+export const SCENARIOS = ['outcomes', 'burst', 'stream', 'latency', 'memory'] as const;
+export type Scenario = (typeof SCENARIOS)[number];
+/** What `--scenarios` defaults to: memory is long, ask for it by name. */
+export const DEFAULT_SCENARIOS: Scenario[] = ['outcomes', 'burst', 'stream', 'latency'];
+
+export interface BenchOptions {
+  events: number;
+  policies: number;
+  dupRate: number;
+  burstRate: number;
+  burstSize: number;
+  rate: number;
+  concurrency: number;
+  baselineConcurrency?: number;
+  seed: number;
+  latencyRates: number[];
+  latencySeconds: number;
+  phaseEvents: number;
+  bursts: number;
+  burstN: number;
+  memoryEvents: number;
+  memoryCheckpoint: number;
+  scenarios: Scenario[];
+  temporal?: string;
+  moto?: string;
+  dbFile: boolean;
+  sqlitePragma: string[];
+  dynamicConfig: string[];
+  iamLatencyMs: number;
+  iamRateLimit: number;
+  workerEntry: string;
+  workerEnv: string[];
+  workerNodeArg: string[];
+  profileSample: number;
+  baseline: boolean;
+  out: string;
+}
+
+function integer(min: number) {
+  return (value: string): number => {
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < min) throw new InvalidArgumentError(`an integer ≥ ${min}`);
+    return parsed;
+  };
+}
+
+function fraction(value: string): number {
+  const parsed = Number(value);
+  if (!(parsed >= 0 && parsed < 1)) throw new InvalidArgumentError('a number in [0, 1)');
+  return parsed;
+}
+
+function nonNegative(value: string): number {
+  const parsed = Number(value);
+  if (!(parsed >= 0)) throw new InvalidArgumentError('a number ≥ 0');
+  return parsed;
+}
+
+function rateList(value: string): number[] {
+  const rates = value.split(',').map(Number);
+  if (rates.some((rate) => !(rate > 0))) throw new InvalidArgumentError('comma-separated numbers > 0');
+  return rates;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function scenarioList(value: string): Scenario[] {
+  const names = value.split(',').map((name) => name.trim());
+  for (const name of names) {
+    if (!(SCENARIOS as readonly string[]).includes(name)) {
+      throw new InvalidArgumentError(`unknown scenario ${name} (one of ${SCENARIOS.join(', ')})`);
+    }
+  }
+  return names as Scenario[];
+}
+
+export function parseOptions(argv: string[]): BenchOptions {
+  const program = new Command('bench')
+    .description(
+      'Throughput, latency, IAM calls and history per event of the service against a direct baseline.\n' +
+        'Starts its own Temporal dev server and moto unless --temporal/--moto are given.',
+    )
+    .option('--events <n>', 'events in the stream scenario', integer(1), 2000)
+    .option('--policies <n>', 'distinct policies in the streams', integer(1), 200)
+    .option(
+      '--dup-rate <f>',
+      'share of redeliveries in the streams (0 and --burst-rate 0: the plain mixed stream)',
+      fraction,
+      0.2,
+    )
+    .option('--burst-rate <f>', 'share of events in bursts of updates to one policy', fraction, 0.2)
+    .option('--burst-size <n>', 'updates per burst in the streams', integer(2), 10)
+    .option('--rate <n>', 'events/s offered in the stream scenario; 0 = full speed', nonNegative, 0)
+    .option(
+      '--concurrency <n>',
+      'events in flight at full speed (the starter CLI default is 16)',
+      integer(1),
+      16,
+    )
+    .option(
+      '--baseline-concurrency <n>',
+      'events the baseline applies at once (default: --concurrency)',
+      integer(1),
+    )
+    .option('--seed <n>', 'seed of the generated streams', integer(0), 42)
+    .option(
+      '--latency-rates <list>',
+      'events/s offered in the latency scenario, one pass each',
+      rateList,
+      [20, 5],
+    )
+    .option('--latency-seconds <n>', 'length of each latency pass (at the offered rate)', integer(1), 20)
+    .option('--phase-events <n>', 'events per phase of the outcomes scenario', integer(1), 40)
+    .option('--bursts <n>', 'bursts in the burst scenario', integer(1), 5)
+    .option('--burst-n <n>', 'upserts per burst in the burst scenario', integer(2), 20)
+    .option('--memory-events <n>', 'events of the memory scenario (--scenarios memory)', integer(1), 10000)
+    .option(
+      '--memory-checkpoint <n>',
+      'RSS is compared with its value after this many events',
+      integer(1),
+      1000,
+    )
+    .addOption(
+      new Option('--scenarios <list>', `comma-separated, of: ${SCENARIOS.join(', ')}`)
+        .argParser(scenarioList)
+        .default([...DEFAULT_SCENARIOS]),
+    )
+    .option('--temporal <host:port>', 'use this Temporal instead of starting a dev server')
+    .option('--moto <url>', 'use this moto instead of starting one (it is then not reset between phases)')
+    .option('--db-file', 'dev server: SQLite in a temporary file instead of in memory', false)
+    .option('--sqlite-pragma <pragma=value>', 'dev server --sqlite-pragma (repeatable)', collect, [])
+    .option('--dynamic-config <key=value>', 'dev server --dynamic-config-value (repeatable)', collect, [])
+    .option('--iam-latency-ms <n>', 'what-if: the proxy adds this latency to every IAM call', nonNegative, 0)
+    .option(
+      '--iam-rate-limit <n>',
+      'what-if: IAM calls/s the proxy lets through (others wait); 0 = none',
+      nonNegative,
+      0,
+    )
+    .option('--worker-entry <path>', 'worker entry point, relative to the repository', 'src/worker.ts')
+    .option('--worker-env <key=value>', 'extra environment of the worker process (repeatable)', collect, [])
+    .option(
+      '--worker-node-arg <flag>',
+      'node flag for the worker process, e.g. --cpu-prof (repeatable)',
+      collect,
+      [],
+    )
+    .option(
+      '--profile-sample <n>',
+      'event workflow histories read for the task profile (0: none)',
+      integer(0),
+      100,
+    )
+    .option('--no-baseline', 'skip the direct baseline passes (for quick profiling runs)')
+    .option('--out <file>', 'JSON results', 'bench/results/latest.json')
+    .allowExcessArguments(false);
+  program.parse(argv, { from: 'user' });
+  return program.opts<BenchOptions>();
+}

@@ -1,0 +1,184 @@
+// The run's results as text tables (stdout) and as JSON (formatted like the repository's other files).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { format, resolveConfig } from 'prettier';
+import type { BaselineRunResult } from './baseline-run';
+import { cpuMsPerEvent, type ServiceRunResult } from './service-run';
+import type { LatencySummary } from './stats';
+import type { Results, TargetCheck } from './targets';
+
+export function table(headers: string[], rows: (string | number)[][]): string {
+  const cells = [headers, ...rows.map((row) => row.map(String))];
+  const widths = headers.map((_, column) => Math.max(...cells.map((row) => (row[column] ?? '').length)));
+  const line = (row: string[]) =>
+    row
+      .map((cell, column) => cell.padEnd(widths[column]))
+      .join('  ')
+      .trimEnd();
+  return [line(cells[0]), line(widths.map((w) => '-'.repeat(w))), ...cells.slice(1).map(line)].join('\n');
+}
+
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)}`;
+const ms = (value: number) => `${Math.round(value)}`;
+const fixed = (value: number, digits = 1) => value.toFixed(digits);
+
+function cores(cpu: { cores: Record<string, number> }): string {
+  return ['worker', 'temporal', 'moto', 'bench', 'others']
+    .map((key) => `${key[0]}${fixed(cpu.cores[key] ?? 0, 2)}`)
+    .join(' ');
+}
+
+function serviceRow(run: ServiceRunResult): (string | number)[] {
+  const l = run.latencyMs;
+  return [
+    run.label,
+    run.throughput.events,
+    run.rate > 0 ? `${run.rate}/s` : `full (${run.concurrency})`,
+    fixed(run.throughput.eventsPerSecond),
+    fixed(run.throughput.steadyEventsPerSecond),
+    `${ms(l.p50)}/${ms(l.p95)}/${ms(l.p99)}/${ms(l.max)}`,
+    fixed(run.iam.perEvent, 2),
+    fixed(run.history.perEvent, 1),
+    `${mib(run.worker.peakRssBytes)}/${mib(run.worker.endRssBytes)}`,
+    cores(run.cpu),
+    cpuMsPerEvent(run.cpu, run.throughput.events).total,
+  ];
+}
+
+function baselineRow(run: BaselineRunResult): (string | number)[] {
+  const l = run.applyLatencyMs;
+  return [
+    run.label,
+    run.throughput.events,
+    `full (${run.concurrency})`,
+    fixed(run.throughput.eventsPerSecond),
+    fixed(run.throughput.steadyEventsPerSecond),
+    `${ms(l.p50)}/${ms(l.p95)}/${ms(l.p99)}/${ms(l.max)}`,
+    fixed(run.iam.perEvent, 2),
+    '-',
+    '-',
+    cores(run.cpu),
+    cpuMsPerEvent(run.cpu, run.throughput.events).total,
+  ];
+}
+
+function summaryRow(name: string, s: LatencySummary): string[] {
+  return [name, String(s.count), ms(s.p50), ms(s.p95), ms(s.p99), ms(s.max)];
+}
+
+export function renderText(results: Results, targets: TargetCheck[]): string {
+  const parts: string[] = [];
+  const runs: (string | number)[][] = [];
+  for (const stream of [results.stream]) {
+    if (!stream) continue;
+    runs.push(serviceRow(stream.service));
+    if (stream.baselineSequential) runs.push(baselineRow(stream.baselineSequential));
+    if (stream.baselineConcurrent) runs.push(baselineRow(stream.baselineConcurrent));
+  }
+  for (const run of results.latency ?? []) runs.push(serviceRow(run));
+  if (results.memory) runs.push(serviceRow(results.memory.run));
+  if (runs.length > 0) {
+    parts.push(
+      'Runs (latency: submit → final outcome, ms p50/p95/p99/max; RSS in MiB; baseline: time to apply one event;\n' +
+        'CPU: cores busy on average — w worker, t Temporal dev server, m moto, b this process incl. proxy,\no other processes on the machine, not ours; CPU ms/ev: ours only)\n' +
+        table(
+          [
+            'run',
+            'events',
+            'offered',
+            'ev/s',
+            'steady',
+            'latency ms',
+            'IAM/ev',
+            'hist/ev',
+            'worker RSS peak/end',
+            'CPU cores',
+            'CPU ms/ev',
+          ],
+          runs,
+        ),
+    );
+  }
+  for (const stream of [results.stream]) {
+    if (!stream?.ratio || !stream.baselineConcurrent) continue;
+    parts.push(
+      `${stream.name}: service ${fixed(stream.service.throughput.eventsPerSecond)} ev/s = ` +
+        `${stream.ratio.concurrent} × concurrent baseline, ${stream.ratio.sequential} × sequential baseline; ` +
+        `kinds ${JSON.stringify(stream.kinds)}; service outcomes ${JSON.stringify(stream.service.outcomes)}; ` +
+        `baseline outcomes ${JSON.stringify(stream.baselineConcurrent.outcomes)}`,
+    );
+  }
+  if (results.outcomes) {
+    parts.push(
+      'IAM calls per event by outcome (phases of one outcome each, counted at the proxy)\n' +
+        table(
+          ['phase', 'events', 'outcomes', 'calls/ev', 'reads/ev', 'writes/ev', 'actions/ev'],
+          results.outcomes.map((p) => [
+            p.phase,
+            p.events,
+            Object.entries(p.outcomes)
+              .map(([k, v]) => `${k} ${v}`)
+              .join(', '),
+            p.perEvent.total,
+            p.perEvent.reads,
+            p.perEvent.writes,
+            Object.entries(p.actionsPerEvent)
+              .map(([k, v]) => `${k} ${v}`)
+              .join(', ') || '-',
+          ]),
+        ),
+    );
+  }
+  if (results.burst) {
+    const b = results.burst;
+    parts.push(
+      `Bursts of ${b.n} upserts to one policy (submitted at once): writes per burst ` +
+        `${b.bursts.map((x) => x.calls.writes).join(', ')} (max ${b.maxWrites}, mean ${fixed(b.meanWrites, 2)}); ` +
+        `calls per burst ${fixed(b.meanCalls, 1)}; direct baseline: ${fixed(b.baseline.meanWrites, 1)} writes, ` +
+        `${fixed(b.baseline.meanCalls, 1)} calls per burst`,
+    );
+  }
+  if (results.memory) {
+    const m = results.memory;
+    parts.push(
+      `Worker process RSS after N events: ` +
+        m.rssAfter.map((c) => `${c.events}: ${mib(c.rssBytes)} MiB`).join(', ') +
+        ` → ${m.growth} × the first checkpoint`,
+    );
+  }
+  const profiled = [results.stream?.service, ...(results.latency ?? [])].filter(
+    (r): r is ServiceRunResult => r?.profile !== undefined,
+  );
+  for (const run of profiled) {
+    const p = run.profile!;
+    const rows = [
+      summaryRow('workflow task: queued', p.workflowTaskQueueMs),
+      summaryRow('workflow task: run', p.workflowTaskRunMs),
+      ...Object.entries(p.activities).flatMap(([type, a]) => [
+        summaryRow(`${type}: queued`, a.queueMs),
+        summaryRow(`${type}: run`, a.runMs),
+      ]),
+      summaryRow('event wf: start → delivered', p.eventPhasesMs.deliver),
+      summaryRow('event wf: delivered → outcome', p.eventPhasesMs.awaitOutcome),
+      summaryRow('event wf: outcome → closed', p.eventPhasesMs.close),
+    ];
+    parts.push(
+      `Profile of ${run.label} from ${p.sampledHistories} histories (ms)\n` +
+        table(['step', 'count', 'p50', 'p95', 'p99', 'max'], rows),
+    );
+  }
+  parts.push(
+    'Targets (issue 4)\n' +
+      table(
+        ['target', 'measured', 'met'],
+        targets.map((t) => [t.target, t.measured, t.met === 'not run' ? 'not run' : t.met ? 'yes' : 'NO']),
+      ),
+  );
+  return parts.join('\n\n');
+}
+
+export async function writeJson(path: string, value: unknown): Promise<void> {
+  mkdirSync(dirname(path), { recursive: true });
+  const config = (await resolveConfig(path)) ?? {};
+  writeFileSync(path, await format(JSON.stringify(value), { ...config, parser: 'json' }));
+}

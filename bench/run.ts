@@ -1,0 +1,90 @@
+// `npm run bench`: throughput, latency, IAM calls and Temporal history per event of the service, against
+// a direct baseline in the same run. Progress on stderr; tables on stdout; JSON in --out.
+import { startEnvironment } from './environment';
+import { parseOptions } from './options';
+import { machineInfo } from './proc';
+import { log } from './progress';
+import { provenance } from './provenance';
+import { renderText, writeJson } from './report';
+import { runBurstScenario } from './scenarios/burst';
+import type { ScenarioContext } from './scenarios/context';
+import { runLatencyScenario } from './scenarios/latency';
+import { runMemoryScenario } from './scenarios/memory';
+import { runOutcomesScenario } from './scenarios/outcomes';
+import { runStreamScenario } from './scenarios/streams';
+import { checkTargets, type Results } from './targets';
+
+function workerEnv(pairs: string[]): Record<string, string> {
+  return Object.fromEntries(
+    pairs.map((pair) => {
+      const at = pair.indexOf('=');
+      if (at <= 0) throw new Error(`--worker-env wants KEY=VALUE, got ${pair}`);
+      return [pair.slice(0, at), pair.slice(at + 1)];
+    }),
+  );
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const started = new Date();
+  const runId = Date.now().toString(36).slice(-6);
+  const before = provenance();
+  log(`run ${runId}: scenarios ${options.scenarios.join(', ')}`);
+  const env = await startEnvironment({
+    temporalAddress: options.temporal,
+    motoAddress: options.moto,
+    dbFile: options.dbFile,
+    sqlitePragmas: options.sqlitePragma,
+    dynamicConfig: options.dynamicConfig,
+    iamEmulation: { latencyMs: options.iamLatencyMs, rateLimit: options.iamRateLimit },
+  });
+  log(`Temporal ${env.temporalAddress}, moto ${env.motoAddress}, counting proxy ${env.proxy.endpoint}`);
+  const context: ScenarioContext = {
+    env,
+    options,
+    runId,
+    worker: {
+      entry: options.workerEntry,
+      env: workerEnv(options.workerEnv),
+      nodeArgs: options.workerNodeArg,
+    },
+  };
+  const results: Results = {};
+  try {
+    const wanted = new Set(options.scenarios);
+    if (wanted.has('outcomes')) results.outcomes = await runOutcomesScenario(context);
+    if (wanted.has('burst')) results.burst = await runBurstScenario(context);
+    if (wanted.has('stream')) results.stream = await runStreamScenario(context);
+    if (wanted.has('latency')) results.latency = await runLatencyScenario(context);
+    if (wanted.has('memory')) results.memory = await runMemoryScenario(context);
+  } finally {
+    await env.close();
+  }
+  const targets = checkTargets(results, options.burstN);
+  if (options.iamLatencyMs > 0 || options.iamRateLimit > 0) {
+    process.stdout.write(
+      `WHAT-IF: IAM emulated at the proxy with ${options.iamLatencyMs} ms latency and ` +
+        `${options.iamRateLimit || 'no'} calls/s rate limit; not the figures of the targets\n\n`,
+    );
+  }
+  process.stdout.write(`${renderText(results, targets)}\n`);
+  await writeJson(options.out, {
+    command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+    startedAt: started.toISOString(),
+    seconds: Math.round((Date.now() - started.getTime()) / 1000),
+    machine: machineInfo(),
+    provenance: { atStart: before, atEnd: provenance() },
+    options,
+    targets,
+    results,
+  });
+  log(`results written to ${options.out}`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `bench: failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exit(1);
+});

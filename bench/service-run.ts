@@ -1,0 +1,189 @@
+// One pass of a stream through the service: a fresh worker process on its own task queue, the stream
+// submitted through the starter library, then IAM calls, history lengths, memory and CPU read back.
+import { callsBetween, type CallCounts } from './counting-proxy';
+import { drive, type Timed } from './driver';
+import type { Environment } from './environment';
+import { countHistories, profileTasks, type HistoryCounts, type TaskProfile } from './history';
+import { machineBusySeconds } from './proc';
+import { log, progress } from './progress';
+import {
+  countBy,
+  latencySummary,
+  round,
+  throughput,
+  type LatencySummary,
+  type ThroughputSummary,
+} from './stats';
+import type { BenchEvent } from './stream';
+import { startWorkerProcess, type WorkerProcess } from './worker-process';
+
+export interface WorkerSettings {
+  entry: string;
+  env: Record<string, string>;
+  nodeArgs: string[];
+}
+
+export interface CpuUse {
+  /** CPU seconds per process group over the pass, and as cores busy on average. */
+  seconds: Record<string, number>;
+  cores: Record<string, number>;
+}
+
+/** CPU milliseconds per event of our own processes (not `others`): steadier than rates on a shared machine. */
+export function cpuMsPerEvent(cpu: CpuUse, events: number): Record<string, number> {
+  const ours = Object.entries(cpu.seconds).filter(([key]) => key !== 'others');
+  const perEvent = Object.fromEntries(ours.map(([key, s]) => [key, round((s * 1000) / events, 1)]));
+  return { ...perEvent, total: round((ours.reduce((sum, [, s]) => sum + s, 0) * 1000) / events, 1) };
+}
+
+export interface ServiceRunResult {
+  label: string;
+  rate: number;
+  concurrency: number;
+  throughput: ThroughputSummary;
+  latencyMs: LatencySummary;
+  latencyByOutcomeMs: Record<string, LatencySummary>;
+  outcomes: Record<string, number>;
+  iam: CallCounts & { perEvent: number };
+  history: HistoryCounts & { perEvent: number };
+  worker: { peakRssBytes: number; endRssBytes: number };
+  cpu: CpuUse;
+  profile?: TaskProfile;
+  /** Anything that ended rejected/failed/conflict: a benchmark of a broken run is no benchmark. */
+  problems: string[];
+}
+
+export interface ServiceRunOptions {
+  label: string;
+  rate: number;
+  concurrency: number;
+  worker: WorkerSettings;
+  taskQueue: string;
+  profileSample: number;
+  /** Called as events finish, with the worker (for memory checkpoints). */
+  onFinished?: (finished: number, worker: WorkerProcess) => void;
+}
+
+export const MANAGED_BY = { key: 'managed-by', value: 'iam-policy-events' };
+
+export function startWorker(
+  env: Environment,
+  taskQueue: string,
+  worker: WorkerSettings,
+): Promise<WorkerProcess> {
+  return startWorkerProcess({
+    temporalAddress: env.temporalAddress,
+    taskQueue,
+    iamEndpoint: env.proxy.endpoint,
+    entry: worker.entry,
+    env: worker.env,
+    nodeArgs: worker.nodeArgs,
+  });
+}
+
+export function cpuMeter(env: Environment, worker?: WorkerProcess): () => CpuUse {
+  const read = () => {
+    const ours = {
+      worker: worker?.cpuSeconds() ?? 0,
+      ...env.serverCpu(),
+      bench: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
+    };
+    // Everything else on the machine (other users' processes share these cores).
+    const others = machineBusySeconds() - Object.values(ours).reduce((a, b) => a + b, 0);
+    return { ...ours, others };
+  };
+  const before = read();
+  const started = performance.now();
+  return () => {
+    const after = read();
+    const wall = (performance.now() - started) / 1000;
+    const seconds: Record<string, number> = {};
+    const cores: Record<string, number> = {};
+    for (const key of Object.keys(after) as (keyof typeof after)[]) {
+      seconds[key] = round(after[key] - before[key], 1);
+      cores[key] = round(wall > 0 ? (after[key] - before[key]) / wall : 0, 2);
+    }
+    return { seconds, cores };
+  };
+}
+
+const UNSUCCESSFUL = new Set(['rejected', 'failed', 'conflict']);
+
+export function problemsOf(
+  timings: readonly { outcome: string; reason?: string; index: number }[],
+): string[] {
+  return timings
+    .filter((t) => UNSUCCESSFUL.has(t.outcome))
+    .slice(0, 10)
+    .map((t) => `event ${t.index}: ${t.outcome}: ${t.reason ?? ''}`);
+}
+
+export async function runThroughService(
+  env: Environment,
+  events: readonly BenchEvent[],
+  options: ServiceRunOptions,
+): Promise<ServiceRunResult> {
+  await env.resetIam();
+  log(`[${options.label}] starting a worker on task queue ${options.taskQueue}`);
+  const worker = await startWorker(env, options.taskQueue, options.worker);
+  try {
+    const before = env.proxy.snapshot();
+    const cpu = cpuMeter(env, worker);
+    let finished = 0;
+    const bar = progress(
+      options.label,
+      events.length,
+      () => `worker RSS ${(worker.rss() / 2 ** 20).toFixed(0)} MiB`,
+    );
+    const timings: Timed[] = await drive(events, {
+      client: env.client,
+      taskQueue: options.taskQueue,
+      rate: options.rate,
+      concurrency: options.concurrency,
+      reservedTagKeys: [MANAGED_BY.key],
+      onFinished: () => {
+        finished += 1;
+        bar.tick();
+        options.onFinished?.(finished, worker);
+      },
+    });
+    const cpuUse = cpu();
+    const calls = callsBetween(before, env.proxy.snapshot());
+    const summary = throughput(timings);
+    bar.done(`${summary.eventsPerSecond.toFixed(1)} ev/s`);
+
+    const eventWorkflows = new Set(events.map((e) => e.key)).size;
+    log(`[${options.label}] reading histories`);
+    const { counts, executions } = await countHistories(env.client, options.taskQueue, eventWorkflows);
+    const profile =
+      options.profileSample > 0
+        ? await profileTasks(env.client, executions, options.profileSample)
+        : undefined;
+    const byOutcome = new Map<string, number[]>();
+    for (const t of timings) {
+      const list = byOutcome.get(t.outcome) ?? [];
+      list.push(t.finishedAt - t.submittedAt);
+      byOutcome.set(t.outcome, list);
+    }
+    return {
+      label: options.label,
+      rate: options.rate,
+      concurrency: options.concurrency,
+      throughput: summary,
+      latencyMs: latencySummary(timings.map((t) => t.finishedAt - t.submittedAt)),
+      latencyByOutcomeMs: Object.fromEntries([...byOutcome].map(([o, l]) => [o, latencySummary(l)])),
+      outcomes: countBy(timings, (t) => t.outcome),
+      iam: { ...calls, perEvent: round(calls.total / events.length, 3) },
+      history: {
+        ...counts,
+        perEvent: round((counts.eventWorkflowEvents + counts.policyWorkflowEvents) / events.length, 2),
+      },
+      worker: { peakRssBytes: worker.peakRss(), endRssBytes: worker.rss() },
+      cpu: cpuUse,
+      ...(profile ? { profile } : {}),
+      problems: problemsOf(timings),
+    };
+  } finally {
+    await worker.stop();
+  }
+}

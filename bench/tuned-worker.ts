@@ -1,0 +1,101 @@
+// A worker for profiling runs (`npm run bench -- --worker-entry bench/tuned-worker.ts --worker-env ...`):
+// the service's worker (createServiceWorker, same activities and workflows) with settings read from
+//   BENCH_MAX_CACHED_WORKFLOWS, BENCH_MAX_CONCURRENT_ACTIVITIES   Worker tuning (createServiceWorker's `tuning`)
+//   BENCH_LOCAL_ACTIVITIES=all|policy   the workflows bundled so that their activities (all, or the policy
+//                                       workflow's) run as local activities: a variant of src/workflows
+//                                       measured before recommending it (see BENCHMARKS.md)
+//   BENCH_MEMORY_LOG=FILE               every 5 s, one JSON line of process.memoryUsage() appended to FILE
+// Metrics endpoints and log sinks of src/worker.ts are left out; everything else is wired the same way.
+import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
+import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadConfig } from '../src/config';
+import { createAccountIdResolver } from '../src/iam/account';
+import { createIamClient, createStsClient } from '../src/iam/client';
+import { connectClient, connectWorker } from '../src/temporal-connection';
+import { createServiceWorker, workflowsPath } from '../src/worker-setup';
+
+const SHIMS: Record<string, string> = {
+  all: join(__dirname, 'variants/workflow-all-local.ts'),
+  policy: join(__dirname, 'variants/workflow-policy-local.ts'),
+};
+
+function optionalInteger(name: string): number | undefined {
+  const value = process.env[name];
+  if (value === undefined || value === '') return undefined;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0) throw new Error(`${name} must be an integer ≥ 0`);
+  return parsed;
+}
+
+async function bundle(localActivities: string | undefined) {
+  if (localActivities === undefined || localActivities === '') return undefined;
+  const shim = SHIMS[localActivities];
+  if (!shim) throw new Error(`BENCH_LOCAL_ACTIVITIES must be one of ${Object.keys(SHIMS).join(', ')}`);
+  return bundleWorkflowCode({
+    workflowsPath: workflowsPath(),
+    logger: new DefaultLogger('WARN'),
+    webpackConfigHook: (config) => {
+      const resolve = config.resolve ?? {};
+      const alias = Array.isArray(resolve.alias) ? {} : (resolve.alias ?? {});
+      // Only the bare specifier: the shim itself imports '@temporalio/workflow/lib/index'.
+      config.resolve = { ...resolve, alias: { ...alias, '@temporalio/workflow$': shim } };
+      return config;
+    },
+  });
+}
+
+/** Where the worker's memory goes over time (RSS against V8's heap and external memory). */
+function logMemory(file: string | undefined): void {
+  if (!file) return;
+  const started = Date.now();
+  setInterval(() => {
+    const usage = process.memoryUsage();
+    appendFileSync(
+      file,
+      `${JSON.stringify({ seconds: Math.round((Date.now() - started) / 1000), ...usage })}\n`,
+    );
+  }, 5000).unref();
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  logMemory(process.env.BENCH_MEMORY_LOG);
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const [connection, client, workflowBundle] = await Promise.all([
+    connectWorker(config.temporal),
+    connectClient(config.temporal),
+    bundle(process.env.BENCH_LOCAL_ACTIVITIES),
+  ]);
+  const maxCachedWorkflows = optionalInteger('BENCH_MAX_CACHED_WORKFLOWS');
+  const maxConcurrentActivityTaskExecutions = optionalInteger('BENCH_MAX_CONCURRENT_ACTIVITIES');
+  const worker = await createServiceWorker({
+    connection,
+    client,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    iam: createIamClient(),
+    accountId: createAccountIdResolver(createStsClient(), config.accountId),
+    managedByTag: config.managedByTag,
+    searchAttributes: config.temporal.searchAttributes,
+    ...(workflowBundle ? { workflowBundle } : {}),
+    tuning: {
+      ...(maxCachedWorkflows !== undefined ? { maxCachedWorkflows } : {}),
+      ...(maxConcurrentActivityTaskExecutions !== undefined ? { maxConcurrentActivityTaskExecutions } : {}),
+    },
+  });
+  process.stderr.write(
+    `worker: polling task queue ${config.temporal.taskQueue} on ${config.temporal.address} (tuned: ` +
+      `${JSON.stringify({ maxCachedWorkflows, maxConcurrentActivityTaskExecutions, localActivities: process.env.BENCH_LOCAL_ACTIVITIES })})\n`,
+  );
+  try {
+    await worker.run();
+  } finally {
+    await Promise.allSettled([connection.close(), client.connection.close()]);
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`tuned-worker: failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,105 @@
+// Runs the service's worker as a separate process (as `npm run worker` would) and samples its memory
+// and CPU from /proc while it runs.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { commandLine, cpuSeconds, processTree, statusBytes } from './proc';
+
+export interface WorkerProcessOptions {
+  temporalAddress: string;
+  taskQueue: string;
+  iamEndpoint: string;
+  /** The worker's entry point, relative to the repository; src/worker.ts unless profiling a variant. */
+  entry: string;
+  /** Extra environment (e.g. tuning read by bench/tuned-worker.ts). */
+  env?: Record<string, string>;
+  /**
+   * Node flags (e.g. --cpu-prof): then node runs the entry itself with tsx's loader (`node FLAGS --import
+   * tsx ENTRY`) instead of through tsx's launcher, so that the flags apply to the worker's process.
+   */
+  nodeArgs?: string[];
+}
+
+export interface WorkerProcess {
+  /** Resident memory (VmRSS) of the node process that runs the worker, in bytes. */
+  rss(): number;
+  /** Its peak resident memory (VmHWM, kept by the kernel): start-up, when the workflows are bundled, included. */
+  peakRss(): number;
+  /** Resident memory of the whole tree: tsx's launcher (about 50 MiB) and the worker. */
+  treeRss(): number;
+  /** CPU seconds used by the tree so far. */
+  cpuSeconds(): number;
+  stop(): Promise<void>;
+}
+
+const REPO = join(__dirname, '..');
+const READY_LINE = 'worker: polling task queue';
+
+function waitForReady(child: ChildProcess, log: string[], timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`worker not ready within ${timeoutMs} ms:\n${log.join('')}`)),
+      timeoutMs,
+    );
+    child.stderr?.on('data', (chunk: Buffer) => {
+      const text = chunk.toString('utf8');
+      log.push(text);
+      if (log.length > 200) log.shift();
+      if (text.includes(READY_LINE)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`worker exited with code ${code} before it was ready:\n${log.join('')}`));
+    });
+  });
+}
+
+export async function startWorkerProcess(options: WorkerProcessOptions): Promise<WorkerProcess> {
+  const args =
+    options.nodeArgs && options.nodeArgs.length > 0
+      ? [...options.nodeArgs, '--import', 'tsx', options.entry]
+      : [join(REPO, 'node_modules/tsx/dist/cli.mjs'), options.entry];
+  const child = spawn(process.execPath, args, {
+    cwd: REPO,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: {
+      ...process.env,
+      TEMPORAL_ADDRESS: options.temporalAddress,
+      TEMPORAL_TASK_QUEUE: options.taskQueue,
+      AWS_ENDPOINT_URL: options.iamEndpoint,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      AWS_ACCOUNT_ID: '123456789012',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      ...options.env,
+    },
+  });
+  const log: string[] = [];
+  await waitForReady(child, log, 120_000);
+  // tsx's launcher starts the node process that runs the worker (and that one may start esbuild).
+  const tree = processTree(child.pid!);
+  const workerPid =
+    tree.find((pid) => {
+      const command = commandLine(pid);
+      return command.includes(options.entry) && !command.includes('cli.mjs');
+    }) ?? child.pid!;
+  return {
+    rss: () => statusBytes(workerPid, 'VmRSS') ?? 0,
+    peakRss: () => statusBytes(workerPid, 'VmHWM') ?? 0,
+    treeRss: () => tree.reduce((sum, pid) => sum + (statusBytes(pid, 'VmRSS') ?? 0), 0),
+    cpuSeconds: () => tree.reduce((sum, pid) => sum + cpuSeconds(pid), 0),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
+        child.once('exit', () => {
+          clearTimeout(kill);
+          resolve();
+        });
+        child.kill('SIGTERM');
+      }),
+  };
+}
