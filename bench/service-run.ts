@@ -135,18 +135,21 @@ export async function runThroughService(
       events.length,
       () => `worker RSS ${(worker.rss() / 2 ** 20).toFixed(0)} MiB`,
     );
-    const timings: Timed[] = await drive(events, {
-      client: env.client,
-      taskQueue: options.taskQueue,
-      rate: options.rate,
-      concurrency: options.concurrency,
-      reservedTagKeys: [MANAGED_BY.key],
-      onFinished: () => {
-        finished += 1;
-        bar.tick();
-        options.onFinished?.(finished, worker);
-      },
-    });
+    const timings: Timed[] = await Promise.race([
+      worker.crashed,
+      drive(events, {
+        client: env.client,
+        taskQueue: options.taskQueue,
+        rate: options.rate,
+        concurrency: options.concurrency,
+        reservedTagKeys: [MANAGED_BY.key],
+        onFinished: () => {
+          finished += 1;
+          bar.tick();
+          options.onFinished?.(finished, worker);
+        },
+      }),
+    ]);
     const cpuUse = cpu();
     const calls = callsBetween(before, env.proxy.snapshot());
     const summary = throughput(timings);

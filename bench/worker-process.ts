@@ -28,6 +28,8 @@ export interface WorkerProcess {
   treeRss(): number;
   /** CPU seconds used by the tree so far. */
   cpuSeconds(): number;
+  /** Rejects if the worker exits before stop() (with its last output): race a pass against it. */
+  crashed: Promise<never>;
   stop(): Promise<void>;
 }
 
@@ -79,6 +81,14 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
   });
   const log: string[] = [];
   await waitForReady(child, log, 120_000);
+  let stopping = false;
+  const crashed = new Promise<never>((_, reject) => {
+    child.once('exit', (code, signal) => {
+      if (!stopping)
+        reject(new Error(`the worker exited (${signal ?? code}) during the run:\n${log.join('')}`));
+    });
+  });
+  crashed.catch(() => undefined); // Handled by whoever races against it.
   // tsx's launcher starts the node process that runs the worker (and that one may start esbuild).
   const tree = processTree(child.pid!);
   const workerPid =
@@ -91,8 +101,10 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
     peakRss: () => statusBytes(workerPid, 'VmHWM') ?? 0,
     treeRss: () => tree.reduce((sum, pid) => sum + (statusBytes(pid, 'VmRSS') ?? 0), 0),
     cpuSeconds: () => tree.reduce((sum, pid) => sum + cpuSeconds(pid), 0),
+    crashed,
     stop: () =>
       new Promise<void>((resolve) => {
+        stopping = true;
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
         const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
         child.once('exit', () => {

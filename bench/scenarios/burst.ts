@@ -47,13 +47,16 @@ export async function runBurstScenario(context: ScenarioContext): Promise<BurstR
   const worker = await startWorker(env, taskQueue, context.worker);
   const bursts: BurstResult['bursts'] = [];
   const submit = (events: BenchEvent[]) =>
-    drive(events, {
-      client: env.client,
-      taskQueue,
-      rate: 0,
-      concurrency: events.length,
-      reservedTagKeys: [MANAGED_BY.key],
-    });
+    Promise.race([
+      worker.crashed,
+      drive(events, {
+        client: env.client,
+        taskQueue,
+        rate: 0,
+        concurrency: events.length,
+        reservedTagKeys: [MANAGED_BY.key],
+      }),
+    ]);
   try {
     for (const { create, burst } of plan) {
       await submit(asEvents([create]));

@@ -100,13 +100,16 @@ export async function runOutcomesScenario(context: ScenarioContext): Promise<Pha
         kind: 'update',
       }));
       const before = env.proxy.snapshot();
-      const timings = await drive(events, {
-        client: env.client,
-        taskQueue,
-        rate: 0,
-        concurrency: options.concurrency,
-        reservedTagKeys: [MANAGED_BY.key],
-      });
+      const timings = await Promise.race([
+        worker.crashed,
+        drive(events, {
+          client: env.client,
+          taskQueue,
+          rate: 0,
+          concurrency: options.concurrency,
+          reservedTagKeys: [MANAGED_BY.key],
+        }),
+      ]);
       const calls = callsBetween(before, env.proxy.snapshot());
       const outcomes = countBy(timings, (t) => t.outcome);
       if ((outcomes[phase.expected] ?? 0) !== events.length) {
