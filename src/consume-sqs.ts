@@ -28,9 +28,7 @@ interface ConsumeOptions {
 async function consume(options: ConsumeOptions): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
-  const client = await connectClient(config.temporal).catch((error: Error) => {
-    throw new ConfigError(`cannot reach Temporal at ${config.temporal.address}: ${error.message}`);
-  });
+  const client = await connectClient(config.temporal);
   if (config.temporal.searchAttributes)
     await checkSearchAttributes(client.connection, config.temporal.namespace);
   // An endpoint set in the environment (a VPC endpoint, moto) is used as given; otherwise the SDK sends

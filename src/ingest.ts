@@ -17,9 +17,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const ingest = loadIngestConfig();
   const logger = createLogger(config.logLevel);
-  const client = await connectClient(config.temporal).catch((error: Error) => {
-    throw new ConfigError(`cannot reach Temporal at ${config.temporal.address}: ${error.message}`);
-  });
+  const client = await connectClient(config.temporal);
   if (config.temporal.searchAttributes)
     await checkSearchAttributes(client.connection, config.temporal.namespace);
   if (ingest.token === undefined) {

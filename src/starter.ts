@@ -1,7 +1,6 @@
 // The starter CLI: submits CloudEvents from a file or stdin and prints one JSON line per event; and the
 // operator's read-only commands: status of an event, state of a policy, dry run of a file.
 // Exit status: 0 when no event ended rejected, conflict or failed; 1 when one did; 2 for usage or connection errors.
-import type { Client } from '@temporalio/client';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { ConfigError, loadConfig, type ServiceConfig } from './config';
 import { createAccountIdResolver } from './iam/account';
@@ -48,12 +47,6 @@ function progress(enabled: boolean): { tick(count: number): void; done(): void }
   };
 }
 
-async function connect(config: ServiceConfig): Promise<Client> {
-  return connectClient(config.temporal).catch((error: Error) => {
-    throw new ConfigError(`cannot reach Temporal at ${config.temporal.address}: ${error.message}`);
-  });
-}
-
 /** Read-only IAM access for `policy` and `plan`, from the same environment as the worker's. */
 function iamReadDeps(config: ServiceConfig): IamReadDeps {
   return {
@@ -72,7 +65,7 @@ function failOnInputError(file: string, input: NodeJS.ReadableStream): Promise<n
 
 async function submitCommand(file: string, options: { wait: boolean; concurrency: number; full: boolean }) {
   const config = loadConfig();
-  const client = await connect(config);
+  const client = await connectClient(config.temporal);
   if (config.temporal.searchAttributes) {
     // Fails with the missing attributes named, before any event is read (see README, "Operating it").
     await checkSearchAttributes(client.connection, config.temporal.namespace).catch(
@@ -115,7 +108,7 @@ async function submitCommand(file: string, options: { wait: boolean; concurrency
 
 async function statusCommand(source: string, id: string, options: { full: boolean }) {
   const config = loadConfig();
-  const client = await connect(config);
+  const client = await connectClient(config.temporal);
   try {
     const { result, ...status } = await eventStatus(client, source, id);
     process.stdout.write(`${JSON.stringify(options.full && result ? { ...status, result } : status)}\n`);
@@ -127,7 +120,7 @@ async function statusCommand(source: string, id: string, options: { full: boolea
 
 async function policyCommand(name: string, options: { path: string; document: boolean }) {
   const config = loadConfig();
-  const client = await connect(config);
+  const client = await connectClient(config.temporal);
   const deps = iamReadDeps(config);
   try {
     const report = await policyReport(client, deps, name, options.path);
@@ -142,7 +135,7 @@ async function policyCommand(name: string, options: { path: string; document: bo
 
 async function planCommand(file: string) {
   const config = loadConfig();
-  const client = await connect(config);
+  const client = await connectClient(config.temporal);
   const deps = iamReadDeps(config);
   const input = openInput(file);
   try {

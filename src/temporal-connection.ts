@@ -1,14 +1,20 @@
 // Connections to Temporal for the worker and the starter, from the same configuration.
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import type { TemporalConfig } from './config';
+import { ConfigError, type TemporalConfig } from './config';
 
 function connectionOptions(config: TemporalConfig) {
   return { address: config.address, tls: config.tls, apiKey: config.apiKey };
 }
 
+/** A client connection; an unreachable server is a ConfigError (exit 2) naming the address. */
 export async function connectClient(config: TemporalConfig): Promise<Client> {
-  const connection = await Connection.connect({ ...connectionOptions(config), connectTimeout: '10 seconds' });
+  const connection = await Connection.connect({
+    ...connectionOptions(config),
+    connectTimeout: '10 seconds',
+  }).catch((error: Error) => {
+    throw new ConfigError(`cannot reach Temporal at ${config.address}: ${error.message}`);
+  });
   return new Client({ connection, namespace: config.namespace });
 }
 

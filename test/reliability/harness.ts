@@ -437,6 +437,23 @@ export function expectedStates(
   );
 }
 
+/** The checks every stream scenario ends with: each event's outcome, the applying order, the final IAM state. */
+export async function verifyStream(
+  client: Client,
+  events: PlannedEvent[],
+  outcomes: Map<string, FinalOutcome>,
+  motoEndpoint: string,
+): Promise<Pick<ScenarioReport, 'lost' | 'wrongFinalStates' | 'problems'>> {
+  const checked = outcomeProblems(events, outcomes);
+  const orderProblems = await appliedOrderProblems(client, events);
+  const state = await checkIamState(directIam(motoEndpoint), expectedStates(events));
+  return {
+    lost: checked.lost,
+    wrongFinalStates: state.wrong,
+    problems: [...checked.problems, ...orderProblems, ...state.problems],
+  };
+}
+
 // ---- the report ----
 
 export interface ScenarioReport {

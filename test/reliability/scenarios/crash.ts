@@ -4,21 +4,17 @@
 import { startIamProxy } from '../../helpers/iam-proxy';
 import { startWorkerProcess, type WorkerProcess } from '../../helpers/worker-process';
 import {
-  appliedOrderProblems,
-  checkIamState,
   connectClient,
   countBy,
-  directIam,
-  expectedStates,
   finalOutcomes,
   mapPool,
-  outcomeProblems,
+  type ScenarioReport,
   sleep,
   submitDelivery,
-  type ScenarioReport,
+  verifyStream,
 } from '../harness';
 import { randomFor, runId, say, type ScenarioContext } from './context';
-import { stormEvents } from './storm';
+import { singleDeliveries } from './storm';
 
 export interface CrashSize {
   policies: number;
@@ -45,15 +41,7 @@ export async function crash(context: ScenarioContext, size: CrashSize): Promise<
     startWorkerProcess({ temporalAddress: context.temporalAddress, taskQueue, iamEndpoint: proxy.endpoint });
   let worker: WorkerProcess = await startWorker();
   try {
-    const events = random.shuffle(
-      stormEvents(run, {
-        policies: size.policies,
-        eventsPerPolicy: size.eventsPerPolicy,
-        minCopies: 1,
-        maxCopies: 1,
-        submitters: 1,
-      }),
-    );
+    const events = random.shuffle(singleDeliveries(run, size));
     say(context, `crash: ${events.length} events; the worker is killed ${size.kills} times`);
     // Accepted, not awaited: all events are in flight while the worker dies under them.
     const submitting = mapPool(events, 8, (event) =>
@@ -68,9 +56,7 @@ export async function crash(context: ScenarioContext, size: CrashSize): Promise<
     }
     const accepted = await submitting;
     const outcomes = await finalOutcomes(client, events, size.settleMs);
-    const checked = outcomeProblems(events, outcomes);
-    const orderProblems = await appliedOrderProblems(client, events);
-    const state = await checkIamState(directIam(context.motoEndpoint), expectedStates(events));
+    const verdict = await verifyStream(client, events, outcomes, context.motoEndpoint);
     return {
       scenario: 'worker crash',
       events: events.length,
@@ -78,9 +64,7 @@ export async function crash(context: ScenarioContext, size: CrashSize): Promise<
       faults: { 'worker SIGKILL': kills },
       outcomes: countBy([...outcomes.values()], (o) => o.outcome),
       iamCalls: proxy.totalRequests(),
-      lost: checked.lost,
-      wrongFinalStates: state.wrong,
-      problems: [...checked.problems, ...orderProblems, ...state.problems],
+      ...verdict,
       seconds: (Date.now() - started) / 1000,
     };
   } finally {

@@ -4,20 +4,16 @@
 import { startIamProxy } from '../../helpers/iam-proxy';
 import { startService } from '../../helpers/service';
 import {
-  appliedOrderProblems,
-  checkIamState,
   countBy,
-  directIam,
   documentFor,
-  expectedStates,
   finalOutcomes,
   mapPool,
-  outcomeProblems,
   plannedDelete,
-  plannedUpsert,
-  submitDelivery,
   type PlannedEvent,
+  plannedUpsert,
   type ScenarioReport,
+  submitDelivery,
+  verifyStream,
 } from '../harness';
 import { randomCase, randomFor, runId, say, type ScenarioContext } from './context';
 import type { SeededRandom } from '../../helpers/seeded-random';
@@ -82,9 +78,7 @@ export async function disorder(context: ScenarioContext, size: DisorderSize): Pr
       if (reports[index].outcome !== final)
         problems.push(`${event.id}: starter said ${reports[index].outcome}, workflow ${final}`);
     });
-    const checked = outcomeProblems(events, outcomes);
-    problems.push(...(await appliedOrderProblems(service.client, events)));
-    const state = await checkIamState(directIam(context.motoEndpoint), expectedStates(events));
+    const verdict = await verifyStream(service.client, events, outcomes, context.motoEndpoint);
     return {
       scenario: 'disorder',
       events: events.length,
@@ -92,9 +86,9 @@ export async function disorder(context: ScenarioContext, size: DisorderSize): Pr
       faults: { 'shuffled deliveries': events.length },
       outcomes: countBy(reports, (r) => r.outcome),
       iamCalls: proxy.totalRequests(),
-      lost: checked.lost,
-      wrongFinalStates: state.wrong,
-      problems: [...problems, ...checked.problems, ...state.problems],
+      lost: verdict.lost,
+      wrongFinalStates: verdict.wrongFinalStates,
+      problems: [...problems, ...verdict.problems],
       seconds: (Date.now() - started) / 1000,
     };
   } finally {

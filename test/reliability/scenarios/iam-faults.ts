@@ -3,19 +3,15 @@
 import { startIamProxy, type FaultPlan } from '../../helpers/iam-proxy';
 import { startService } from '../../helpers/service';
 import {
-  appliedOrderProblems,
-  checkIamState,
   countBy,
-  directIam,
-  expectedStates,
   finalOutcomes,
   mapPool,
-  outcomeProblems,
-  submitDelivery,
   type ScenarioReport,
+  submitDelivery,
+  verifyStream,
 } from '../harness';
 import { randomFor, runId, say, type ScenarioContext } from './context';
-import { stormEvents } from './storm';
+import { singleDeliveries } from './storm';
 
 export interface IamFaultsSize {
   policies: number;
@@ -40,15 +36,7 @@ export async function iamFaults(context: ScenarioContext, size: IamFaultsSize): 
     temporalAddress: context.temporalAddress,
   });
   try {
-    const events = random.shuffle(
-      stormEvents(run, {
-        policies: size.policies,
-        eventsPerPolicy: size.eventsPerPolicy,
-        minCopies: 1,
-        maxCopies: 1,
-        submitters: 1,
-      }),
-    );
+    const events = random.shuffle(singleDeliveries(run, size));
     say(
       context,
       `faults: ${events.length} events; ${JSON.stringify(size.faults)}, an outage of ${size.outageMs} ms`,
@@ -69,9 +57,7 @@ export async function iamFaults(context: ScenarioContext, size: IamFaultsSize): 
     const faults = proxy.faultCounts();
     proxy.setFaults(undefined);
     const outcomes = await finalOutcomes(service.client, events, 60_000);
-    const checked = outcomeProblems(events, outcomes);
-    const orderProblems = await appliedOrderProblems(service.client, events);
-    const state = await checkIamState(directIam(context.motoEndpoint), expectedStates(events));
+    const verdict = await verifyStream(service.client, events, outcomes, context.motoEndpoint);
     return {
       scenario: 'IAM faults',
       events: events.length,
@@ -79,9 +65,7 @@ export async function iamFaults(context: ScenarioContext, size: IamFaultsSize): 
       faults: Object.fromEntries(Object.entries(faults).filter(([, count]) => count > 0)),
       outcomes: countBy(reports, (r) => r.outcome),
       iamCalls: proxy.totalRequests(),
-      lost: checked.lost,
-      wrongFinalStates: state.wrong,
-      problems: [...checked.problems, ...orderProblems, ...state.problems],
+      ...verdict,
       seconds: (Date.now() - started) / 1000,
     };
   } finally {

@@ -7,21 +7,17 @@ import { startIamProxy } from '../../helpers/iam-proxy';
 import { freePort, startTemporal, tempDir, type RunningServer } from '../../helpers/servers';
 import { startWorkerProcess, type WorkerProcess } from '../../helpers/worker-process';
 import {
-  appliedOrderProblems,
-  checkIamState,
   connectClient,
   countBy,
-  directIam,
-  expectedStates,
   finalOutcomes,
   mapPool,
-  outcomeProblems,
+  type ScenarioReport,
   sleep,
   submitDelivery,
-  type ScenarioReport,
+  verifyStream,
 } from '../harness';
 import { randomFor, runId, say, type ScenarioContext } from './context';
-import { stormEvents } from './storm';
+import { singleDeliveries } from './storm';
 
 export interface ServerRestartSize {
   policies: number;
@@ -66,15 +62,7 @@ export async function serverRestart(
     }
   })();
   try {
-    const events = random.shuffle(
-      stormEvents(run, {
-        policies: size.policies,
-        eventsPerPolicy: size.eventsPerPolicy,
-        minCopies: 1,
-        maxCopies: 1,
-        submitters: 1,
-      }),
-    );
+    const events = random.shuffle(singleDeliveries(run, size));
     say(
       context,
       `restart: ${events.length} events; the Temporal server goes down for ${size.downMs} ms mid-stream`,
@@ -94,9 +82,7 @@ export async function serverRestart(
     restarted = true;
     const reports = await submitting;
     const outcomes = await finalOutcomes(client, events, size.settleMs);
-    const checked = outcomeProblems(events, outcomes);
-    const orderProblems = await appliedOrderProblems(client, events);
-    const state = await checkIamState(directIam(context.motoEndpoint), expectedStates(events));
+    const verdict = await verifyStream(client, events, outcomes, context.motoEndpoint);
     return {
       scenario: 'server restart',
       events: events.length,
@@ -104,9 +90,7 @@ export async function serverRestart(
       faults: { 'server restarts': restarted ? 1 : 0, 'worker restarts': workerRestarts },
       outcomes: countBy([...outcomes.values()], (o) => o.outcome),
       iamCalls: proxy.totalRequests(),
-      lost: checked.lost,
-      wrongFinalStates: state.wrong,
-      problems: [...checked.problems, ...orderProblems, ...state.problems],
+      ...verdict,
       seconds: (Date.now() - started) / 1000,
     };
   } finally {

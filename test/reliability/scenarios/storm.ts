@@ -3,19 +3,15 @@
 import { startIamProxy } from '../../helpers/iam-proxy';
 import { startService } from '../../helpers/service';
 import {
-  appliedOrderProblems,
-  checkIamState,
   countBy,
   documentFor,
-  expectedStates,
   finalOutcomes,
-  outcomeProblems,
   plannedDelete,
+  type PlannedEvent,
   plannedUpsert,
   runStarterCli,
-  directIam,
-  type PlannedEvent,
   type ScenarioReport,
+  verifyStream,
 } from '../harness';
 import { randomFor, runId, say, type ScenarioContext } from './context';
 
@@ -26,6 +22,14 @@ export interface StormSize {
   maxCopies: number;
   /** Starter CLI processes submitting at once. */
   submitters: number;
+}
+
+/** One delivery of each event, one submitter: the stream the crash, restart and fault scenarios replay. */
+export function singleDeliveries(
+  run: string,
+  size: Pick<StormSize, 'policies' | 'eventsPerPolicy'>,
+): PlannedEvent[] {
+  return stormEvents(run, { ...size, minCopies: 1, maxCopies: 1, submitters: 1 });
 }
 
 export function stormEvents(run: string, size: StormSize): PlannedEvent[] {
@@ -109,9 +113,7 @@ export async function duplicateStorm(context: ScenarioContext, size: StormSize):
         }
       }
     }
-    const checked = outcomeProblems(events, outcomes);
-    problems.push(...(await appliedOrderProblems(service.client, events)));
-    const state = await checkIamState(directIam(context.motoEndpoint), expectedStates(events));
+    const verdict = await verifyStream(service.client, events, outcomes, context.motoEndpoint);
     // Versions only for real content changes: one write at most per event that changed something.
     const changes = [...outcomes.values()].filter(
       (o) => o.outcome === 'created' || o.outcome === 'updated',
@@ -128,9 +130,9 @@ export async function duplicateStorm(context: ScenarioContext, size: StormSize):
       faults: { 'concurrent submitters': size.submitters },
       outcomes: countBy(reports, (r) => String(r.outcome)),
       iamCalls: proxy.totalRequests(),
-      lost: checked.lost,
-      wrongFinalStates: state.wrong,
-      problems: [...problems, ...checked.problems, ...state.problems],
+      lost: verdict.lost,
+      wrongFinalStates: verdict.wrongFinalStates,
+      problems: [...problems, ...verdict.problems],
       seconds: (Date.now() - started) / 1000,
     };
   } finally {
