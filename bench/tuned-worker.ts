@@ -1,9 +1,9 @@
 // A worker for profiling runs (`npm run bench -- --worker-entry bench/tuned-worker.ts --worker-env ...`):
 // the service's worker (createServiceWorker, same activities and workflows) with settings read from
 //   BENCH_MAX_CACHED_WORKFLOWS, BENCH_MAX_CONCURRENT_ACTIVITIES   Worker tuning (createServiceWorker's `tuning`)
-//   BENCH_LOCAL_ACTIVITIES=all|policy   the workflows bundled so that their activities (all, or the policy
-//                                       workflow's) run as local activities: a variant of src/workflows
-//                                       measured before recommending it (see BENCHMARKS.md)
+//   BENCH_ACTIVITIES=remote             the workflows bundled so that their local activities run as ordinary
+//                                       activity tasks (as before they ran locally first): the "before" of
+//                                       BENCHMARKS.md §5
 //   BENCH_MEMORY_LOG=FILE               every 5 s, one JSON line of process.memoryUsage() appended to FILE
 // Metrics endpoints and log sinks of src/worker.ts are left out; everything else is wired the same way.
 import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
@@ -16,8 +16,7 @@ import { connectClient, connectWorker } from '../src/temporal-connection';
 import { createServiceWorker, workflowsPath } from '../src/worker-setup';
 
 const SHIMS: Record<string, string> = {
-  all: join(__dirname, 'variants/workflow-all-local.ts'),
-  policy: join(__dirname, 'variants/workflow-policy-local.ts'),
+  remote: join(__dirname, 'variants/workflow-remote-activities.ts'),
 };
 
 function optionalInteger(name: string): number | undefined {
@@ -28,10 +27,10 @@ function optionalInteger(name: string): number | undefined {
   return parsed;
 }
 
-async function bundle(localActivities: string | undefined) {
-  if (localActivities === undefined || localActivities === '') return undefined;
-  const shim = SHIMS[localActivities];
-  if (!shim) throw new Error(`BENCH_LOCAL_ACTIVITIES must be one of ${Object.keys(SHIMS).join(', ')}`);
+async function bundle(activities: string | undefined) {
+  if (activities === undefined || activities === '') return undefined;
+  const shim = SHIMS[activities];
+  if (!shim) throw new Error(`BENCH_ACTIVITIES must be one of ${Object.keys(SHIMS).join(', ')}`);
   return bundleWorkflowCode({
     workflowsPath: workflowsPath(),
     logger: new DefaultLogger('WARN'),
@@ -65,7 +64,7 @@ async function main(): Promise<void> {
   const [connection, client, workflowBundle] = await Promise.all([
     connectWorker(config.temporal),
     connectClient(config.temporal),
-    bundle(process.env.BENCH_LOCAL_ACTIVITIES),
+    bundle(process.env.BENCH_ACTIVITIES),
   ]);
   const maxCachedWorkflows = optionalInteger('BENCH_MAX_CACHED_WORKFLOWS');
   const maxConcurrentActivityTaskExecutions = optionalInteger('BENCH_MAX_CONCURRENT_ACTIVITIES');
@@ -86,7 +85,7 @@ async function main(): Promise<void> {
   });
   process.stderr.write(
     `worker: polling task queue ${config.temporal.taskQueue} on ${config.temporal.address} (tuned: ` +
-      `${JSON.stringify({ maxCachedWorkflows, maxConcurrentActivityTaskExecutions, localActivities: process.env.BENCH_LOCAL_ACTIVITIES })})\n`,
+      `${JSON.stringify({ maxCachedWorkflows, maxConcurrentActivityTaskExecutions, activities: process.env.BENCH_ACTIVITIES ?? 'local first' })})\n`,
   );
   try {
     await worker.run();

@@ -3,7 +3,6 @@
 import {
   ApplicationFailure,
   condition,
-  proxyActivities,
   proxySinks,
   setHandler,
   upsertSearchAttributes,
@@ -11,14 +10,18 @@ import {
 } from '@temporalio/workflow';
 import type { DeliveryActivities } from '../activities';
 import type { EventResult } from '../domain/types';
+import { proxyLocalFirstActivities } from './local-first-activities';
 import { eventOutcomeSignal, eventResultQuery } from './messages';
 import { outcomeSearchAttributes, POLICY_NAME } from './search-attributes';
 import type { ServiceSinks } from './sinks';
 import type { EventWorkflowInput } from './types';
 
-const delivery = proxyActivities<DeliveryActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+const delivery = proxyLocalFirstActivities<DeliveryActivities>({
+  local: { startToCloseTimeout: '30 seconds', retry: { initialInterval: '1 second', maximumAttempts: 2 } },
+  fallback: {
+    startToCloseTimeout: '30 seconds',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+  },
 });
 
 const { events } = proxySinks<ServiceSinks>();

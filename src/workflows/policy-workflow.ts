@@ -8,7 +8,6 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   log,
-  proxyActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -33,23 +32,35 @@ import {
   policyStateQuery,
   type PendingEventView,
 } from './messages';
+import { proxyLocalFirstActivities } from './local-first-activities';
 import type { PolicyWorkflowInput } from './types';
 
 /** How often an event is observed and planned again when the policy changed under its plan. */
 const MAX_PLANNING_ROUNDS = 3;
 
-const iam = proxyActivities<PolicyActivities>({
-  // An attempt lost with a crashed worker is retried after this; a few IAM calls take far less.
-  startToCloseTimeout: '30 seconds',
-  // Transient IAM errors (throttling, 5xx, network, an outage) are retried with backoff for this long;
-  // after that the event fails and an operator can resubmit it.
-  scheduleToCloseTimeout: '1 hour',
-  retry: {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '30 seconds',
-    // Programming errors do not heal by retrying.
-    nonRetryableErrorTypes: ['TypeError', 'ReferenceError', 'SyntaxError', 'RangeError'],
+/** Errors of our own code: retrying does not heal them. */
+const PROGRAMMING_ERRORS = ['TypeError', 'ReferenceError', 'SyntaxError', 'RangeError'];
+
+const iam = proxyLocalFirstActivities<PolicyActivities>({
+  local: {
+    // A local attempt lost with a crashed worker is run again when its workflow task times out (10 s).
+    startToCloseTimeout: '30 seconds',
+    // The IAM client already retries throttling and 5xx itself (6 attempts, adaptive); two local
+    // attempts then cover a blip, and anything longer becomes a visible, server-spaced activity.
+    retry: { initialInterval: '1 second', maximumAttempts: 2, nonRetryableErrorTypes: PROGRAMMING_ERRORS },
+  },
+  fallback: {
+    // An attempt lost with a crashed worker is retried after this; a few IAM calls take far less.
+    startToCloseTimeout: '30 seconds',
+    // Transient IAM errors (throttling, 5xx, network, an outage) are retried with backoff for this long;
+    // after that the event fails and an operator can resubmit it.
+    scheduleToCloseTimeout: '1 hour',
+    retry: {
+      initialInterval: '1 second',
+      backoffCoefficient: 2,
+      maximumInterval: '30 seconds',
+      nonRetryableErrorTypes: PROGRAMMING_ERRORS,
+    },
   },
 });
 

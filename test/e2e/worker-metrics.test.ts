@@ -71,7 +71,8 @@ test('counters of events by type and outcome, IAM calls by action and code, late
   expect(delta('iam_policy_events_event_latency_seconds_count', { type: 'iam.policy.upsert' })).toBe(3);
   // The Temporal SDK's runtime metrics, merged into the same endpoint.
   expect(text).toMatch(/^temporal_workflow_completed\{/m);
-  expect(text).toMatch(/^temporal_activity_execution_latency/m);
+  // The activities run as local activities on the quick path.
+  expect(text).toMatch(/^temporal_local_activity_execution_latency/m);
 });
 
 test('one JSON log line per event outcome, with event ID, policy, outcome, IAM calls and duration', async () => {

@@ -137,6 +137,21 @@ describe('wildcard patterns', () => {
     );
   });
 
+  test('globMatches agrees with a regular expression built from the pattern', () => {
+    const textArb = fc.array(fc.constantFrom('a', 'b', '*', '?'), { maxLength: 8 }).map((cs) => cs.join(''));
+    const wide = fc.array(fc.constantFrom('a', 'b', '*', '?'), { maxLength: 7 }).map((cs) => cs.join(''));
+    const asRegExp = (pattern: string) =>
+      new RegExp(
+        `^${[...pattern].map((c) => (c === '*' ? '[^]*' : c === '?' ? '[^]' : c.replace(/[*?]/g, '\\$&'))).join('')}$`,
+      );
+    fc.assert(
+      fc.property(wide, textArb, (pattern, text) => {
+        expect(globMatches(pattern, text)).toBe(asRegExp(pattern).test(text));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   test('globMatches: * any run, ? one character, everything else literally', () => {
     expect(globMatches('iam:*Policy*', 'iam:CreatePolicyVersion')).toBe(true);
     expect(globMatches('iam:?ut*', 'iam:PutRolePolicy')).toBe(true);

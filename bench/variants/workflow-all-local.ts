@@ -1,5 +1,0 @@
-// `@temporalio/workflow` with deliverEvent, inspectPolicy and applyPlan as local activities.
-export * from '@temporalio/workflow/lib/index';
-import { localActivityProxy } from './local-activities';
-
-export const proxyActivities = localActivityProxy(['deliverEvent', 'inspectPolicy', 'applyPlan']);

@@ -1,0 +1,105 @@
+// The workflows' activities run as local activities (markers in history, no activity tasks) and fall
+// over to ordinary activities when IAM keeps failing: the operator then sees a pending activity with its
+// attempts and last failure, and the event still completes once IAM answers again.
+import type { temporal } from '@temporalio/proto';
+import { policyWorkflowId } from '../../src/domain/ids';
+import { eventWorkflowId } from '../../src/event-identity';
+import { submitEvent, type SubmitOptions } from '../../src/starter/submit';
+import { testIamEndpoint, uniqueSuffix } from '../helpers/env';
+import { policiesNamed, SOURCE, upsertEvent } from '../helpers/events';
+import { iamErrorResponse, startIamProxy, type IamProxy } from '../helpers/iam-proxy';
+import { MANAGED_BY, startService, type RunningService } from '../helpers/service';
+
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+
+let proxy: IamProxy;
+let service: RunningService;
+let submitOptions: SubmitOptions;
+
+beforeAll(async () => {
+  proxy = await startIamProxy(testIamEndpoint(), { strict: true });
+  service = await startService({ iamEndpoint: proxy.endpoint });
+  submitOptions = {
+    client: service.client,
+    taskQueue: service.taskQueue,
+    wait: true,
+    reservedTagKeys: [MANAGED_BY.key],
+  };
+});
+
+afterAll(async () => {
+  await service?.stop();
+  await proxy?.close();
+});
+
+afterEach(() => proxy.clearRules());
+
+async function historyOf(workflowId: string): Promise<HistoryEvent[]> {
+  const history = await service.client.workflow.getHandle(workflowId).fetchHistory();
+  return history.events ?? [];
+}
+
+const scheduledActivities = (events: HistoryEvent[]) =>
+  events.flatMap((event) => event.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+const localActivityMarkers = (events: HistoryEvent[]) =>
+  events.filter((event) => event.markerRecordedEventAttributes?.markerName === 'core_local_activity');
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+test('on the quick path every activity is local: markers in history, no activity tasks', async () => {
+  const name = `local-${uniqueSuffix()}`;
+  const event = upsertEvent(name, { sequence: 1 });
+  const report = await submitEvent(event, { ...submitOptions, wait: true });
+  expect(report.outcome).toBe('created');
+
+  const eventHistory = await historyOf(eventWorkflowId(SOURCE, String(event.id)));
+  expect(scheduledActivities(eventHistory)).toEqual([]);
+  expect(localActivityMarkers(eventHistory)).toHaveLength(1); // deliverEvent
+
+  const policyHistory = await historyOf(policyWorkflowId(name));
+  expect(scheduledActivities(policyHistory)).toEqual([]);
+  expect(localActivityMarkers(policyHistory)).toHaveLength(2); // inspectPolicy, applyPlan
+});
+
+test('when IAM keeps failing, the call becomes a pending activity with its failure, and completes later', async () => {
+  const name = `fallback-${uniqueSuffix()}`;
+  // Every GetPolicy of this policy fails with a 5xx until the rule is removed.
+  proxy.addRule({
+    action: 'GetPolicy',
+    when: (params) => (params.PolicyArn ?? '').endsWith(`/${name}`),
+    respond: () => iamErrorResponse('ServiceUnavailable', 'Service is unavailable.', 503),
+  });
+  const event = upsertEvent(name, { sequence: 1 });
+  const handle = await submitEvent(event, { ...submitOptions, wait: false });
+  expect(handle.outcome).toBe('accepted');
+
+  const policy = service.client.workflow.getHandle(policyWorkflowId(name));
+  let pending: Awaited<ReturnType<typeof policy.describe>>['raw']['pendingActivities'];
+  const deadline = Date.now() + 90_000;
+  do {
+    await sleep(500);
+    pending = (await policy.describe().catch(() => undefined))?.raw.pendingActivities;
+  } while (!pending?.some((activity) => (activity.attempt ?? 0) >= 2) && Date.now() < deadline);
+
+  // What the UI shows: the activity, its attempts so far and IAM's answer.
+  expect(pending).toHaveLength(1);
+  const [activity] = pending ?? [];
+  expect(activity.activityType?.name).toBe('inspectPolicy');
+  expect(activity.lastFailure?.message).toMatch(/ServiceUnavailable|Service is unavailable/);
+  expect(await policiesNamed(service.iam, name)).toHaveLength(0);
+
+  proxy.clearRules();
+  const result = await service.client.workflow.getHandle(eventWorkflowId(SOURCE, String(event.id))).result();
+  expect(result).toMatchObject({ outcome: 'created', policyName: name });
+  expect(await policiesNamed(service.iam, name)).toHaveLength(1);
+
+  const policyHistory = await historyOf(policyWorkflowId(name));
+  // inspectPolicy: its local attempts failed (one marker with the last failure), then the activity;
+  // applyPlan was local again.
+  expect(scheduledActivities(policyHistory)).toEqual(['inspectPolicy']);
+  const markers = localActivityMarkers(policyHistory);
+  expect(markers.map((marker) => marker.markerRecordedEventAttributes?.failure?.message)).toEqual([
+    'Service is unavailable.',
+    undefined,
+  ]);
+}, 150_000);
