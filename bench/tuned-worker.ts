@@ -16,7 +16,7 @@ import { connectClient, connectWorker } from '../src/temporal-connection';
 import { createServiceWorker, workflowsPath } from '../src/worker-setup';
 
 const SHIMS: Record<string, string> = {
-  remote: join(__dirname, 'variants/workflow-remote-activities.ts'),
+  remote: join(__dirname, '../test/helpers/remote-activities-workflow.ts'),
 };
 
 function optionalInteger(name: string): number | undefined {

@@ -11,19 +11,14 @@ import { EVENT_SOURCE, EVENT_TYPE, OUTCOME, POLICY_NAME } from '../../src/workfl
 import { uniqueSuffix } from '../helpers/env';
 import { SOURCE, upsertEvent, deleteEvent } from '../helpers/events';
 import { startTemporal, type RunningServer } from '../helpers/servers';
-import { MANAGED_BY, startService, type RunningService } from '../helpers/service';
+import { startService, type RunningService } from '../helpers/service';
 
 let service: RunningService;
 let options: SubmitOptions;
 
 beforeAll(async () => {
   service = await startService();
-  options = {
-    client: service.client,
-    taskQueue: service.taskQueue,
-    wait: true,
-    reservedTagKeys: [MANAGED_BY.key],
-  };
+  options = service.submitOptions();
 });
 
 afterAll(async () => {

@@ -21,19 +21,14 @@ import {
   upsertEvent,
   versionsOf,
 } from '../helpers/events';
-import { MANAGED_BY, startService, type RunningService } from '../helpers/service';
+import { startService, type RunningService } from '../helpers/service';
 
 let service: RunningService;
 let submitOptions: SubmitOptions;
 
 beforeAll(async () => {
   service = await startService({ policyHistoryLimit: 120 });
-  submitOptions = {
-    client: service.client,
-    taskQueue: service.taskQueue,
-    wait: true,
-    reservedTagKeys: [MANAGED_BY.key],
-  };
+  submitOptions = service.submitOptions();
 });
 
 afterAll(async () => {

@@ -8,6 +8,7 @@ import {
   Runtime,
   type Worker,
 } from '@temporalio/worker';
+import type { SubmitOptions } from '../../src/starter/submit';
 import { createServiceWorker, workflowsPath, type ServiceWorkerOptions } from '../../src/worker-setup';
 import { testIamEndpoint, testTemporalAddress, uniqueSuffix } from './env';
 
@@ -26,6 +27,8 @@ export interface RunningService {
   client: Client;
   iam: IAMClient;
   taskQueue: string;
+  /** The starter library's options for this service: wait for outcomes, the managed-by tag reserved. */
+  submitOptions(): SubmitOptions;
   stop(): Promise<void>;
 }
 
@@ -74,6 +77,7 @@ export async function startService(options: StartServiceOptions = {}): Promise<R
     client,
     iam,
     taskQueue,
+    submitOptions: () => ({ client, taskQueue, wait: true, reservedTagKeys: [MANAGED_BY.key] }),
     async stop() {
       worker.shutdown();
       await running;

@@ -8,7 +8,7 @@ import { submitEvent, type SubmitOptions } from '../../src/starter/submit';
 import { testIamEndpoint, uniqueSuffix } from '../helpers/env';
 import { policiesNamed, SOURCE, upsertEvent } from '../helpers/events';
 import { iamErrorResponse, startIamProxy, type IamProxy } from '../helpers/iam-proxy';
-import { MANAGED_BY, startService, type RunningService } from '../helpers/service';
+import { startService, type RunningService } from '../helpers/service';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
@@ -19,12 +19,7 @@ let submitOptions: SubmitOptions;
 beforeAll(async () => {
   proxy = await startIamProxy(testIamEndpoint(), { strict: true });
   service = await startService({ iamEndpoint: proxy.endpoint });
-  submitOptions = {
-    client: service.client,
-    taskQueue: service.taskQueue,
-    wait: true,
-    reservedTagKeys: [MANAGED_BY.key],
-  };
+  submitOptions = service.submitOptions();
 });
 
 afterAll(async () => {

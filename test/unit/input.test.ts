@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { MAX_LINE_BYTES, readEvents, type InputItem } from '../../src/starter/input';
+import { boundedLines, MAX_LINE_BYTES, readEvents, type InputItem } from '../../src/starter/input';
 
 async function read(text: string): Promise<InputItem[]> {
   const items: InputItem[] = [];
@@ -45,4 +45,54 @@ test('a line that is JSON but not an object is passed on for validation to rejec
     { line: 1, value: 42 },
     { line: 2, value: 'text' },
   ]);
+});
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const all: T[] = [];
+  for await (const item of items) all.push(item);
+  return all;
+}
+
+test('lines are split on bytes: CRLF, characters cut between chunks, a last line without newline', async () => {
+  const e = Buffer.from('é', 'utf8');
+  const chunks = [
+    Buffer.from('ab\r\nc'),
+    e.subarray(0, 1),
+    Buffer.concat([e.subarray(1), Buffer.from('\n\nlast')]),
+  ];
+  expect(await collect(boundedLines(chunks, { bytes: 100 }))).toEqual([
+    { line: 1, text: 'ab' },
+    { line: 2, text: 'cé' },
+    { line: 3, text: '' },
+    { line: 4, text: 'last' },
+  ]);
+});
+
+test('a line over the limit is counted, not held, across chunks', async () => {
+  const chunks = ['abc', 'defghijklmno\nxy', 'z\r\n', '0123456789'];
+  expect(await collect(boundedLines(chunks, { bytes: 10 }))).toEqual([
+    { line: 1, overLimitBytes: 15 },
+    { line: 2, text: 'xyz' },
+    { line: 3, text: '0123456789' },
+  ]);
+});
+
+test('an endless NDJSON line is refused as it streams, and the stream goes on after it', async () => {
+  // 8 MiB without a newline, in 64 KiB chunks, then a good line.
+  async function* source() {
+    yield await Promise.resolve('{"x":"');
+    const chunk = Buffer.alloc(64 * 1024, 'a');
+    for (let i = 0; i < 128; i += 1) yield chunk;
+    yield '"}\n{"ok":true}\n';
+  }
+  const items = await collect(readEvents(source()));
+  expect(items).toEqual([
+    { line: 1, error: `line is ${8 * 1024 * 1024 + 8} bytes, over the limit of ${MAX_LINE_BYTES}` },
+    { line: 2, value: { ok: true } },
+  ]);
+});
+
+test('a JSON array over its size limit is refused with a hint to use NDJSON', async () => {
+  const items = await collect(readEvents(['[\n{"a":1},\n{"b":2},\n{"c":3}\n]\n'], 20));
+  expect(items).toEqual([{ line: 1, error: 'the JSON array is over 20 bytes; send large inputs as NDJSON' }]);
 });

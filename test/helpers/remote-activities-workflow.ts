@@ -1,6 +1,7 @@
-// `@temporalio/workflow` for a profiling variant (bench/tuned-worker.ts, BENCH_ACTIVITIES=remote): every
-// local activity becomes an ordinary activity task with the same timeouts and retry policy, i.e. the
-// workflows as they were before they ran their activities locally first. For before/after comparisons.
+// `@temporalio/workflow` with every local activity made an ordinary activity task (same timeouts and
+// retry policy): the workflows as they were before they ran their activities locally first. Bundled in
+// place of the SDK by bench/tuned-worker.ts (BENCH_ACTIVITIES=remote, the "before" of a comparison) and
+// by test/integration/replay.test.ts (a change of commands that replay must catch).
 export * from '@temporalio/workflow/lib/index';
 import { proxyActivities, type LocalActivityOptions } from '@temporalio/workflow/lib/index';
 

@@ -1,0 +1,102 @@
+// Records histories of the event and policy workflows as the current code writes them, for
+// test/integration/replay.test.ts: workflow code that no longer replays them would break running
+// workflows (policy workflows live long). Record again only when a change is meant to be incompatible
+// and running workflows are handled some other way; keep the old files for `patched()` changes.
+//
+//   npx tsx scripts/record-histories.ts     (own dev server and moto; writes test/fixtures/histories/)
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { policyWorkflowId } from '../src/domain/ids';
+import { eventWorkflowId } from '../src/event-identity';
+import { submitEvent, type SubmitOptions } from '../src/starter/submit';
+import { deleteEvent, documentAllowing, SOURCE, upsertEvent } from '../test/helpers/events';
+import { iamErrorResponse, startIamProxy } from '../test/helpers/iam-proxy';
+import { MANAGED_BY, startService } from '../test/helpers/service';
+import { startMoto, startTemporal, temporalCliPath } from '../test/helpers/servers';
+
+const OUT = join(__dirname, '../test/fixtures/histories');
+
+async function main(): Promise<void> {
+  const [temporal, moto] = await Promise.all([startTemporal(), startMoto()]);
+  const proxy = await startIamProxy(moto.address, { strict: true });
+  // A short history limit, so the policy workflow continues as new once during the recording.
+  const service = await startService({
+    temporalAddress: temporal.address,
+    iamEndpoint: proxy.endpoint,
+    policyHistoryLimit: 60,
+  });
+  const options: SubmitOptions = {
+    client: service.client,
+    taskQueue: service.taskQueue,
+    wait: true,
+    reservedTagKeys: [MANAGED_BY.key],
+  };
+  // As `temporal workflow show --output json` writes it: the format the SDK's historyFromJSON reads.
+  const save = (file: string, workflowId: string, runId?: string) => {
+    const json = execFileSync(temporalCliPath(), [
+      'workflow',
+      'show',
+      '--address',
+      temporal.address,
+      '--workflow-id',
+      workflowId,
+      ...(runId ? ['--run-id', runId] : []),
+      '--output',
+      'json',
+    ]).toString('utf8');
+    writeFileSync(join(OUT, file), json.endsWith('\n') ? json : `${json}\n`);
+    const events = (JSON.parse(json) as { events?: unknown[] }).events?.length ?? 0;
+    console.log(`${file}: ${events} events of ${workflowId}`);
+  };
+  try {
+    // Policy "replay-a": created, repeated (duplicate), unchanged, a burst (superseded), updated, deleted.
+    const created = upsertEvent('replay-a', { sequence: 1 });
+    await submitEvent(created, options);
+    await submitEvent(created, options);
+    await submitEvent(upsertEvent('replay-a', { sequence: 2 }), options);
+    await Promise.all(
+      [3, 4, 5, 6].map((sequence) =>
+        submitEvent(
+          upsertEvent('replay-a', { sequence, document: documentAllowing([`s3:Get${sequence}`]) }),
+          options,
+        ),
+      ),
+    );
+    await submitEvent(upsertEvent('replay-a', { sequence: 1, id: 'stale-replay' }), options);
+    for (let sequence = 7; sequence <= 12; sequence += 1) {
+      await submitEvent(
+        upsertEvent('replay-a', { sequence, document: documentAllowing([`s3:Put${sequence}`]) }),
+        options,
+      );
+    }
+    await submitEvent(deleteEvent('replay-a', { sequence: 13 }), options);
+
+    // Policy "replay-b": IAM fails its first GetPolicy calls, so inspectPolicy falls over to an activity.
+    proxy.addRule({
+      action: 'GetPolicy',
+      when: (params) => (params.PolicyArn ?? '').endsWith('/replay-b'),
+      times: 6,
+      respond: () => iamErrorResponse('ServiceUnavailable', 'Service is unavailable.', 503),
+    });
+    const fallback = upsertEvent('replay-b', { sequence: 1 });
+    await submitEvent(fallback, options);
+
+    const policyA = await service.client.workflow.getHandle(policyWorkflowId('replay-a')).describe();
+    const firstRunId = policyA.raw.workflowExecutionInfo?.firstRunId ?? undefined;
+    save('policy-workflow-first-run.json', policyWorkflowId('replay-a'), firstRunId);
+    save('policy-workflow-continued.json', policyWorkflowId('replay-a'));
+    save('policy-workflow-fallback.json', policyWorkflowId('replay-b'));
+    save('event-workflow.json', eventWorkflowId(SOURCE, String(created.id)));
+    save('event-workflow-fallback.json', eventWorkflowId(SOURCE, String(fallback.id)));
+  } finally {
+    await service.stop();
+    await proxy.close();
+    await Promise.all([temporal.stop(), moto.stop()]);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
