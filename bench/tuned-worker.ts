@@ -4,6 +4,8 @@
 //   BENCH_ACTIVITIES=remote             the workflows bundled so that their local activities run as ordinary
 //                                       activity tasks (as before they ran locally first): the "before" of
 //                                       BENCHMARKS.md §5
+//   BENCH_SOURCE_MAP=off                the workflow bundle's source map emptied: the SDK maps the stack of
+//                                       every promise workflow code creates through it
 //   BENCH_MEMORY_LOG=FILE               every 5 s, one JSON line of process.memoryUsage() appended to FILE
 // Metrics endpoints and log sinks of src/worker.ts are left out; everything else is wired the same way.
 import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
@@ -27,21 +29,41 @@ function optionalInteger(name: string): number | undefined {
   return parsed;
 }
 
-async function bundle(activities: string | undefined) {
-  if (activities === undefined || activities === '') return undefined;
-  const shim = SHIMS[activities];
-  if (!shim) throw new Error(`BENCH_ACTIVITIES must be one of ${Object.keys(SHIMS).join(', ')}`);
-  return bundleWorkflowCode({
+/** The bundle's inline source map with its mappings emptied: stack traces then keep bundle positions. */
+function withoutMappings(code: string): string {
+  const marker = '//# sourceMappingURL=data:application/json;base64,';
+  const at = code.lastIndexOf(marker);
+  if (at < 0) throw new Error('the workflow bundle has no inline source map');
+  const map = JSON.parse(Buffer.from(code.slice(at + marker.length).trim(), 'base64').toString('utf8')) as {
+    mappings: string;
+    sourcesContent?: unknown;
+  };
+  const empty = { ...map, mappings: '', sourcesContent: undefined };
+  return `${code.slice(0, at)}${marker}${Buffer.from(JSON.stringify(empty)).toString('base64')}\n`;
+}
+
+async function bundle(activities: string | undefined, sourceMap: string | undefined) {
+  if ((activities === undefined || activities === '') && sourceMap !== 'off') return undefined;
+  const shim = activities ? SHIMS[activities] : undefined;
+  if (activities && !shim) {
+    throw new Error(`BENCH_ACTIVITIES must be one of ${Object.keys(SHIMS).join(', ')}`);
+  }
+  const built = await bundleWorkflowCode({
     workflowsPath: workflowsPath(),
     logger: new DefaultLogger('WARN'),
-    webpackConfigHook: (config) => {
-      const resolve = config.resolve ?? {};
-      const alias = Array.isArray(resolve.alias) ? {} : (resolve.alias ?? {});
-      // Only the bare specifier: the shim itself imports '@temporalio/workflow/lib/index'.
-      config.resolve = { ...resolve, alias: { ...alias, '@temporalio/workflow$': shim } };
-      return config;
-    },
+    ...(shim
+      ? {
+          webpackConfigHook: (config) => {
+            const resolve = config.resolve ?? {};
+            const alias = Array.isArray(resolve.alias) ? {} : (resolve.alias ?? {});
+            // Only the bare specifier: the shim itself imports '@temporalio/workflow/lib/index'.
+            config.resolve = { ...resolve, alias: { ...alias, '@temporalio/workflow$': shim } };
+            return config;
+          },
+        }
+      : {}),
   });
+  return sourceMap === 'off' ? { code: withoutMappings(built.code) } : built;
 }
 
 /** Where the worker's memory goes over time (RSS against V8's heap and external memory). */
@@ -64,7 +86,7 @@ async function main(): Promise<void> {
   const [connection, client, workflowBundle] = await Promise.all([
     connectWorker(config.temporal),
     connectClient(config.temporal),
-    bundle(process.env.BENCH_ACTIVITIES),
+    bundle(process.env.BENCH_ACTIVITIES, process.env.BENCH_SOURCE_MAP),
   ]);
   const maxCachedWorkflows = optionalInteger('BENCH_MAX_CACHED_WORKFLOWS');
   const maxConcurrentActivityTaskExecutions = optionalInteger('BENCH_MAX_CONCURRENT_ACTIVITIES');
@@ -77,6 +99,7 @@ async function main(): Promise<void> {
     accountId: createAccountIdResolver(createStsClient(), config.accountId),
     managedByTag: config.managedByTag,
     searchAttributes: config.temporal.searchAttributes,
+    policyHistoryLimit: config.policyHistoryLimit,
     ...(workflowBundle ? { workflowBundle } : {}),
     tuning: {
       ...(maxCachedWorkflows !== undefined ? { maxCachedWorkflows } : {}),
@@ -85,7 +108,7 @@ async function main(): Promise<void> {
   });
   process.stderr.write(
     `worker: polling task queue ${config.temporal.taskQueue} on ${config.temporal.address} (tuned: ` +
-      `${JSON.stringify({ maxCachedWorkflows, maxConcurrentActivityTaskExecutions, activities: process.env.BENCH_ACTIVITIES ?? 'local first' })})\n`,
+      `${JSON.stringify({ maxCachedWorkflows, maxConcurrentActivityTaskExecutions, activities: process.env.BENCH_ACTIVITIES ?? 'local first', sourceMap: process.env.BENCH_SOURCE_MAP ?? 'on' })})\n`,
   );
   try {
     await worker.run();

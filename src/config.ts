@@ -41,6 +41,12 @@ const environmentSchema = z.object({
   IAM_GUARDRAILS_FILE: z.string().min(1).optional(),
   /** Let upserts adopt present policies without the managed-by tag. Off by default. */
   IAM_ADOPT_UNMANAGED: boolean.optional(),
+  /**
+   * Policy workflows continue-as-new once their history has this many events. A worker's memory per
+   * cached policy workflow grows with its history, and the server suggests continue-as-new only at
+   * thousands of events: without this the worker's memory kept growing (BENCHMARKS.md §6).
+   */
+  POLICY_HISTORY_LIMIT: z.coerce.number().int().min(100).max(50_000).default(300),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('warn'),
 });
 
@@ -70,6 +76,8 @@ export interface ServiceConfig {
   guards: PolicyGuards;
   /** Where the worker serves Prometheus metrics; absent: no metrics endpoint. */
   metrics?: { host: string; port: number };
+  /** History length at which policy workflows started by this worker continue-as-new. */
+  policyHistoryLimit: number;
 }
 
 export class ConfigError extends Error {
@@ -159,5 +167,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
       adoptUnmanaged: e.IAM_ADOPT_UNMANAGED ?? false,
     },
     ...(e.METRICS_PORT !== undefined ? { metrics: { host: e.METRICS_HOST, port: e.METRICS_PORT } } : {}),
+    policyHistoryLimit: e.POLICY_HISTORY_LIMIT,
   };
 }

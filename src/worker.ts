@@ -49,6 +49,7 @@ async function main(): Promise<void> {
       managedByTag: config.managedByTag,
       guards: config.guards,
       searchAttributes: config.temporal.searchAttributes,
+      policyHistoryLimit: config.policyHistoryLimit,
       sinks: createEventSinks(logger, metrics),
     });
     if (config.metrics && metrics) {

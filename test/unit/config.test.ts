@@ -13,6 +13,7 @@ test('defaults are the local ones', () => {
   expect(config.metrics).toBeUndefined();
   expect(config.managedByTag).toEqual({ key: 'managed-by', value: 'iam-policy-events' });
   expect(config.logLevel).toBe('warn');
+  expect(config.policyHistoryLimit).toBe(300);
 });
 
 test('an API key (Temporal Cloud) turns TLS on', () => {
@@ -54,4 +55,11 @@ test('search attributes can be switched off, and metrics get a port', () => {
   expect(config.metrics).toEqual({ host: '127.0.0.1', port: 9464 });
   expect(() => loadConfig({ TEMPORAL_SEARCH_ATTRIBUTES: 'maybe' })).toThrow(/TEMPORAL_SEARCH_ATTRIBUTES/);
   expect(() => loadConfig({ METRICS_PORT: '70000' })).toThrow(/METRICS_PORT/);
+});
+
+test("the policy workflows' history limit is an integer from 100 to 50,000", () => {
+  expect(loadConfig({ POLICY_HISTORY_LIMIT: '1000' }).policyHistoryLimit).toBe(1000);
+  for (const bad of ['50', '60000', '2.5', 'many']) {
+    expect(() => loadConfig({ POLICY_HISTORY_LIMIT: bad })).toThrow(/POLICY_HISTORY_LIMIT/);
+  }
 });
