@@ -29,17 +29,16 @@ function optionalInteger(name: string): number | undefined {
   return parsed;
 }
 
-/** The bundle's inline source map with its mappings emptied: stack traces then keep bundle positions. */
+/** The bundle with its inline source map's mappings emptied: stack traces keep bundle positions. */
 function withoutMappings(code: string): string {
-  const marker = '//# sourceMappingURL=data:application/json;base64,';
-  const at = code.lastIndexOf(marker);
-  if (at < 0) throw new Error('the workflow bundle has no inline source map');
-  const map = JSON.parse(Buffer.from(code.slice(at + marker.length).trim(), 'base64').toString('utf8')) as {
-    mappings: string;
-    sourcesContent?: unknown;
-  };
+  const at = code.lastIndexOf('//# sourceMappingURL=data:');
+  const base64At = code.indexOf('base64,', at);
+  if (at < 0 || base64At < 0) throw new Error('the workflow bundle has no inline source map');
+  const json = Buffer.from(code.slice(base64At + 'base64,'.length).trim(), 'base64').toString('utf8');
+  const map = JSON.parse(json) as Record<string, unknown>;
   const empty = { ...map, mappings: '', sourcesContent: undefined };
-  return `${code.slice(0, at)}${marker}${Buffer.from(JSON.stringify(empty)).toString('base64')}\n`;
+  const encoded = Buffer.from(JSON.stringify(empty)).toString('base64');
+  return `${code.slice(0, at)}//# sourceMappingURL=data:application/json;base64,${encoded}\n`;
 }
 
 async function bundle(activities: string | undefined, sourceMap: string | undefined) {
