@@ -8,14 +8,15 @@
 //                                       every promise workflow code creates through it
 //   BENCH_MEMORY_LOG=FILE               every 5 s, one JSON line of process.memoryUsage() appended to FILE
 // Metrics endpoints and log sinks of src/worker.ts are left out; everything else is wired the same way.
-import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config';
 import { createAccountIdResolver } from '../src/iam/account';
 import { createIamClient, createStsClient } from '../src/iam/client';
 import { connectClient, connectWorker } from '../src/temporal-connection';
-import { createServiceWorker, workflowsPath } from '../src/worker-setup';
+import { createServiceWorker } from '../src/worker-setup';
+import { bundleServiceWorkflows } from '../test/helpers/workflow-bundle';
 
 const SHIMS: Record<string, string> = {
   remote: join(__dirname, '../test/helpers/remote-activities-workflow.ts'),
@@ -47,21 +48,7 @@ async function bundle(activities: string | undefined, sourceMap: string | undefi
   if (activities && !shim) {
     throw new Error(`BENCH_ACTIVITIES must be one of ${Object.keys(SHIMS).join(', ')}`);
   }
-  const built = await bundleWorkflowCode({
-    workflowsPath: workflowsPath(),
-    logger: new DefaultLogger('WARN'),
-    ...(shim
-      ? {
-          webpackConfigHook: (config) => {
-            const resolve = config.resolve ?? {};
-            const alias = Array.isArray(resolve.alias) ? {} : (resolve.alias ?? {});
-            // Only the bare specifier: the shim itself imports '@temporalio/workflow/lib/index'.
-            config.resolve = { ...resolve, alias: { ...alias, '@temporalio/workflow$': shim } };
-            return config;
-          },
-        }
-      : {}),
-  });
+  const built = await bundleServiceWorkflows(shim);
   return sourceMap === 'off' ? { code: withoutMappings(built.code) } : built;
 }
 

@@ -4,36 +4,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
-import {
-  bundleWorkflowCode,
-  DefaultLogger,
-  Runtime,
-  Worker,
-  type WorkflowBundleWithSourceMap,
-} from '@temporalio/worker';
-import { workflowsPath } from '../../src/worker-setup';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { bundleServiceWorkflows } from '../helpers/workflow-bundle';
 
 const HISTORIES = join(__dirname, '../fixtures/histories');
 const files = readdirSync(HISTORIES).filter((file) => file.endsWith('.json'));
 const load = (file: string) => historyFromJSON(JSON.parse(readFileSync(join(HISTORIES, file), 'utf8')));
-
-/** The workflows, optionally with `@temporalio/workflow` replaced (a variant that issues other commands). */
-function bundle(workflowModule?: string): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({
-    workflowsPath: workflowsPath(),
-    logger: new DefaultLogger('WARN'),
-    ...(workflowModule
-      ? {
-          webpackConfigHook: (config) => {
-            const resolve = config.resolve ?? {};
-            const alias = Array.isArray(resolve.alias) ? {} : (resolve.alias ?? {});
-            config.resolve = { ...resolve, alias: { ...alias, '@temporalio/workflow$': workflowModule } };
-            return config;
-          },
-        }
-      : {}),
-  });
-}
 
 beforeAll(() => {
   try {
@@ -58,7 +34,7 @@ test('there are recorded histories of both workflows, the fallback and a continu
 });
 
 test('every recorded history replays against the current workflow code', async () => {
-  const workflowBundle = await bundle();
+  const workflowBundle = await bundleServiceWorkflows();
   const histories = files.map((file) => ({ workflowId: file, history: load(file) }));
   const failures: string[] = [];
   for await (const result of Worker.runReplayHistories({ workflowBundle }, histories)) {
@@ -69,7 +45,9 @@ test('every recorded history replays against the current workflow code', async (
 
 test('workflow code that issues other commands fails the replay (the check can fail)', async () => {
   // The same workflows with their local activities made ordinary activities.
-  const workflowBundle = await bundle(join(__dirname, '../helpers/remote-activities-workflow.ts'));
+  const workflowBundle = await bundleServiceWorkflows(
+    join(__dirname, '../helpers/remote-activities-workflow.ts'),
+  );
   await expect(
     Worker.runReplayHistory({ workflowBundle }, load('event-workflow.json'), 'event-workflow'),
   ).rejects.toThrow(/[Nn]ondeterminism|DeterminismViolation/);
