@@ -1,6 +1,7 @@
 // A small loopback proxy in front of the IAM endpoint (moto) that counts requests by IAM action and the
 // time the endpoint took, so a phase of the benchmark can read exactly how many calls it caused.
-import { Agent, createServer, request, type IncomingMessage } from 'node:http';
+import { Agent, createServer, request } from 'node:http';
+import { readBody } from '../test/helpers/http';
 import type { AddressInfo } from 'node:net';
 
 /** IAM actions that change something; every other action the service uses only reads. */
@@ -30,15 +31,6 @@ export interface CountingProxy {
   /** Milliseconds the endpoint spent answering, summed over requests, since the proxy started. */
   upstreamMs(): number;
   close(): Promise<void>;
-}
-
-function readBody(message: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    message.on('data', (chunk: Buffer) => chunks.push(chunk));
-    message.on('end', () => resolve(Buffer.concat(chunks)));
-    message.on('error', reject);
-  });
 }
 
 /** The counts between two snapshots, split into reads and writes. */

@@ -2,6 +2,7 @@
 // and CPU from /proc while it runs.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { workerEnvironment } from '../test/helpers/worker-process';
 import { commandLine, cpuSeconds, processTree, statusBytes } from './proc';
 
 export interface WorkerProcessOptions {
@@ -66,18 +67,7 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
   const child = spawn(process.execPath, args, {
     cwd: REPO,
     stdio: ['ignore', 'ignore', 'pipe'],
-    env: {
-      ...process.env,
-      TEMPORAL_ADDRESS: options.temporalAddress,
-      TEMPORAL_TASK_QUEUE: options.taskQueue,
-      AWS_ENDPOINT_URL: options.iamEndpoint,
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
-      AWS_ACCOUNT_ID: '123456789012',
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      ...options.env,
-    },
+    env: workerEnvironment(options),
   });
   const log: string[] = [];
   await waitForReady(child, log, 120_000);

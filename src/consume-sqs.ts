@@ -6,7 +6,7 @@ import { ConfigError, loadConfig } from './config';
 import { createLogger } from './logging';
 import { checkSearchAttributes } from './search-attribute-check';
 import { consumeQueue } from './sqs/consumer';
-import { submitEvent } from './starter/submit';
+import { submitEvent, submitOptionsFor } from './starter/submit';
 import { connectClient } from './temporal-connection';
 
 function integerFrom(min: number, max: number) {
@@ -50,14 +50,7 @@ async function consume(options: ConsumeOptions): Promise<void> {
     await consumeQueue({
       sqs,
       queueUrl: options.queueUrl,
-      submit: (raw) =>
-        submitEvent(raw, {
-          client,
-          taskQueue: config.temporal.taskQueue,
-          wait: false,
-          reservedTagKeys: [config.managedByTag.key],
-          searchAttributes: config.temporal.searchAttributes,
-        }),
+      submit: (raw) => submitEvent(raw, submitOptionsFor(client, config, false)),
       logger,
       waitTimeSeconds: options.waitTime,
       maxMessages: options.maxMessages,

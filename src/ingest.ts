@@ -7,7 +7,7 @@ import { loadIngestConfig } from './ingest/config';
 import { createIngestServer } from './ingest/server';
 import { createLogger } from './logging';
 import { checkSearchAttributes } from './search-attribute-check';
-import { submitEvent } from './starter/submit';
+import { submitEvent, submitOptionsFor } from './starter/submit';
 import { connectClient } from './temporal-connection';
 
 /** How long /readyz waits for Temporal before saying it is not ready. */
@@ -24,14 +24,7 @@ async function main(): Promise<void> {
     process.stderr.write('ingest: WARNING: INGEST_AUTH=off: anyone who reaches the port can submit events\n');
   }
   const server: Server = createIngestServer({
-    submit: (raw) =>
-      submitEvent(raw, {
-        client,
-        taskQueue: config.temporal.taskQueue,
-        wait: false,
-        reservedTagKeys: [config.managedByTag.key],
-        searchAttributes: config.temporal.searchAttributes,
-      }),
+    submit: (raw) => submitEvent(raw, submitOptionsFor(client, config, false)),
     ready: async () => {
       await client.connection.withDeadline(Date.now() + READINESS_TIMEOUT_MS, () =>
         client.workflowService.getSystemInfo({}),

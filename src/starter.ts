@@ -11,7 +11,7 @@ import { eventStatus } from './starter/event-status';
 import { openInput, readEvents } from './starter/input';
 import { policyReport, type IamReadDeps } from './starter/policy-report';
 import { submitStream } from './starter/submit-stream';
-import type { SubmitReport } from './starter/submit';
+import { submitOptionsFor, type SubmitReport } from './starter/submit';
 import { connectClient } from './temporal-connection';
 
 const EXIT_UNSUCCESSFUL = 1;
@@ -84,14 +84,7 @@ async function submitCommand(file: string, options: { wait: boolean; concurrency
     const summary = await Promise.race([
       submitStream(
         readEvents(input),
-        {
-          client,
-          taskQueue: config.temporal.taskQueue,
-          wait: options.wait,
-          concurrency: options.concurrency,
-          reservedTagKeys: [config.managedByTag.key],
-          searchAttributes: config.temporal.searchAttributes,
-        },
+        { ...submitOptionsFor(client, config, options.wait), concurrency: options.concurrency },
         (report) => {
           process.stdout.write(`${outputLine(report, options.full)}\n`);
           bar.tick(++count);

@@ -96,10 +96,6 @@ export const IAM_FAILURE_TYPES = {
   concurrentChange: 'IamConcurrentChange',
 } as const;
 
-export function isWritePlan(plan: PolicyPlan): plan is WritePlan {
-  return plan.kind !== 'none';
-}
-
 /** The tag changes that make `current` equal `desired`. */
 export function diffTags(
   current: Record<string, string>,

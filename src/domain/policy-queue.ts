@@ -57,7 +57,7 @@ export interface PolicyState {
 export const RECENT_LIMIT = 200;
 
 /** Outcomes after which an event counts as applied: nothing older may change the policy afterwards. */
-const APPLIED_OUTCOMES: readonly Outcome[] = [
+export const APPLIED_OUTCOMES: readonly Outcome[] = [
   'created',
   'updated',
   'unchanged',

@@ -45,12 +45,6 @@ export interface PolicyEvent {
   tags?: Record<string, string>;
 }
 
-/** Where an event came from in the submitted input, for error reports. */
-export interface EventKey {
-  source: string;
-  id: string;
-}
-
 /** An IAM entity that uses a policy. */
 export interface PolicyEntity {
   kind: 'user' | 'group' | 'role';

@@ -32,13 +32,15 @@ function mediaType(headers: Headers): string {
 }
 
 /**
- * The event as plain JSON. The package's CloudEvent fills in `time` with "now" when the event has none;
- * that would change the event's order (time orders events without a sequence) and its payload hash
- * (a redelivery would look like a conflict), so a `time` the sender did not send is dropped.
+ * The event as plain JSON, with `time` exactly as the sender sent it. The package's CloudEvent fills in
+ * "now" when the event has none and rewrites a sent one with toISOString() (".000Z", offsets made UTC).
+ * Either would change the event's order (time orders events without a sequence) and its payload hash
+ * (the same event sent by HTTP and by the CLI would look like a conflict).
  */
-function plainEvent(event: CloudEvent<unknown>, senderSentTime: boolean): Record<string, unknown> {
-  const json = { ...event.toJSON() };
-  if (!senderSentTime) delete json.time;
+function plainEvent(event: CloudEvent<unknown>, sentTime: unknown): Record<string, unknown> {
+  const json: Record<string, unknown> = { ...event.toJSON() };
+  if (sentTime === undefined) delete json.time;
+  else json.time = sentTime;
   return json;
 }
 
@@ -55,7 +57,7 @@ function structuredItem(raw: unknown): ParsedItem {
       headers: { 'content-type': 'application/cloudevents+json' },
       body: raw,
     }) as CloudEvent<unknown>;
-    return { value: plainEvent(event, 'time' in raw) };
+    return { value: plainEvent(event, (raw as Record<string, unknown>).time) };
   } catch (error) {
     return { error: `not a CloudEvent: ${messageOf(error)}` };
   }
@@ -86,7 +88,7 @@ export function parseRequest(headers: Headers, body: string): ParsedRequest {
       const event = HTTP.toEvent({ headers, body }) as CloudEvent<unknown>;
       return {
         mode: 'binary',
-        items: [{ value: plainEvent(event, headerValue(headers, 'ce-time') !== undefined) }],
+        items: [{ value: plainEvent(event, headerValue(headers, 'ce-time')) }],
       };
     } catch (error) {
       return { mode: 'binary', items: [{ error: `not a CloudEvent: ${messageOf(error)}` }] };

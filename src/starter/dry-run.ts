@@ -9,7 +9,13 @@ import { validateEvent } from '../domain/event-validation';
 import { policyWorkflowId } from '../domain/ids';
 import { compareEventOrder } from '../domain/ordering';
 import { planEvent, type PolicyPlan } from '../domain/plan';
-import type { EventResult, Outcome, PolicyEntity, PolicyEvent } from '../domain/types';
+import {
+  UNSUCCESSFUL_OUTCOMES,
+  type EventResult,
+  type Outcome,
+  type PolicyEntity,
+  type PolicyEvent,
+} from '../domain/types';
 import { eventWorkflowId, payloadHash } from '../event-identity';
 import { listPolicyEntities } from '../iam/reads';
 import { lastAppliedQuery } from '../workflows/messages';
@@ -175,7 +181,12 @@ export async function dryRun(
         planned = { line: item.line, ...(await planOne(deps, validation.event)) };
       }
     }
-    if (['rejected', 'conflict', 'failed', 'unknown'].includes(planned.wouldBe)) anyUnsuccessful = true;
+    if (
+      planned.wouldBe === 'unknown' ||
+      (UNSUCCESSFUL_OUTCOMES as readonly string[]).includes(planned.wouldBe)
+    ) {
+      anyUnsuccessful = true;
+    }
     onPlanned(planned);
   }
   return { anyUnsuccessful };

@@ -7,6 +7,7 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import type { ServiceConfig } from '../config';
 import { validateEvent } from '../domain/event-validation';
 import type { EventResult, Outcome } from '../domain/types';
 import { eventWorkflowId, payloadHash } from '../event-identity';
@@ -45,6 +46,21 @@ export interface SubmitOptions {
 }
 
 type EventHandle = WorkflowHandle<typeof eventWorkflow>;
+
+/** The options every entry point (the CLI, ingest, consume-sqs) takes from the service's configuration. */
+export function submitOptionsFor(
+  client: SubmitOptions['client'],
+  config: Pick<ServiceConfig, 'temporal' | 'managedByTag'>,
+  wait: boolean,
+): SubmitOptions {
+  return {
+    client,
+    taskQueue: config.temporal.taskQueue,
+    wait,
+    reservedTagKeys: [config.managedByTag.key],
+    searchAttributes: config.temporal.searchAttributes,
+  };
+}
 
 /** Submits one CloudEvent (parsed JSON). Never throws for a bad event; throws for connection problems. */
 export async function submitEvent(raw: unknown, options: SubmitOptions): Promise<SubmitReport> {

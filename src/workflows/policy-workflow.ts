@@ -145,6 +145,9 @@ async function applyEvent(event: PolicyEvent): Promise<EventResult> {
     try {
       return await observePlanAct(event);
     } catch (error) {
+      // Only an activity's failure becomes an outcome (a local activity's arrives unwrapped). Anything
+      // else is a bug in workflow code: failing the workflow task lets it retry once a fix is deployed.
+      if (!(error instanceof ActivityFailure) && !(error instanceof ApplicationFailure)) throw error;
       const cause = error instanceof ActivityFailure ? error.cause : error;
       const message = cause instanceof Error ? cause.message : String(cause);
       const type = cause instanceof ApplicationFailure ? cause.type : undefined;

@@ -2,7 +2,8 @@
 // and lets a test answer chosen requests itself. Optionally it behaves like real IAM where moto is
 // lenient (`strict`, see strict-iam.ts) and injects faults (`faults`, see iam-faults.ts): throttling,
 // 5xx, cut connections, latency and outages, drawn from a seeded source.
-import { createServer, request, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { createServer, request, type IncomingHttpHeaders } from 'node:http';
+import { readBody } from './http';
 import type { AddressInfo } from 'node:net';
 import { createFaultInjector, type FaultInjector, type FaultKind, type FaultPlan } from './iam-faults';
 import type { ProxyResponse } from './iam-xml';
@@ -68,15 +69,6 @@ export interface IamProxy {
   /** What strict mode has seen set as permissions boundaries (empty when not strict). */
   boundaries(): Map<string, { kind: 'user' | 'role'; name: string }[]>;
   close(): Promise<void>;
-}
-
-function readBody(message: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    message.on('data', (chunk: Buffer) => chunks.push(chunk));
-    message.on('end', () => resolve(Buffer.concat(chunks)));
-    message.on('error', reject);
-  });
 }
 
 function forwardTo(

@@ -6,7 +6,8 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { createServer, request, type IncomingMessage } from 'node:http';
+import { createServer, request } from 'node:http';
+import { readBody } from './http';
 import type { AddressInfo } from 'node:net';
 
 export function testSqsClient(endpoint: string): SQSClient {
@@ -58,15 +59,6 @@ export interface HoldingProxy {
   /** Resolves when the first DeleteMessage arrives (it is never forwarded nor answered). */
   deleteHeld: Promise<void>;
   close(): Promise<void>;
-}
-
-function readBody(message: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    message.on('data', (chunk: Buffer) => chunks.push(chunk));
-    message.on('end', () => resolve(Buffer.concat(chunks)));
-    message.on('error', reject);
-  });
 }
 
 /** A proxy to moto that forwards every SQS call except DeleteMessage, which it holds forever. */

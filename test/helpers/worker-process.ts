@@ -45,6 +45,24 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
+/** The environment of a worker process: this one's, pointed at the given Temporal, task queue and IAM. */
+export function workerEnvironment(
+  options: Pick<WorkerProcessOptions, 'temporalAddress' | 'taskQueue' | 'iamEndpoint' | 'env'>,
+): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    TEMPORAL_ADDRESS: options.temporalAddress,
+    TEMPORAL_TASK_QUEUE: options.taskQueue,
+    AWS_ENDPOINT_URL: options.iamEndpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_ACCOUNT_ID: '123456789012',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    ...options.env,
+  };
+}
+
 /** Starts the worker and resolves once it polls its task queue. */
 export async function startWorkerProcess(options: WorkerProcessOptions): Promise<WorkerProcess> {
   const child = spawn(
@@ -54,18 +72,7 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
       cwd: REPO,
       detached: true,
       stdio: ['ignore', 'ignore', 'pipe'],
-      env: {
-        ...process.env,
-        TEMPORAL_ADDRESS: options.temporalAddress,
-        TEMPORAL_TASK_QUEUE: options.taskQueue,
-        AWS_ENDPOINT_URL: options.iamEndpoint,
-        AWS_REGION: 'us-east-1',
-        AWS_ACCESS_KEY_ID: 'test',
-        AWS_SECRET_ACCESS_KEY: 'test',
-        AWS_ACCOUNT_ID: '123456789012',
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-        ...options.env,
-      },
+      env: workerEnvironment(options),
     },
   );
   const lines: string[] = [];

@@ -15,7 +15,7 @@ import { Client, Connection, WorkflowFailedError, WorkflowNotFoundError } from '
 import { decodePolicyDocument, documentsEqual } from '../../src/domain/document';
 import { policyWorkflowId } from '../../src/domain/ids';
 import { compareSequence } from '../../src/domain/ordering';
-import type { PolicyState } from '../../src/domain/policy-queue';
+import { APPLIED_OUTCOMES, type PolicyState } from '../../src/domain/policy-queue';
 import type { EventResult, Outcome, PolicyDocument } from '../../src/domain/types';
 import { eventWorkflowId } from '../../src/event-identity';
 import { submitEvent, type SubmitReport } from '../../src/starter/submit';
@@ -263,16 +263,6 @@ export function countBy<T>(items: T[], key: (item: T) => string): Record<string,
   return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => a.localeCompare(b)));
 }
 
-/** Outcomes that mean the event was applied, so that nothing older may change its policy afterwards. */
-const APPLIED: readonly string[] = [
-  'created',
-  'updated',
-  'unchanged',
-  'absent',
-  'deleted',
-  'retained-in-use',
-];
-
 /**
  * Problems with the outcomes of valid events: none may be lost (missing) or end failed, rejected or
  * conflict; the newest event of each policy is applied; a superseded event names a newer one.
@@ -295,7 +285,11 @@ export function outcomeProblems(
   }
   for (const newest of newestByPolicy(events).values()) {
     const final = outcomes.get(newest.workflowId);
-    if (final && final.outcome !== 'missing' && !APPLIED.includes(final.outcome)) {
+    if (
+      final &&
+      final.outcome !== 'missing' &&
+      !(APPLIED_OUTCOMES as readonly string[]).includes(final.outcome)
+    ) {
       problems.push(
         `${newest.id}, the newest event of ${newest.policyKey}, ended ${final.outcome}: ${final.reason ?? ''}`,
       );
@@ -329,7 +323,7 @@ export async function appliedOrderProblems(client: Client, events: PlannedEvent[
       .getHandle(policyWorkflowId(policyKey))
       .query(policyStateQuery);
     const applied = state.recent
-      .filter((finished) => APPLIED.includes(finished.result.outcome))
+      .filter((finished) => APPLIED_OUTCOMES.includes(finished.result.outcome))
       .map((finished) => sequenceOf.get(finished.key))
       .filter((sequence): sequence is string => sequence !== undefined);
     applied.forEach((sequence, index) => {
