@@ -1,12 +1,14 @@
 // Records histories of the event and policy workflows as the current code writes them, for
 // test/integration/replay.test.ts: workflow code that no longer replays them would break running
-// workflows (policy workflows live long). Record again only when a change is meant to be incompatible
-// and running workflows are handled some other way; keep the old files for `patched()` changes.
+// workflows (policy workflows live long). After a `patched()` change, record a new generation into a
+// new directory and keep the old ones: old runs must still replay. Remove a generation only when no run
+// of it can be open any more.
 //
-//   npx tsx scripts/record-histories.ts     (own dev server and moto; writes test/fixtures/histories/)
+//   npx tsx scripts/record-histories.ts <generation>
+//       (own dev server and moto; writes test/fixtures/histories/<generation>/, e.g. 2-results-by-activity)
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { policyWorkflowId } from '../src/domain/ids';
 import { eventWorkflowId } from '../src/event-identity';
 import { submitEvent, type SubmitOptions } from '../src/starter/submit';
@@ -15,9 +17,15 @@ import { iamErrorResponse, startIamProxy } from '../test/helpers/iam-proxy';
 import { MANAGED_BY, startService } from '../test/helpers/service';
 import { startMoto, startTemporal, temporalCliPath } from '../test/helpers/servers';
 
-const OUT = join(__dirname, '../test/fixtures/histories');
+const generation = process.argv[2];
+if (!generation || !/^[\w.-]+$/.test(generation)) {
+  console.error('usage: npx tsx scripts/record-histories.ts <generation>   (a directory name, e.g. 2-foo)');
+  process.exit(2);
+}
+const OUT = join(__dirname, '../test/fixtures/histories', generation);
 
 async function main(): Promise<void> {
+  mkdirSync(OUT, { recursive: true });
   const [temporal, moto] = await Promise.all([startTemporal(), startMoto()]);
   const proxy = await startIamProxy(moto.address, { strict: true });
   // A short history limit, so the policy workflow continues as new once during the recording.

@@ -1,9 +1,11 @@
-// Hands an event to its policy workflow. Done from an activity (durable, retried), never from the starter,
-// which could stop between starting the event workflow and delivering the event.
-import type { Client } from '@temporalio/client';
+// Messages between event and policy workflows that go through the client: an event to its policy workflow
+// (from an activity, durable and retried, never from the starter, which could stop between starting the
+// event workflow and delivering the event), and results back to the event workflows.
+import { log } from '@temporalio/activity';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { policyWorkflowId } from '../domain/ids';
-import type { EventDelivery } from '../domain/policy-queue';
-import { deliverEventSignal } from '../workflows/messages';
+import type { EventDelivery, OutgoingResult } from '../domain/policy-queue';
+import { deliverEventSignal, eventOutcomeSignal } from '../workflows/messages';
 import type { policyWorkflow } from '../workflows/policy-workflow';
 import { policySearchAttributes, policySummary } from '../workflows/search-attributes';
 
@@ -38,6 +40,26 @@ export function createDeliveryActivities({
           ? { typedSearchAttributes: policySearchAttributes(delivery.event.policyName) }
           : {}),
       });
+    },
+
+    /**
+     * Signals each event workflow its result. Safe to repeat: an event workflow keeps the first result.
+     * One that is gone (finished, terminated, replaced by a newer run) is skipped: its result stays in
+     * the policy workflow's recent results.
+     */
+    async sendEventResults(outgoing: OutgoingResult[]): Promise<void> {
+      await Promise.all(
+        outgoing.map(async ({ replyTo, result }) => {
+          try {
+            await client.workflow
+              .getHandle(replyTo.workflowId, replyTo.runId)
+              .signal(eventOutcomeSignal, result);
+          } catch (error) {
+            if (!(error instanceof WorkflowNotFoundError)) throw error;
+            log.warn('event workflow gone; result not delivered', { workflowId: replyTo.workflowId });
+          }
+        }),
+      );
     },
   };
 }

@@ -8,10 +8,11 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   log,
+  patched,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { PolicyActivities } from '../activities';
+import type { DeliveryActivities, PolicyActivities } from '../activities';
 import { validatePolicyDocument } from '../domain/document-rules';
 import { IAM_FAILURE_TYPES, planEvent, type NoWritePlan, type WriteResult } from '../domain/plan';
 import {
@@ -64,6 +65,21 @@ const iam = proxyLocalFirstActivities<PolicyActivities>({
   },
 });
 
+const messaging = proxyLocalFirstActivities<DeliveryActivities>({
+  local: { startToCloseTimeout: '30 seconds', retry: { initialInterval: '1 second', maximumAttempts: 2 } },
+  fallback: {
+    startToCloseTimeout: '30 seconds',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+  },
+});
+
+/**
+ * Results go to the event workflows through a local activity (one marker, in the workflow task that
+ * applies the next event) instead of external-signal commands (two history events and a workflow task
+ * of their own per event). Runs started before this change keep signalling as they did.
+ */
+const RESULTS_BY_ACTIVITY = 'results-by-local-activity';
+
 export async function policyWorkflow(input: PolicyWorkflowInput): Promise<void> {
   const state: PolicyState = input.state ?? newPolicyState(input.policyKey);
   setHandler(deliverEventSignal, (delivery) => acceptDelivery(state, delivery));
@@ -80,14 +96,22 @@ export async function policyWorkflow(input: PolicyWorkflowInput): Promise<void> 
 
   for (;;) {
     await condition(() => state.pending.length > 0 || state.outbox.length > 0 || shouldContinueAsNew());
-    await sendResults(state);
+    const resultsByActivity = patched(RESULTS_BY_ACTIVITY);
+    if (!resultsByActivity) await signalResults(state);
     if (shouldContinueAsNew()) {
       await condition(allHandlersFinished);
-      await sendResults(state);
+      await (resultsByActivity ? sendResults(state) : signalResults(state));
       return await continueAsNew<typeof policyWorkflow>({ ...input, state });
     }
     const next = takeNext(state);
+    if (!resultsByActivity) {
+      if (next) finish(state, next, await applyEvent(next.event));
+      continue;
+    }
+    // What takeNext settled (superseded, repeats) is answered while the next event is applied.
+    const sent = sendResults(state);
     if (next) finish(state, next, await applyEvent(next.event));
+    await sent;
   }
 }
 
@@ -112,6 +136,12 @@ function pendingView(queued: QueuedEvent, phase: PendingEventView['state']): Pen
 }
 
 async function sendResults(state: PolicyState): Promise<void> {
+  const outgoing = state.outbox.splice(0);
+  if (outgoing.length > 0) await messaging.sendEventResults(outgoing);
+}
+
+/** How runs started before RESULTS_BY_ACTIVITY answer: one external signal per result. */
+async function signalResults(state: PolicyState): Promise<void> {
   const outgoing = state.outbox.splice(0);
   await Promise.all(
     outgoing.map(async ({ replyTo, result }) => {

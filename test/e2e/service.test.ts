@@ -10,7 +10,8 @@ import { policyWorkflowId } from '../../src/domain/ids';
 import type { PolicyState } from '../../src/domain/policy-queue';
 import { submitEvent, type SubmitOptions, type SubmitReport } from '../../src/starter/submit';
 import type { eventWorkflow } from '../../src/workflows/event-workflow';
-import { policyStateQuery } from '../../src/workflows/messages';
+import { validateEvent } from '../../src/domain/event-validation';
+import { deliverEventSignal, policyStateQuery } from '../../src/workflows/messages';
 import { uniqueSuffix } from '../helpers/env';
 import {
   defaultDocument,
@@ -229,8 +230,10 @@ test('without --wait an event is accepted; the policy workflow keeps its order a
   // Let it finish: had the next event arrived while this one waited, it would have superseded it.
   const first = service.client.workflow.getHandle<typeof eventWorkflow>(accepted.workflowId!);
   expect((await first.result()).outcome).toBe('created');
-  // Enough sequential events to pass the test's history limit (120) at least once.
-  for (let sequence = 2; sequence <= 14; sequence += 1) {
+  // Enough sequential events to pass the test's history limit (120) at least once (about 7 history
+  // events each).
+  const last = 20;
+  for (let sequence = 2; sequence <= last; sequence += 1) {
     const report = await submit(
       upsertEvent(name, { sequence, document: documentAllowing([`s3:A${sequence}`]) }),
     );
@@ -244,8 +247,41 @@ test('without --wait an event is accepted; the policy workflow keeps its order a
   expect(runs).toBeGreaterThan(1);
   expect(description.status.name).toBe('RUNNING');
   const state: PolicyState = await handle.query(policyStateQuery);
-  expect(state.lastApplied?.sequence).toBe('14');
+  expect(state.lastApplied?.sequence).toBe(String(last));
   expect((await submit(upsertEvent(name, { sequence: 3 }))).outcome).toBe('superseded');
   const [policy] = await policiesNamed(service.iam, name);
   expect((await versionsOf(service.iam, policy.Arn!)).length).toBe(5);
+});
+
+test('a result whose event workflow is gone is remembered, and the policy workflow goes on', async () => {
+  const name = `e2e-gone-${uniqueSuffix()}`;
+  expect((await submit(upsertEvent(name, { sequence: 1 }))).outcome).toBe('created');
+  // A delivery from an event workflow that no longer exists (as after an operator terminated it).
+  const validation = validateEvent(
+    upsertEvent(name, { sequence: 2, document: documentAllowing(['s3:ListBucket']) }),
+  );
+  if (!validation.ok) throw new Error(validation.reason);
+  const handle = service.client.workflow.getHandle(policyWorkflowId(name));
+  const replyTo = {
+    workflowId: `event/gone-${uniqueSuffix()}`,
+    runId: '11111111-2222-4333-8444-555555555555',
+  };
+  await handle.signal(deliverEventSignal, { event: validation.event, replyTo });
+  const resultOfGone = async () => {
+    const state: PolicyState = await handle.query(policyStateQuery);
+    return state.recent.find((finished) => finished.runId === replyTo.runId)?.result;
+  };
+  for (let attempt = 0; attempt < 100 && !(await resultOfGone()); attempt += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  expect(await resultOfGone()).toMatchObject({ outcome: 'updated', id: validation.event.id });
+  // Sending that result to the missing workflow did not stop the queue: the next event is applied.
+  const third = await submit(
+    upsertEvent(name, { sequence: 3, document: documentAllowing(['s3:PutObject']) }),
+  );
+  expect(third.outcome).toBe('updated');
+  const after = await handle.query<PolicyState>(policyStateQuery);
+  expect(after.outbox).toEqual([]);
+  const [policy] = await policiesNamed(service.iam, name);
+  expect((await versionsOf(service.iam, policy.Arn!)).length).toBe(3);
 });

@@ -8,8 +8,24 @@ import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { bundleServiceWorkflows } from '../helpers/workflow-bundle';
 
 const HISTORIES = join(__dirname, '../fixtures/histories');
-const files = readdirSync(HISTORIES).filter((file) => file.endsWith('.json'));
+// One directory per generation of the workflow code (scripts/record-histories.ts); all must replay.
+const generations = readdirSync(HISTORIES, { withFileTypes: true })
+  .filter((entry) => entry.isDirectory())
+  .map((entry) => entry.name)
+  .sort();
+const files = generations.flatMap((generation) =>
+  readdirSync(join(HISTORIES, generation))
+    .filter((file) => file.endsWith('.json'))
+    .map((file) => join(generation, file)),
+);
 const load = (file: string) => historyFromJSON(JSON.parse(readFileSync(join(HISTORIES, file), 'utf8')));
+const RECORDED = [
+  'event-workflow.json',
+  'event-workflow-fallback.json',
+  'policy-workflow-first-run.json',
+  'policy-workflow-continued.json',
+  'policy-workflow-fallback.json',
+];
 
 beforeAll(() => {
   try {
@@ -19,18 +35,26 @@ beforeAll(() => {
   }
 });
 
-test('there are recorded histories of both workflows, the fallback and a continued-as-new run among them', () => {
-  expect(files).toEqual(
-    expect.arrayContaining([
-      'event-workflow.json',
-      'event-workflow-fallback.json',
-      'policy-workflow-first-run.json',
-      'policy-workflow-continued.json',
-      'policy-workflow-fallback.json',
-    ]),
-  );
-  const firstRun = load('policy-workflow-first-run.json').events ?? [];
-  expect(firstRun.at(-1)?.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
+test('each generation has histories of both workflows, the fallback and a continued-as-new run', () => {
+  expect(generations.length).toBeGreaterThanOrEqual(2);
+  for (const generation of generations) {
+    expect(files).toEqual(expect.arrayContaining(RECORDED.map((file) => join(generation, file))));
+    const firstRun = load(join(generation, 'policy-workflow-first-run.json')).events ?? [];
+    expect(firstRun.at(-1)?.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
+  }
+});
+
+test('the generations differ as recorded: external signals before the patch, a local activity after it', () => {
+  const events = (generation: string) =>
+    load(join(generation, 'policy-workflow-first-run.json')).events ?? [];
+  const signalsInitiated = (generation: string) =>
+    events(generation).filter((event) => event.signalExternalWorkflowExecutionInitiatedEventAttributes);
+  const patchMarkers = (generation: string) =>
+    events(generation).filter((event) => event.markerRecordedEventAttributes?.markerName === 'core_patch');
+  expect(signalsInitiated('1-local-first').length).toBeGreaterThan(0);
+  expect(patchMarkers('1-local-first')).toEqual([]);
+  expect(signalsInitiated('2-results-by-activity')).toEqual([]);
+  expect(patchMarkers('2-results-by-activity').length).toBe(1);
 });
 
 test('every recorded history replays against the current workflow code', async () => {
@@ -49,6 +73,10 @@ test('workflow code that issues other commands fails the replay (the check can f
     join(__dirname, '../helpers/remote-activities-workflow.ts'),
   );
   await expect(
-    Worker.runReplayHistory({ workflowBundle }, load('event-workflow.json'), 'event-workflow'),
+    Worker.runReplayHistory(
+      { workflowBundle },
+      load(join(generations.at(-1)!, 'event-workflow.json')),
+      'event-workflow',
+    ),
   ).rejects.toThrow(/[Nn]ondeterminism|DeterminismViolation/);
 }, 120_000);
