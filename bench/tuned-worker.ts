@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../src/config';
 import { createAccountIdResolver } from '../src/iam/account';
 import { createIamClient, createStsClient } from '../src/iam/client';
-import { connectClient, connectWorker } from '../src/temporal-connection';
+import { connectWorker } from '../src/temporal-connection';
 import { createServiceWorker } from '../src/worker-setup';
 import { bundleServiceWorkflows } from '../test/helpers/workflow-bundle';
 
@@ -69,16 +69,14 @@ async function main(): Promise<void> {
   const config = loadConfig();
   logMemory(process.env.BENCH_MEMORY_LOG);
   Runtime.install({ logger: new DefaultLogger('WARN') });
-  const [connection, client, workflowBundle] = await Promise.all([
+  const [connection, workflowBundle] = await Promise.all([
     connectWorker(config.temporal),
-    connectClient(config.temporal),
     bundle(process.env.BENCH_ACTIVITIES, process.env.BENCH_SOURCE_MAP),
   ]);
   const maxCachedWorkflows = optionalInteger('BENCH_MAX_CACHED_WORKFLOWS');
   const maxConcurrentActivityTaskExecutions = optionalInteger('BENCH_MAX_CONCURRENT_ACTIVITIES');
   const worker = await createServiceWorker({
     connection,
-    client,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     iam: createIamClient(),
@@ -99,7 +97,7 @@ async function main(): Promise<void> {
   try {
     await worker.run();
   } finally {
-    await Promise.allSettled([connection.close(), client.connection.close()]);
+    await connection.close();
   }
 }
 

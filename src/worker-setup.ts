@@ -1,15 +1,14 @@
 // Builds the service's Temporal worker from its dependencies; shared by src/worker.ts and the tests.
 import type { IAMClient } from '@aws-sdk/client-iam';
-import type { Client } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { Worker, type InjectedSinks, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities';
 import type { PolicyGuards } from './domain/guardrails';
 import type { ServiceSinks } from './workflows/sinks';
 
 export interface ServiceWorkerOptions {
+  /** The worker's connection; the activities' client (events to policy workflows, results back) uses it too. */
   connection: NativeConnection;
-  /** Used by activities to hand events to policy workflows. */
-  client: Client;
   namespace: string;
   taskQueue: string;
   iam: IAMClient;
@@ -33,7 +32,10 @@ export function workflowsPath(): string {
 }
 
 export async function createServiceWorker(options: ServiceWorkerOptions): Promise<Worker> {
-  const { connection, client, namespace, taskQueue, iam, accountId, managedByTag } = options;
+  const { connection, namespace, taskQueue, iam, accountId, managedByTag } = options;
+  // One connection, in the SDK's native core: the activities' two calls per event cost less there than
+  // through a second, JavaScript gRPC connection.
+  const client = new Client({ connection, namespace });
   return Worker.create({
     connection,
     namespace,

@@ -11,7 +11,7 @@ import { instrumentIamClient } from './metrics/iam-instrumentation';
 import { freeLoopbackPort, startMetricsServer, type MetricsServer } from './metrics/server';
 import { createServiceMetrics } from './metrics/service-metrics';
 import { checkSearchAttributes } from './search-attribute-check';
-import { connectClient, connectWorker } from './temporal-connection';
+import { connectWorker } from './temporal-connection';
 import { createServiceWorker } from './worker-setup';
 
 async function main(): Promise<void> {
@@ -27,21 +27,17 @@ async function main(): Promise<void> {
       : undefined;
   Runtime.install({ logger: sdkLogger(logger, config.logLevel), telemetryOptions });
 
-  const [connection, client] = await Promise.all([
-    connectWorker(config.temporal),
-    connectClient(config.temporal),
-  ]);
+  const connection = await connectWorker(config.temporal);
   let metricsServer: MetricsServer | undefined;
   try {
     if (config.temporal.searchAttributes) {
-      const check = await checkSearchAttributes(client.connection, config.temporal.namespace);
+      const check = await checkSearchAttributes(connection, config.temporal.namespace);
       if (!check.ok) logger.warn({ reason: check.unverified }, 'could not verify the search attributes');
     }
     const iam = createIamClient(workerRetryOptions());
     if (metrics) instrumentIamClient(iam, metrics);
     const worker = await createServiceWorker({
       connection,
-      client,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
       iam,
@@ -67,7 +63,7 @@ async function main(): Promise<void> {
     );
     await worker.run();
   } finally {
-    await Promise.allSettled([connection.close(), client.connection.close(), metricsServer?.close()]);
+    await Promise.allSettled([connection.close(), metricsServer?.close()]);
   }
   process.stderr.write('worker: stopped\n');
 }

@@ -10,7 +10,8 @@ import { lastAppliedQuery, pendingEventsQuery, policyStateQuery } from '../../sr
 import { EVENT_SOURCE, EVENT_TYPE, OUTCOME, POLICY_NAME } from '../../src/workflows/search-attributes';
 import { uniqueSuffix } from '../helpers/env';
 import { SOURCE, upsertEvent, deleteEvent } from '../helpers/events';
-import { startTemporal, type RunningServer } from '../helpers/servers';
+import { startProcess } from '../helpers/processes';
+import { freePort, startTemporal, type RunningServer } from '../helpers/servers';
 import { startService, type RunningService } from '../helpers/service';
 
 let service: RunningService;
@@ -118,6 +119,37 @@ describe('a namespace without the search attributes', () => {
       /no search attributes PolicyName, EventType, EventSource, Outcome[\s\S]*temporal operator search-attribute create --namespace default --name PolicyName --type Keyword[\s\S]*TEMPORAL_SEARCH_ATTRIBUTES=off/,
     );
   });
+
+  test('worker, starter, ingest and consume-sqs each stop at start with status 2 and the commands', async () => {
+    const env = {
+      TEMPORAL_ADDRESS: bare.address,
+      TEMPORAL_TASK_QUEUE: `bare-${uniqueSuffix()}`,
+      INGEST_PORT: String(await freePort()),
+      INGEST_HOST: '127.0.0.1',
+      INGEST_TOKEN: 'unused-but-long-enough',
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      AWS_ACCOUNT_ID: '123456789012',
+    };
+    const entryPoints: [string, string[]][] = [
+      ['src/worker.ts', []],
+      ['src/starter.ts', ['submit', '-']],
+      ['src/ingest.ts', []],
+      ['src/consume-sqs.ts', ['--queue-url', 'http://127.0.0.1:9/000000000000/unused']],
+    ];
+    const runs = entryPoints.map(([script, args]) => ({ script, run: startProcess(script, args, env) }));
+    for (const { script, run } of runs) {
+      // SIGCONT does not stop a process: this only waits for it to exit by itself.
+      expect([script, await run.stop('SIGCONT')]).toEqual([script, 2]);
+      expect([script, run.stderr()]).toEqual([
+        script,
+        expect.stringMatching(
+          /no search attributes PolicyName, EventType, EventSource, Outcome[\s\S]*temporal operator search-attribute create --namespace default --name Outcome --type Keyword/,
+        ),
+      ]);
+    }
+  }, 60_000);
 
   test('a start names the missing attribute; with search attributes off the event is applied', async () => {
     const name = `console-bare-${uniqueSuffix()}`;

@@ -165,7 +165,7 @@ test('401 without the token, 413 over the body limit, 415 for other media types,
   expect(broken).toMatchObject({ status: 400, body: { error: expect.stringMatching(/not valid JSON/) } });
 });
 
-test('/healthz answers while the process runs; /readyz only while Temporal is reachable', async () => {
+test('/healthz answers while the process runs; /readyz and event posts answer 503 while Temporal is unreachable', async () => {
   expect((await fetch(`${url}/healthz`)).status).toBe(200);
   expect((await fetch(`${url}/readyz`)).status).toBe(200);
 
@@ -179,6 +179,15 @@ test('/healthz answers while the process runs; /readyz only while Temporal is re
     const notReady = await fetch(`http://127.0.0.1:${port}/readyz`);
     expect(notReady.status).toBe(503);
     expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+    // An event cannot be accepted now: 503 with Retry-After, so the sender keeps it and tries again.
+    const response = await fetch(`http://127.0.0.1:${port}/`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/cloudevents+json' },
+      body: JSON.stringify(upsertEvent(`ingest-down-${uniqueSuffix()}`, { sequence: 1 })),
+    });
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe('5');
+    expect(((await response.json()) as IngestAnswer).error).toMatch(/Temporal is unavailable/);
   } finally {
     await other.stop();
     await temporal.stop();

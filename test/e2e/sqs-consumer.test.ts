@@ -14,6 +14,7 @@ import {
   defaultDocument,
 } from '../helpers/events';
 import { documentsEqual } from '../../src/domain/document';
+import { submitEvent } from '../../src/starter/submit';
 import { startProcess, type ServiceProcess } from '../helpers/processes';
 import { startService, type RunningService } from '../helpers/service';
 import { createQueue, messagesIn, receiveAll, startDeleteHoldingProxy, testSqsClient } from '../helpers/sqs';
@@ -119,7 +120,7 @@ test('a consumer killed between receive and delete: the message comes back, is a
   await survivor.stop('SIGTERM');
 });
 
-test('unparseable and invalid messages are left for the dead-letter queue and logged with their message ID', async () => {
+test('unparseable, invalid and conflicting messages are left for the dead-letter queue and logged with their message ID', async () => {
   const dlq = await createQueue(sqs, `events-dlq-${uniqueSuffix()}`);
   const queue = await createQueue(sqs, `events-${uniqueSuffix()}`, {
     VisibilityTimeout: '1',
@@ -132,11 +133,25 @@ test('unparseable and invalid messages are left for the dead-letter queue and lo
       MessageBody: JSON.stringify({ ...upsertEvent(`sqs-dlq-${uniqueSuffix()}`), type: 'iam.policy.rename' }),
     }),
   );
+  // The same (source, id) as an event already started, with another document: a conflict.
+  const conflictName = `sqs-conflict-${uniqueSuffix()}`;
+  const original = upsertEvent(conflictName, { sequence: 1 });
+  expect((await submitEvent(original, service.submitOptions())).outcome).toBe('created');
+  const changed = upsertEvent(conflictName, {
+    id: String(original.id),
+    sequence: 1,
+    document: documentAllowing(['s3:DeleteBucket']),
+  });
+  const conflicting = await sqs.send(
+    new SendMessageCommand({ QueueUrl: queue.url, MessageBody: JSON.stringify(changed) }),
+  );
   const consumer = startConsumer(queue.url);
   await eventually(async () => (await messagesIn(sqs, queue.url)) === 0);
   await consumer.stop('SIGTERM');
   const deadLetters = await receiveAll(sqs, dlq.url);
-  expect(deadLetters.map((m) => m.MessageId).sort()).toEqual([broken.MessageId, invalid.MessageId].sort());
+  expect(deadLetters.map((m) => m.MessageId).sort()).toEqual(
+    [broken.MessageId, invalid.MessageId, conflicting.MessageId].sort(),
+  );
   const logs = consumer.logLines();
   expect(logs).toContainEqual(
     expect.objectContaining({
@@ -151,4 +166,10 @@ test('unparseable and invalid messages are left for the dead-letter queue and lo
       reason: expect.stringMatching(/type/),
     }),
   );
+  expect(logs).toContainEqual(
+    expect.objectContaining({ messageId: conflicting.MessageId, outcome: 'conflict' }),
+  );
+  // The conflict changed nothing: the policy keeps the original's single version.
+  const [policy] = await policiesNamed(service.iam, conflictName);
+  expect(await versionsOf(service.iam, policy.Arn!)).toHaveLength(1);
 });

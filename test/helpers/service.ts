@@ -61,7 +61,6 @@ export async function startService(options: StartServiceOptions = {}): Promise<R
   const iam = testIamClient(options.iamEndpoint);
   const worker: Worker = await createServiceWorker({
     connection: nativeConnection,
-    client,
     namespace: 'default',
     taskQueue,
     iam,
