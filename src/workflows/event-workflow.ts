@@ -10,19 +10,13 @@ import {
 } from '@temporalio/workflow';
 import type { DeliveryActivities } from '../activities';
 import type { EventResult } from '../domain/types';
-import { proxyLocalFirstActivities } from './local-first-activities';
+import { proxyLocalFirstActivities, TEMPORAL_CALL_OPTIONS } from './local-first-activities';
 import { eventOutcomeSignal, eventResultQuery } from './messages';
 import { outcomeSearchAttributes, POLICY_NAME } from './search-attributes';
 import type { ServiceSinks } from './sinks';
 import type { EventWorkflowInput } from './types';
 
-const delivery = proxyLocalFirstActivities<DeliveryActivities>({
-  local: { startToCloseTimeout: '30 seconds', retry: { initialInterval: '1 second', maximumAttempts: 2 } },
-  fallback: {
-    startToCloseTimeout: '30 seconds',
-    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
-  },
-});
+const delivery = proxyLocalFirstActivities<DeliveryActivities>(TEMPORAL_CALL_OPTIONS);
 
 const { events } = proxySinks<ServiceSinks>();
 

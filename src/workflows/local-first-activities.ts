@@ -22,6 +22,18 @@ export interface LocalFirstOptions {
   fallback: ActivityOptions;
 }
 
+/**
+ * For activities that only call Temporal itself (signals between the workflows): quick, idempotent,
+ * and retried without end while Temporal answers with errors, since nothing else can deliver them.
+ */
+export const TEMPORAL_CALL_OPTIONS: LocalFirstOptions = {
+  local: { startToCloseTimeout: '30 seconds', retry: { initialInterval: '1 second', maximumAttempts: 2 } },
+  fallback: {
+    startToCloseTimeout: '30 seconds',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+  },
+};
+
 type AsyncFunction = (...args: never[]) => Promise<unknown>;
 
 /**

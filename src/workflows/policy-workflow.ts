@@ -33,7 +33,7 @@ import {
   policyStateQuery,
   type PendingEventView,
 } from './messages';
-import { proxyLocalFirstActivities } from './local-first-activities';
+import { proxyLocalFirstActivities, TEMPORAL_CALL_OPTIONS } from './local-first-activities';
 import type { PolicyWorkflowInput } from './types';
 
 /** How often an event is observed and planned again when the policy changed under its plan. */
@@ -65,13 +65,7 @@ const iam = proxyLocalFirstActivities<PolicyActivities>({
   },
 });
 
-const messaging = proxyLocalFirstActivities<DeliveryActivities>({
-  local: { startToCloseTimeout: '30 seconds', retry: { initialInterval: '1 second', maximumAttempts: 2 } },
-  fallback: {
-    startToCloseTimeout: '30 seconds',
-    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
-  },
-});
+const messaging = proxyLocalFirstActivities<DeliveryActivities>(TEMPORAL_CALL_OPTIONS);
 
 /**
  * Results go to the event workflows through a local activity (one marker, in the workflow task that
