@@ -57,10 +57,18 @@ function iamReadDeps(config: ServiceConfig): IamReadDeps {
   };
 }
 
-function failOnInputError(file: string, input: NodeJS.ReadableStream): Promise<never> {
-  return new Promise<never>((_, reject) =>
-    input.once('error', (error: Error) => reject(new ConfigError(`cannot read ${file}: ${error.message}`))),
-  );
+/**
+ * A read error ends the input's iteration (what was read before it is still finished and reported);
+ * the returned function turns the failure that follows into a usage error naming the file.
+ */
+function readErrorsNamed(file: string, input: NodeJS.ReadableStream): (error: unknown) => never {
+  let readError: Error | undefined;
+  input.once('error', (error: Error) => {
+    readError = error;
+  });
+  return (error: unknown): never => {
+    throw readError ? new ConfigError(`cannot read ${file}: ${readError.message}`) : error;
+  };
 }
 
 async function submitCommand(file: string, options: { wait: boolean; concurrency: number; full: boolean }) {
@@ -76,22 +84,19 @@ async function submitCommand(file: string, options: { wait: boolean; concurrency
     );
   }
   const input = openInput(file);
-  const openError = failOnInputError(file, input);
+  const explainFailure = readErrorsNamed(file, input);
   // Progress only when a person watches stderr while the JSON lines go to a file or pipe.
   const bar = progress(process.stderr.isTTY === true && process.stdout.isTTY !== true);
   let count = 0;
   try {
-    const summary = await Promise.race([
-      submitStream(
-        readEvents(input),
-        { ...submitOptionsFor(client, config, options.wait), concurrency: options.concurrency },
-        (report) => {
-          process.stdout.write(`${outputLine(report, options.full)}\n`);
-          bar.tick(++count);
-        },
-      ),
-      openError,
-    ]);
+    const summary = await submitStream(
+      readEvents(input),
+      { ...submitOptionsFor(client, config, options.wait), concurrency: options.concurrency },
+      (report) => {
+        process.stdout.write(`${outputLine(report, options.full)}\n`);
+        bar.tick(++count);
+      },
+    ).catch(explainFailure);
     bar.done();
     process.exitCode = summary.anyUnsuccessful ? EXIT_UNSUCCESSFUL : 0;
   } finally {
@@ -131,13 +136,13 @@ async function planCommand(file: string) {
   const client = await connectClient(config.temporal);
   const deps = iamReadDeps(config);
   const input = openInput(file);
+  const explainFailure = readErrorsNamed(file, input);
   try {
-    const summary = await Promise.race([
-      dryRun(readEvents(input), { ...deps, client, reservedTagKeys: [config.managedByTag.key] }, (planned) =>
-        process.stdout.write(`${JSON.stringify(planned)}\n`),
-      ),
-      failOnInputError(file, input),
-    ]);
+    const summary = await dryRun(
+      readEvents(input),
+      { ...deps, client, reservedTagKeys: [config.managedByTag.key] },
+      (planned) => process.stdout.write(`${JSON.stringify(planned)}\n`),
+    ).catch(explainFailure);
     process.exitCode = summary.anyUnsuccessful ? EXIT_UNSUCCESSFUL : 0;
   } finally {
     deps.iam.destroy();

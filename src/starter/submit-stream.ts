@@ -40,31 +40,38 @@ export async function submitStream(
   const lastForKey = new Map<string, Promise<void>>();
   let failure: Error | undefined;
 
-  for await (const item of items) {
-    if (failure !== undefined) break;
-    if ('error' in item) {
-      record({ line: item.line, outcome: 'rejected', reason: `line ${item.line}: ${item.error}` });
-      continue;
+  const toError = (error: unknown) =>
+    error instanceof Error ? error : new Error('event submission failed', { cause: error });
+  try {
+    for await (const item of items) {
+      if (failure !== undefined) break;
+      if ('error' in item) {
+        record({ line: item.line, outcome: 'rejected', reason: `line ${item.line}: ${item.error}` });
+        continue;
+      }
+      while (inFlight.size >= options.concurrency) await Promise.race(inFlight);
+      const key = keyOf(item.value);
+      const previous = key ? lastForKey.get(key) : undefined;
+      const task: Promise<void> = (async () => {
+        if (previous) await previous;
+        const report = await submitEvent(item.value, options);
+        if (report.outcome === 'rejected' && report.reason)
+          report.reason = `line ${item.line}: ${report.reason}`;
+        record({ ...report, line: item.line });
+      })()
+        .catch((error: unknown) => {
+          failure ??= toError(error);
+        })
+        .finally(() => {
+          inFlight.delete(task);
+          if (key && lastForKey.get(key) === task) lastForKey.delete(key);
+        });
+      inFlight.add(task);
+      if (key) lastForKey.set(key, task);
     }
-    while (inFlight.size >= options.concurrency) await Promise.race(inFlight);
-    const key = keyOf(item.value);
-    const previous = key ? lastForKey.get(key) : undefined;
-    const task: Promise<void> = (async () => {
-      if (previous) await previous;
-      const report = await submitEvent(item.value, options);
-      if (report.outcome === 'rejected' && report.reason)
-        report.reason = `line ${item.line}: ${report.reason}`;
-      record({ ...report, line: item.line });
-    })()
-      .catch((error: unknown) => {
-        failure ??= error instanceof Error ? error : new Error('event submission failed', { cause: error });
-      })
-      .finally(() => {
-        inFlight.delete(task);
-        if (key && lastForKey.get(key) === task) lastForKey.delete(key);
-      });
-    inFlight.add(task);
-    if (key) lastForKey.set(key, task);
+  } catch (error) {
+    // The input broke off (a read error): what was read is still submitted and reported first.
+    failure ??= toError(error);
   }
   await Promise.all(inFlight);
   if (failure !== undefined) throw failure;

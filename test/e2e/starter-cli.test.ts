@@ -1,4 +1,7 @@
 // The starter CLI as the upstream system runs it: a child process, NDJSON in, JSON lines out, exit status.
+import type { InputItem } from '../../src/starter/input';
+import type { SubmitReport } from '../../src/starter/submit';
+import { submitStream } from '../../src/starter/submit-stream';
 import { runCli } from '../helpers/cli';
 import { testTemporalAddress, uniqueSuffix } from '../helpers/env';
 import { policiesNamed, upsertEvent } from '../helpers/events';
@@ -84,6 +87,9 @@ test('usage and connection problems exit with status 2 and say why', async () =>
   const missingFile = await runStarter(['submit', 'no/such/file.ndjson'], { env });
   expect(missingFile.code).toBe(2);
   expect(missingFile.stderr).toMatch(/cannot read no\/such\/file.ndjson/);
+  const directory = await runStarter(['plan', 'test'], { env });
+  expect(directory.code).toBe(2);
+  expect(directory.stderr).toMatch(/cannot read test: EISDIR/);
 
   const badConfig = await runStarter(['submit', '-'], {
     env: { ...env, TEMPORAL_ADDRESS: 'not an address' },
@@ -97,4 +103,25 @@ test('usage and connection problems exit with status 2 and say why', async () =>
   });
   expect(unreachable.code).toBe(2);
   expect(unreachable.stderr).toMatch(/cannot reach Temporal/);
+});
+
+test('a read error mid-stream: the events read before it are still submitted and reported, then it is raised', async () => {
+  const names = [1, 2, 3].map((n) => `cli-broken-${n}-${uniqueSuffix()}`);
+  async function* brokenInput(): AsyncGenerator<InputItem> {
+    for (const [index, name] of names.entries()) {
+      await new Promise((resolve) => setImmediate(resolve)); // as a read from a stream would
+      yield { line: index + 1, value: upsertEvent(name) };
+    }
+    throw new Error('EIO: i/o error, read');
+  }
+  const reports: SubmitReport[] = [];
+  await expect(
+    submitStream(brokenInput(), { ...service.submitOptions(), concurrency: 16 }, (report) => {
+      reports.push(report);
+    }),
+  ).rejects.toThrow(/EIO/);
+  // All three were in flight when the input broke; each finished and was reported before the error.
+  expect(reports.map((report) => [report.policyName, report.outcome]).sort()).toEqual(
+    names.map((name) => [name, 'created']).sort(),
+  );
 });
