@@ -62,7 +62,7 @@ test('a FIFO queue: every event started in group order, each message deleted onc
     ContentBasedDeduplication: 'true',
   });
   const name = `sqs-fifo-${uniqueSuffix()}`;
-  const events = [1, 2, 3].map((sequence) =>
+  const events = [1, 2, 3, 4, 5, 6].map((sequence) =>
     upsertEvent(name, { sequence, document: documentAllowing([`s3:Action${sequence}`]) }),
   );
   for (const event of events) {
@@ -76,17 +76,24 @@ test('a FIFO queue: every event started in group order, each message deleted onc
   }
   const consumer = startConsumer(queue.url);
   await eventually(async () => (await messagesIn(sqs, queue.url)) === 0);
+  const startTimes: number[] = [];
   for (const event of events) {
     const handle = service.client.workflow.getHandle<typeof eventWorkflow>(
       eventWorkflowId(SOURCE, event.id as string),
     );
     expect(['created', 'updated', 'superseded']).toContain((await handle.result()).outcome);
+    startTimes.push((await handle.describe()).startTime.getTime());
   }
+  // One after another, in the group's order: each workflow started after the previous one's start
+  // returned (started concurrently, they would interleave).
+  expect(startTimes).toEqual([...startTimes].sort((a, b) => a - b));
+  expect(new Set(startTimes).size).toBe(events.length);
+  const consumed = consumer.logLines().filter((line) => line.msg === 'message consumed');
+  expect(consumed.map((line) => line.eventId)).toEqual(events.map((event) => event.id));
   const [policy] = await policiesNamed(service.iam, name);
   expect(
-    documentsEqual(await defaultDocument(service.iam, policy.Arn!), documentAllowing(['s3:Action3'])),
+    documentsEqual(await defaultDocument(service.iam, policy.Arn!), documentAllowing(['s3:Action6'])),
   ).toBe(true);
-  expect(consumer.logLines().filter((line) => line.msg === 'message consumed')).toHaveLength(3);
   expect(await consumer.stop('SIGTERM')).toBe(0);
 });
 
