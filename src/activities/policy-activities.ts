@@ -202,8 +202,20 @@ export function createPolicyActivities(deps: PolicyActivityDeps): PolicyActiviti
     }
   }
 
-  async function holdsDocument(policyArn: string, version: PolicyVersionSummary, wanted: PolicyDocument) {
-    return documentsEqual(await getPolicyVersionDocument(iam, policyArn, version.versionId), wanted);
+  /**
+   * Whether a version holds `wanted`, reading each version's document at most once: a version's document
+   * never changes, and one update may ask about the same version twice (finding it, removing copies).
+   */
+  function versionHoldsDocument(policyArn: string, wanted: PolicyDocument) {
+    const known = new Map<string, boolean>();
+    return async (version: PolicyVersionSummary): Promise<boolean> => {
+      let holds = known.get(version.versionId);
+      if (holds === undefined) {
+        holds = documentsEqual(await getPolicyVersionDocument(iam, policyArn, version.versionId), wanted);
+        known.set(version.versionId, holds);
+      }
+      return holds;
+    };
   }
 
   /**
@@ -215,13 +227,14 @@ export function createPolicyActivities(deps: PolicyActivityDeps): PolicyActiviti
     plan: UpdatePlan & { document: PolicyDocument },
     keepVersionId: string,
     versions: PolicyVersionSummary[],
+    holdsDocument: (version: PolicyVersionSummary) => Promise<boolean>,
     actions: IamAction[],
     notes: string[],
   ): Promise<void> {
     const observed = Number.parseInt(plan.observedDefaultVersionId.replace(/^v/, ''), 10);
     for (const version of versions) {
       if (version.isDefault || version.versionId === keepVersionId || !(version.number > observed)) continue;
-      if (!(await holdsDocument(plan.policyArn, version, plan.document))) continue;
+      if (!(await holdsDocument(version))) continue;
       await deleteVersionIfPresent(plan.policyArn, version.versionId, actions);
       notes.push(
         `version ${version.versionId} was a copy of version ${keepVersionId} left by a retried request whose answer was lost; it was deleted`,
@@ -236,27 +249,28 @@ export function createPolicyActivities(deps: PolicyActivityDeps): PolicyActiviti
     notes: string[],
   ): Promise<string> {
     const { policyArn, document: wanted } = plan;
+    const holdsDocument = versionHoldsDocument(policyArn, wanted);
     const versions = await listPolicyVersions(iam, policyArn);
     const current = versions.find((version) => version.isDefault);
     // The default moved since planning, and only this workflow writes the policy: an earlier attempt did it.
     if (current && current.versionId !== plan.observedDefaultVersionId) {
-      if (await holdsDocument(policyArn, current, wanted)) {
+      if (await holdsDocument(current)) {
         notes.push(
           `version ${current.versionId} already held this document: an earlier attempt made it the default`,
         );
-        await removeLeftoverCopies(plan, current.versionId, versions, actions, notes);
+        await removeLeftoverCopies(plan, current.versionId, versions, holdsDocument, actions, notes);
         return current.versionId;
       }
     }
     const others = versions.filter((version) => !version.isDefault);
     // A version that already holds the document (an earlier attempt, or a return to an older content).
     for (const version of [...others].reverse()) {
-      if (await holdsDocument(policyArn, version, wanted)) {
+      if (await holdsDocument(version)) {
         await iam.send(
           new SetDefaultPolicyVersionCommand({ PolicyArn: policyArn, VersionId: version.versionId }),
         );
         actions.push({ action: 'SetDefaultPolicyVersion', versionId: version.versionId });
-        await removeLeftoverCopies(plan, version.versionId, versions, actions, notes);
+        await removeLeftoverCopies(plan, version.versionId, versions, holdsDocument, actions, notes);
         return version.versionId;
       }
     }
@@ -282,6 +296,7 @@ export function createPolicyActivities(deps: PolicyActivityDeps): PolicyActiviti
         plan,
         created.VersionId,
         await listPolicyVersions(iam, policyArn),
+        holdsDocument,
         actions,
         notes,
       );
