@@ -202,6 +202,10 @@ export function createPolicyActivities(deps: PolicyActivityDeps): PolicyActiviti
     }
   }
 
+  function versionNumber(versionId: string): number {
+    return Number.parseInt(versionId.replace(/^v/, ''), 10);
+  }
+
   /**
    * Whether a version holds `wanted`, reading each version's document at most once: a version's document
    * never changes, and one update may ask about the same version twice (finding it, removing copies).
@@ -231,7 +235,7 @@ export function createPolicyActivities(deps: PolicyActivityDeps): PolicyActiviti
     actions: IamAction[],
     notes: string[],
   ): Promise<void> {
-    const observed = Number.parseInt(plan.observedDefaultVersionId.replace(/^v/, ''), 10);
+    const observed = versionNumber(plan.observedDefaultVersionId);
     for (const version of versions) {
       if (version.isDefault || version.versionId === keepVersionId || !(version.number > observed)) continue;
       if (!(await holdsDocument(version))) continue;
@@ -263,8 +267,12 @@ export function createPolicyActivities(deps: PolicyActivityDeps): PolicyActiviti
       }
     }
     const others = versions.filter((version) => !version.isDefault);
-    // A version that already holds the document (an earlier attempt, or a return to an older content).
-    for (const version of [...others].reverse()) {
+    // A version an earlier attempt of this plan made (only those are newer than the default it planned
+    // against) that holds the document. Older versions are not read: a return to an older content gets a
+    // new version, like any other change, instead of up to four reads on every update.
+    const observed = versionNumber(plan.observedDefaultVersionId);
+    const madeByEarlierAttempts = others.filter((version) => version.number > observed);
+    for (const version of [...madeByEarlierAttempts].reverse()) {
       if (await holdsDocument(version)) {
         await iam.send(
           new SetDefaultPolicyVersionCommand({ PolicyArn: policyArn, VersionId: version.versionId }),
