@@ -13,7 +13,7 @@ test('defaults are the local ones', () => {
   expect(config.metrics).toBeUndefined();
   expect(config.managedByTag).toEqual({ key: 'managed-by', value: 'iam-policy-events' });
   expect(config.logLevel).toBe('warn');
-  expect(config.policyHistoryLimit).toBe(300);
+  expect(config.policyHistoryLimit).toBe(100);
 });
 
 test('an API key (Temporal Cloud) turns TLS on', () => {
