@@ -7,8 +7,6 @@
 //   BENCH_SOURCE_MAP=off                the workflow bundle's source map emptied: the SDK maps the stack of
 //                                       every promise workflow code creates through it
 //   BENCH_MEMORY_LOG=FILE               every 5 s, one JSON line of process.memoryUsage() appended to FILE
-//   BENCH_DEBUG_MODE=on                 workflows run in the main thread (the SDK's debugMode), so that
-//                                       process.memoryUsage() and --heapsnapshot-signal see their heap
 // Metrics endpoints and log sinks of src/worker.ts are left out; everything else is wired the same way.
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { appendFileSync } from 'node:fs';
@@ -89,13 +87,12 @@ async function main(): Promise<void> {
     ...(workflowBundle ? { workflowBundle } : {}),
     tuning: {
       ...(maxCachedWorkflows !== undefined ? { maxCachedWorkflows } : {}),
-      ...(process.env.BENCH_DEBUG_MODE === 'on' ? { debugMode: true } : {}),
       ...(maxConcurrentActivityTaskExecutions !== undefined ? { maxConcurrentActivityTaskExecutions } : {}),
     },
   });
   process.stderr.write(
     `worker: polling task queue ${config.temporal.taskQueue} on ${config.temporal.address} (tuned: ` +
-      `${JSON.stringify({ maxCachedWorkflows, maxConcurrentActivityTaskExecutions, activities: process.env.BENCH_ACTIVITIES ?? 'local first', sourceMap: process.env.BENCH_SOURCE_MAP ?? 'on', debugMode: process.env.BENCH_DEBUG_MODE ?? 'off' })})\n`,
+      `${JSON.stringify({ maxCachedWorkflows, maxConcurrentActivityTaskExecutions, activities: process.env.BENCH_ACTIVITIES ?? 'local first', sourceMap: process.env.BENCH_SOURCE_MAP ?? 'on' })})\n`,
   );
   try {
     await worker.run();

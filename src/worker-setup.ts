@@ -18,7 +18,7 @@ export interface ServiceWorkerOptions {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Policy workflows continue-as-new at this history length (tests set it low). */
   policyHistoryLimit?: number;
-  tuning?: Pick<WorkerOptions, 'maxConcurrentActivityTaskExecutions' | 'maxCachedWorkflows' | 'debugMode'>;
+  tuning?: Pick<WorkerOptions, 'maxConcurrentActivityTaskExecutions' | 'maxCachedWorkflows'>;
   /** Guardrails and adoption (IAM_GUARDRAILS_FILE, IAM_ADOPT_UNMANAGED); the default rules when absent. */
   guards?: PolicyGuards;
   /** Set the PolicyName search attribute on policy workflows (default true). */
