@@ -377,12 +377,13 @@ export async function checkIamState(
   expected: Map<string, { exists: false } | { exists: true; document: PolicyDocument }>,
 ): Promise<IamStateCheck> {
   const policies = await localPoliciesByKey(iam);
-  const problems: string[] = [];
+  const allProblems: string[] = [];
   let wrong = 0;
   let versions = 0;
   await mapPool([...expected], 8, async ([key, want]) => {
     const found = policies.get(key) ?? [];
-    const before = problems.length;
+    // Its own list: the checks of other policies run concurrently and add to `problems` meanwhile.
+    const problems: string[] = [];
     if (!want.exists) {
       if (found.length > 0)
         problems.push(`${key}: should be absent, found ${found.map((p) => p.Arn).join(', ')}`);
@@ -416,9 +417,10 @@ export async function checkIamState(
         }),
       );
     }
-    if (problems.length > before) wrong += 1;
+    if (problems.length > 0) wrong += 1;
+    allProblems.push(...problems);
   });
-  return { wrong, problems, versions };
+  return { wrong, problems: allProblems, versions };
 }
 
 /** What each policy should look like at the end: as its newest event says. */
