@@ -3,6 +3,7 @@
 // workflow code.
 
 import { documentSize } from './document';
+import type { PolicyEvent } from './types';
 
 /** IAM's limit for a managed policy document, in characters without white space. */
 export const MAX_DOCUMENT_SIZE = 6144;
@@ -271,4 +272,14 @@ export function validatePolicyDocument(doc: unknown): string[] {
   }
   checkDocumentCharacters(doc, problems);
   return problems;
+}
+
+/**
+ * Why an upsert's document cannot be written, or undefined (also for deletes). Checked again wherever an
+ * event is planned, not only when it is submitted: anything can start an event workflow.
+ */
+export function upsertDocumentProblem(event: Pick<PolicyEvent, 'type' | 'document'>): string | undefined {
+  if (event.type !== 'iam.policy.upsert') return undefined;
+  const problems = event.document ? validatePolicyDocument(event.document) : ['the upsert has no document'];
+  return problems.length > 0 ? `invalid policy document: ${problems.join('; ')}` : undefined;
 }

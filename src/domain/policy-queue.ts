@@ -104,11 +104,21 @@ function compareQueued(a: QueuedEvent, b: QueuedEvent): number {
   return a.arrival - b.arrival;
 }
 
-/** True when `candidate` may overwrite what `applied` wrote: strictly newer, or without comparable order. */
-function isNewerThanApplied(candidate: QueuedEvent, applied: AppliedPosition): boolean {
-  const byEvent = compareEventOrder(candidate.event, applied);
-  if (byEvent === undefined) return candidate.arrival > applied.arrival;
-  return byEvent > 0;
+/**
+ * Why `event` may not overwrite what the applied event wrote: that one is at the same or a newer position.
+ * Undefined when `event` is strictly newer. Without comparable positions the later arrival is the newer
+ * (an event not arrived yet, as in a dry run, would come later).
+ */
+export function supersededByApplied(
+  event: { sequence?: string; time?: string },
+  applied: AppliedPosition,
+  arrival = Number.POSITIVE_INFINITY,
+): string | undefined {
+  const byEvent = compareEventOrder(event, applied);
+  const newer = byEvent === undefined ? arrival > applied.arrival : byEvent > 0;
+  return newer
+    ? undefined
+    : `a newer or same-position event was already applied: ${describePosition(applied)}`;
 }
 
 function describePosition(event: { source: string; id: string; sequence?: string; time?: string }): string {
@@ -145,15 +155,9 @@ export function takeNext(state: PolicyState): QueuedEvent | undefined {
       supersededResult(older.event, `a newer event is waiting: ${describePosition(newest.event)}`),
     );
   }
-  if (state.lastApplied && !isNewerThanApplied(newest, state.lastApplied)) {
-    finish(
-      state,
-      newest,
-      supersededResult(
-        newest.event,
-        `a newer or same-position event was already applied: ${describePosition(state.lastApplied)}`,
-      ),
-    );
+  const stale = state.lastApplied && supersededByApplied(newest.event, state.lastApplied, newest.arrival);
+  if (stale) {
+    finish(state, newest, supersededResult(newest.event, stale));
     return undefined;
   }
   state.applying = newest;

@@ -3,11 +3,11 @@
 // the policy workflow as they are now (events earlier in the same input are not applied first).
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { createPolicyActivities } from '../activities/policy-activities';
-import { validatePolicyDocument } from '../domain/document-rules';
+import { upsertDocumentProblem } from '../domain/document-rules';
 import { checkGuardrails, DEFAULT_POLICY_GUARDS, describeViolations } from '../domain/guardrails';
 import { validateEvent } from '../domain/event-validation';
 import { policyWorkflowId } from '../domain/ids';
-import { compareEventOrder } from '../domain/ordering';
+import { supersededByApplied } from '../domain/policy-queue';
 import { planEvent, type PolicyPlan } from '../domain/plan';
 import {
   UNSUCCESSFUL_OUTCOMES,
@@ -80,12 +80,7 @@ async function supersededBy(client: Client, event: PolicyEvent): Promise<string 
     if (error instanceof WorkflowNotFoundError) return undefined;
     throw error;
   }
-  const position = applied.position;
-  if (!position) return undefined;
-  const order = compareEventOrder(event, position);
-  // Without comparable positions the policy workflow goes by arrival: a new event would come later.
-  if (order === undefined || order > 0) return undefined;
-  return `a newer or same-position event was already applied: ${position.id} from ${position.source}`;
+  return applied.position ? supersededByApplied(event, applied.position) : undefined;
 }
 
 function summarise(plan: Exclude<PolicyPlan, { kind: 'none' }>): PlanSummary {
@@ -108,12 +103,8 @@ function summarise(plan: Exclude<PolicyPlan, { kind: 'none' }>): PlanSummary {
 
 async function planOne(deps: DryRunDeps, event: PolicyEvent): Promise<Omit<PlannedEvent, 'line'>> {
   const identity = { source: event.source, id: event.id, policyName: event.policyName };
-  if (event.type === 'iam.policy.upsert') {
-    const problems = event.document ? validatePolicyDocument(event.document) : ['the upsert has no document'];
-    if (problems.length > 0) {
-      return { ...identity, wouldBe: 'rejected', reason: `invalid policy document: ${problems.join('; ')}` };
-    }
-  }
+  const documentProblem = upsertDocumentProblem(event);
+  if (documentProblem) return { ...identity, wouldBe: 'rejected', reason: documentProblem };
   const repeat = await repeatOf(deps.client, event);
   if (repeat) return { ...identity, wouldBe: 'unknown', ...repeat };
   const superseded = await supersededBy(deps.client, event);

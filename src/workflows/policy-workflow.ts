@@ -13,7 +13,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { DeliveryActivities, PolicyActivities } from '../activities';
-import { validatePolicyDocument } from '../domain/document-rules';
+import { upsertDocumentProblem } from '../domain/document-rules';
 import { IAM_FAILURE_TYPES, planEvent, type NoWritePlan, type WriteResult } from '../domain/plan';
 import {
   acceptDelivery,
@@ -158,13 +158,8 @@ function baseResult(event: PolicyEvent): Pick<EventResult, 'source' | 'id' | 'ty
 
 /** Observe, plan, act: the plan decides the outcome, so a retried write still reports it exactly. */
 async function applyEvent(event: PolicyEvent): Promise<EventResult> {
-  if (event.type === 'iam.policy.upsert') {
-    // Checked here too, not only in the starter: anything can start an event workflow.
-    const problems = event.document ? validatePolicyDocument(event.document) : ['the upsert has no document'];
-    if (problems.length > 0) {
-      return rejected(event, `invalid policy document: ${problems.join('; ')}`);
-    }
-  }
+  const documentProblem = upsertDocumentProblem(event);
+  if (documentProblem) return rejected(event, documentProblem);
   for (let round = 1; ; round += 1) {
     try {
       return await observePlanAct(event);

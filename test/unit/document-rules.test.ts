@@ -1,5 +1,9 @@
 import { documentSize } from '../../src/domain/document';
-import { MAX_DOCUMENT_SIZE, validatePolicyDocument } from '../../src/domain/document-rules';
+import {
+  MAX_DOCUMENT_SIZE,
+  upsertDocumentProblem,
+  validatePolicyDocument,
+} from '../../src/domain/document-rules';
 import type { PolicyDocument } from '../../src/domain/types';
 
 const statement = {
@@ -239,4 +243,26 @@ test('a deeply nested document is refused without exhausting the stack', () => {
     Statement: [{ Effect: 'Allow', Action: deep, Resource: '*' }],
   });
   expect(problems).toEqual(['the policy document is nested deeper than 32 levels']);
+});
+
+describe('upsertDocumentProblem', () => {
+  const valid = {
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }],
+  };
+
+  test('a delete has none; an upsert with a valid document has none', () => {
+    expect(upsertDocumentProblem({ type: 'iam.policy.delete' })).toBeUndefined();
+    expect(upsertDocumentProblem({ type: 'iam.policy.upsert', document: valid })).toBeUndefined();
+  });
+
+  test('an upsert without a document, or with a broken one, says why', () => {
+    expect(upsertDocumentProblem({ type: 'iam.policy.upsert' })).toBe(
+      'invalid policy document: the upsert has no document',
+    );
+    const broken = { ...valid, Statement: [{ ...valid.Statement[0], Effect: 'allow' }] };
+    expect(upsertDocumentProblem({ type: 'iam.policy.upsert', document: broken })).toMatch(
+      /^invalid policy document: .*Effect/,
+    );
+  });
 });

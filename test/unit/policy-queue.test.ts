@@ -1,4 +1,5 @@
 import {
+  supersededByApplied,
   acceptDelivery,
   finish,
   newPolicyState,
@@ -149,4 +150,23 @@ test('a repeated delivery of the event being applied is not queued again', () =>
   expect(state.applying).toBeUndefined();
   expect(takeNext(state)).toBeUndefined();
   expect(state.recent.map((f) => f.result.outcome)).toEqual(['created']);
+});
+
+describe('supersededByApplied (the policy workflow and the dry run)', () => {
+  const applied = { source: 'urn:s', id: 'e5', sequence: '5', arrival: 3 };
+
+  test('only a strictly newer position may overwrite what was applied', () => {
+    expect(supersededByApplied({ sequence: '6' }, applied)).toBeUndefined();
+    expect(supersededByApplied({ sequence: '5' }, applied)).toBe(
+      'a newer or same-position event was already applied: e5 from urn:s (sequence 5)',
+    );
+    expect(supersededByApplied({ sequence: '4' }, applied, 9)).toMatch(/already applied/);
+  });
+
+  test('without comparable positions the later arrival wins; one not arrived yet counts as later', () => {
+    const unordered = { source: 'urn:s', id: 'e1', arrival: 3 };
+    expect(supersededByApplied({}, unordered, 4)).toBeUndefined();
+    expect(supersededByApplied({}, unordered, 2)).toMatch(/already applied: e1 from urn:s$/);
+    expect(supersededByApplied({}, unordered)).toBeUndefined();
+  });
 });
