@@ -42,6 +42,7 @@ import {
   listPolicyVersions,
   policyArnFor,
   type PolicyVersionSummary,
+  versionNumber,
 } from '../iam/reads';
 
 /** IAM keeps at most this many versions of a managed policy. */
@@ -200,10 +201,6 @@ export function createPolicyActivities(deps: PolicyActivityDeps): PolicyActiviti
       await iam.send(new TagPolicyCommand({ PolicyArn: plan.policyArn, Tags: tagList(tagsToSet) }));
       actions.push({ action: 'TagPolicy', detail: Object.keys(tagsToSet).join(', ') });
     }
-  }
-
-  function versionNumber(versionId: string): number {
-    return Number.parseInt(versionId.replace(/^v/, ''), 10);
   }
 
   /**

@@ -54,6 +54,11 @@ export interface PolicyVersionSummary {
   number: number;
 }
 
+/** The number in a version ID ("v7" → 7): IAM numbers versions in creation order, never reusing one. */
+export function versionNumber(versionId: string): number {
+  return Number.parseInt(versionId.replace(/^v/, ''), 10);
+}
+
 /** The policy's versions, oldest first. ListPolicyVersions carries no documents on real IAM. */
 export async function listPolicyVersions(iam: IAMClient, policyArn: string): Promise<PolicyVersionSummary[]> {
   const versions: PolicyVersionSummary[] = [];
@@ -63,7 +68,7 @@ export async function listPolicyVersions(iam: IAMClient, policyArn: string): Pro
       versions.push({
         versionId: version.VersionId,
         isDefault: version.IsDefaultVersion === true,
-        number: Number.parseInt(version.VersionId.replace(/^v/, ''), 10),
+        number: versionNumber(version.VersionId),
       });
     }
   }

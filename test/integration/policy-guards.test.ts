@@ -3,6 +3,7 @@
 // to a write is lost and the request is sent again.
 import {
   CreatePolicyCommand,
+  CreatePolicyVersionCommand,
   GetPolicyCommand,
   ListPolicyVersionsCommand,
   type PolicyVersion,
@@ -204,17 +205,22 @@ describe('lost answers to writes', () => {
     }));
   }
 
-  test('CreatePolicyVersion done but its answer lost: the SDK resends it, the copy is deleted', async () => {
-    const name = `lost-ver-${uniqueSuffix()}`;
-    await processEvent(activitiesAt(motoEndpoint), upsert(name, allowing('s3:GetObject')));
+  /** IAM does the next `times` CreatePolicyVersion requests, but their answers never arrive. */
+  function loseCreatePolicyVersionAnswers(times: number): void {
     proxy.addRule({
       action: 'CreatePolicyVersion',
-      times: 1,
+      times,
       respond: async (_request, forward) => {
         await forward();
         return DROP_CONNECTION;
       },
     });
+  }
+
+  test('CreatePolicyVersion done but its answer lost: the SDK resends it, the copy is deleted', async () => {
+    const name = `lost-ver-${uniqueSuffix()}`;
+    await processEvent(activitiesAt(motoEndpoint), upsert(name, allowing('s3:GetObject')));
+    loseCreatePolicyVersionAnswers(1);
     const result = await processEvent(activitiesAt(proxy.endpoint), upsert(name, allowing('s3:PutObject')));
     expect(proxy.count('CreatePolicyVersion')).toBe(2);
     expect(result).toMatchObject({ outcome: 'updated', versionId: 'v3' });
@@ -240,14 +246,7 @@ describe('lost answers to writes', () => {
       await twoTries.inspectPolicy({ policyName: name, path: '/', readDocument: true }),
     );
     if (plan.kind !== 'update') throw new Error(`expected an update plan, got ${plan.kind}`);
-    proxy.addRule({
-      action: 'CreatePolicyVersion',
-      times: 2,
-      respond: async (_request, forward) => {
-        await forward();
-        return DROP_CONNECTION;
-      },
-    });
+    loseCreatePolicyVersionAnswers(2);
     await expect(twoTries.applyPlan(plan)).rejects.toThrow();
     expect((await versionsOf(arnOf(name))).map((v) => v.VersionId)).toEqual(['v1', 'v2', 'v3']);
     const retried = await twoTries.applyPlan(plan);
@@ -256,5 +255,37 @@ describe('lost answers to writes', () => {
     const versions = await documentsOf(arnOf(name));
     expect(versions.map((v) => v.id)).toEqual(['v1', 'v3']);
     expect(documentsEqual(versions[1].document, wanted)).toBe(true);
+  });
+
+  test('a lost answer with a newer non-default version present: each version is read at most once', async () => {
+    const name = `lost-reads-${uniqueSuffix()}`;
+    await processEvent(activitiesAt(motoEndpoint), upsert(name, allowing('s3:GetObject')));
+    // A non-default version newer than the default, with other content: read while looking for the
+    // wanted document, and again among the candidates for copies unless the first answer is kept.
+    await admin.send(
+      new CreatePolicyVersionCommand({
+        PolicyArn: arnOf(name),
+        PolicyDocument: JSON.stringify(allowing('s3:Other')),
+        SetAsDefault: false,
+      }),
+    );
+    const acts = activitiesAt(proxy.endpoint);
+    const plan = planEvent(
+      upsert(name, allowing('s3:PutObject')),
+      await acts.inspectPolicy({ policyName: name, path: '/', readDocument: true }),
+    );
+    if (plan.kind !== 'update') throw new Error(`expected an update plan, got ${plan.kind}`);
+    loseCreatePolicyVersionAnswers(1); // IAM makes v3; the SDK sends the request again: v4
+    proxy.clearRequests();
+    const result = await acts.applyPlan(plan);
+    expect(result).toMatchObject({ outcome: 'updated', versionId: 'v4' });
+    expect(result.actions).toEqual([
+      { action: 'CreatePolicyVersion', versionId: 'v4' },
+      { action: 'DeletePolicyVersion', versionId: 'v3' },
+    ]);
+    expect(result.notes).toEqual([expect.stringMatching(/v3 was a copy of version v4/)]);
+    expect((await versionsOf(arnOf(name))).map((version) => version.VersionId)).toEqual(['v1', 'v2', 'v4']);
+    const reads = proxy.requests.filter((request) => request.action === 'GetPolicyVersion');
+    expect(reads.map((request) => request.params.VersionId)).toEqual(['v2', 'v3']);
   });
 });

@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { Client, Connection, WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { decodePolicyDocument, documentsEqual } from '../../src/domain/document';
+import { versionNumber } from '../../src/iam/reads';
 import { policyWorkflowId } from '../../src/domain/ids';
 import { compareSequence } from '../../src/domain/ordering';
 import { APPLIED_OUTCOMES, type PolicyState } from '../../src/domain/policy-queue';
@@ -408,10 +409,9 @@ export async function checkIamState(
       if (!current || !documentsEqual(current.document, want.document)) {
         problems.push(`${key}: default version ${current?.id} does not hold the newest event's document`);
       }
-      const number = (id: string | undefined) => Number.parseInt((id ?? '').replace(/^v/, ''), 10);
       documents.forEach((a, i) =>
         documents.slice(i + 1).forEach((b) => {
-          const consecutive = Math.abs(number(a.id) - number(b.id)) === 1;
+          const consecutive = Math.abs(versionNumber(a.id ?? '') - versionNumber(b.id ?? '')) === 1;
           if (consecutive && documentsEqual(a.document, b.document))
             problems.push(`${key}: consecutive versions ${a.id} and ${b.id} hold the same document`);
         }),
