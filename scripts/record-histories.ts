@@ -5,7 +5,7 @@
 // of it can be open any more.
 //
 //   npx tsx scripts/record-histories.ts <generation>
-//       (own dev server and moto; writes test/fixtures/histories/<generation>/, e.g. 2-results-by-activity)
+//       (own dev server and moto; writes test/fixtures/histories/<generation>/, e.g. 3-result-by-update)
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -33,6 +33,8 @@ async function main(): Promise<void> {
     temporalAddress: temporal.address,
     iamEndpoint: proxy.endpoint,
     policyHistoryLimit: 60,
+    // Short, so that replay-b's event (IAM failing for a while) gives up waiting and goes by signal.
+    delivery: { resultWaitMs: 2_000 },
   });
   const options: SubmitOptions = {
     client: service.client,
@@ -80,15 +82,18 @@ async function main(): Promise<void> {
     }
     await submitEvent(deleteEvent('replay-a', { sequence: 13 }), options);
 
-    // Policy "replay-b": IAM fails its first GetPolicy calls, so inspectPolicy falls over to an activity.
+    // Policy "replay-b": IAM fails GetPolicy for 4 s, so inspectPolicy falls over to an activity and the
+    // event workflow, tired of waiting, delivers its event again by signal.
     proxy.addRule({
       action: 'GetPolicy',
       when: (params) => (params.PolicyArn ?? '').endsWith('/replay-b'),
-      times: 6,
       respond: () => iamErrorResponse('ServiceUnavailable', 'Service is unavailable.', 503),
     });
     const fallback = upsertEvent('replay-b', { sequence: 1 });
-    await submitEvent(fallback, options);
+    const fallbackDone = submitEvent(fallback, options);
+    await new Promise((resolve) => setTimeout(resolve, 4_000));
+    proxy.clearRules();
+    await fallbackDone;
 
     const policyA = await service.client.workflow.getHandle(policyWorkflowId('replay-a')).describe();
     const firstRunId = policyA.raw.workflowExecutionInfo?.firstRunId ?? undefined;

@@ -3,6 +3,7 @@ import type { IAMClient } from '@aws-sdk/client-iam';
 import { Client } from '@temporalio/client';
 import { Worker, type InjectedSinks, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities';
+import type { DeliveryDependencies } from './activities/delivery-activities';
 import type { PolicyGuards } from './domain/guardrails';
 import type { ServiceSinks } from './workflows/sinks';
 
@@ -19,6 +20,8 @@ export interface ServiceWorkerOptions {
   /** Policy workflows continue-as-new at this history length (tests set it low). */
   policyHistoryLimit?: number;
   tuning?: Pick<WorkerOptions, 'maxConcurrentActivityTaskExecutions' | 'maxCachedWorkflows'>;
+  /** How long and how many event deliveries wait for their result by update (tests set them). */
+  delivery?: Pick<DeliveryDependencies, 'resultWaitMs' | 'maxWaitingDeliveries'>;
   /** Guardrails and adoption (IAM_GUARDRAILS_FILE, IAM_ADOPT_UNMANAGED); the default rules when absent. */
   guards?: PolicyGuards;
   /** Set the PolicyName search attribute on policy workflows (default true). */
@@ -52,6 +55,7 @@ export async function createServiceWorker(options: ServiceWorkerOptions): Promis
       policyHistoryLimit: options.policyHistoryLimit,
       searchAttributes: options.searchAttributes,
       guards: options.guards,
+      ...options.delivery,
     }),
     sinks: options.sinks ?? { events: { finished: { fn: () => undefined } } },
     ...options.tuning,

@@ -1,11 +1,13 @@
 // Messages between event and policy workflows that go through the client: an event to its policy workflow
 // (from an activity, durable and retried, never from the starter, which could stop between starting the
-// event workflow and delivering the event), and results back to the event workflows.
+// event workflow and delivering the event) by update, whose answer is the result, or by signal; and
+// results back to the event workflows by signal when they were not an update's answer.
 import { log } from '@temporalio/activity';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { policyWorkflowId } from '../domain/ids';
 import type { EventDelivery, OutgoingResult } from '../domain/policy-queue';
-import { deliverEventSignal, eventOutcomeSignal } from '../workflows/messages';
+import type { EventResult } from '../domain/types';
+import { applyEventUpdate, deliverEventSignal, eventOutcomeSignal } from '../workflows/messages';
 import type { policyWorkflow } from '../workflows/policy-workflow';
 import { policySearchAttributes, policySummary } from '../workflows/search-attributes';
 
@@ -17,29 +19,77 @@ export interface DeliveryDependencies {
   policyHistoryLimit?: number;
   /** Set the PolicyName search attribute on policy workflows (default true; the namespace must know it). */
   searchAttributes?: boolean;
+  /** How long `deliverEventAndWait` waits for a result (default 5 s, under the 8 s that would make the
+   * event workflow's task heartbeat). */
+  resultWaitMs?: number;
+  /**
+   * How many `deliverEventAndWait` calls may wait at once in this worker (default 50, half the local
+   * activity slots): each holds a slot the policy workflows' IAM calls need. Beyond it, events go by signal.
+   */
+  maxWaitingDeliveries?: number;
 }
+
+export const DEFAULT_RESULT_WAIT_MS = 5_000;
+export const DEFAULT_MAX_WAITING_DELIVERIES = 50;
 
 export function createDeliveryActivities({
   client,
   taskQueue,
   policyHistoryLimit,
   searchAttributes = true,
+  resultWaitMs = DEFAULT_RESULT_WAIT_MS,
+  maxWaitingDeliveries = DEFAULT_MAX_WAITING_DELIVERIES,
 }: DeliveryDependencies) {
+  let waitingDeliveries = 0;
+  const policyWorkflowStart = (policyName: string) => ({
+    workflowId: policyWorkflowId(policyName),
+    taskQueue,
+    args: [{ policyKey: policyName.toLowerCase(), maxHistoryLength: policyHistoryLimit }] as Parameters<
+      typeof policyWorkflow
+    >,
+    staticSummary: policySummary(policyName),
+    ...(searchAttributes ? { typedSearchAttributes: policySearchAttributes(policyName) } : {}),
+  });
+
   return {
     /** Signal-with-start: starts the policy workflow if it is not running. Safe to repeat (it deduplicates). */
     async deliverEvent(delivery: EventDelivery): Promise<void> {
-      const policyKey = delivery.event.policyName.toLowerCase();
       await client.workflow.signalWithStart<typeof policyWorkflow, [EventDelivery]>('policyWorkflow', {
-        workflowId: policyWorkflowId(delivery.event.policyName),
-        taskQueue,
-        args: [{ policyKey, maxHistoryLength: policyHistoryLimit }],
+        ...policyWorkflowStart(delivery.event.policyName),
         signal: deliverEventSignal,
         signalArgs: [delivery],
-        staticSummary: policySummary(delivery.event.policyName),
-        ...(searchAttributes
-          ? { typedSearchAttributes: policySearchAttributes(delivery.event.policyName) }
-          : {}),
       });
+    },
+
+    /**
+     * Update-with-start: hands the event over (starting the policy workflow if it is not running) and
+     * waits up to `resultWaitMs` for its result. Undefined when none came (the policy workflow is busy or
+     * handing over to a new run, too many deliveries wait already, or the update failed): the caller then
+     * delivers by signal, which is durable, and is answered by signal. Safe to repeat: the policy workflow
+     * takes an event once and answers repeats from memory.
+     */
+    async deliverEventAndWait(delivery: EventDelivery): Promise<EventResult | undefined> {
+      if (waitingDeliveries >= maxWaitingDeliveries) return undefined;
+      waitingDeliveries += 1;
+      try {
+        return await client.withDeadline(Date.now() + resultWaitMs, () =>
+          client.workflow.executeUpdateWithStart(applyEventUpdate, {
+            args: [delivery],
+            startWorkflowOperation: new WithStartWorkflowOperation<typeof policyWorkflow>('policyWorkflow', {
+              ...policyWorkflowStart(delivery.event.policyName),
+              workflowIdConflictPolicy: 'USE_EXISTING',
+            }),
+          }),
+        );
+      } catch (error) {
+        log.info('no result by update; delivering by signal', {
+          policy: delivery.event.policyName,
+          error: error instanceof Error ? error.message : String(error),
+        });
+        return undefined;
+      } finally {
+        waitingDeliveries -= 1;
+      }
     },
 
     /**

@@ -9,10 +9,18 @@ export interface ReplyAddress {
   runId: string;
 }
 
-/** What an event workflow hands to the policy workflow (by signal). */
+/**
+ * How the result goes back: by a signal to `replyTo`, or (`update`) as the answer of the update that
+ * delivered the event, while its sender waits for it.
+ */
+export type ReplyChannel = 'signal' | 'update';
+
+/** What an event workflow hands to the policy workflow (by signal, or by update). */
 export interface EventDelivery {
   event: PolicyEvent;
   replyTo: ReplyAddress;
+  /** Absent: by signal (deliveries recorded before updates existed have none). */
+  replyBy?: ReplyChannel;
 }
 
 export interface QueuedEvent extends EventDelivery {
@@ -38,6 +46,7 @@ export interface FinishedEvent {
 export interface OutgoingResult {
   replyTo: ReplyAddress;
   result: EventResult;
+  replyBy?: ReplyChannel;
 }
 
 /** Plain JSON, carried across continue-as-new. */
@@ -85,12 +94,18 @@ export function acceptDelivery(state: PolicyState, delivery: EventDelivery): voi
   const queued = inHand.find((q) => eventKey(q.event) === key);
   if (queued) {
     // The same event, still waiting or being applied: one answer will go to the newest run that asked.
+    // Once a run has asked by signal (its update gave up waiting), it is answered by signal, even if a
+    // late copy of its update arrives after that signal.
+    const sameRun = queued.replyTo.runId === delivery.replyTo.runId;
+    const byUpdate = delivery.replyBy === 'update' && (!sameRun || queued.replyBy === 'update');
     queued.replyTo = delivery.replyTo;
+    if (byUpdate) queued.replyBy = 'update';
+    else delete queued.replyBy;
     return;
   }
   const finished = state.recent.find((f) => f.key === key && f.runId === delivery.replyTo.runId);
   if (finished) {
-    state.outbox.push({ replyTo: delivery.replyTo, result: finished.result });
+    state.outbox.push(outgoing(delivery, finished.result));
     return;
   }
   state.arrivals += 1;
@@ -175,5 +190,9 @@ export function finish(state: PolicyState, queued: QueuedEvent, result: EventRes
   state.recent = state.recent.filter((f) => f.key !== key);
   state.recent.push({ key, runId: queued.replyTo.runId, result });
   if (state.recent.length > RECENT_LIMIT) state.recent.splice(0, state.recent.length - RECENT_LIMIT);
-  state.outbox.push({ replyTo: queued.replyTo, result });
+  state.outbox.push(outgoing(queued, result));
+}
+
+function outgoing(delivery: EventDelivery, result: EventResult): OutgoingResult {
+  return { replyTo: delivery.replyTo, result, ...(delivery.replyBy ? { replyBy: delivery.replyBy } : {}) };
 }

@@ -3,6 +3,7 @@
 import {
   ApplicationFailure,
   condition,
+  patched,
   proxySinks,
   setHandler,
   upsertSearchAttributes,
@@ -23,6 +24,13 @@ const { events } = proxySinks<ServiceSinks>();
 /** If no outcome came by then, hand the event over again: the policy workflow answers repeats from memory. */
 const REDELIVERY_INTERVAL = '10 minutes';
 
+/**
+ * The event goes to its policy workflow as an update whose answer is the result, so the event workflow
+ * usually ends in its first workflow task, with no signal back. When no answer comes within a few
+ * seconds it is delivered by signal, as runs started before this change do.
+ */
+const RESULT_BY_UPDATE = 'result-by-update';
+
 export async function eventWorkflow(input: EventWorkflowInput): Promise<EventResult> {
   let result: EventResult | undefined;
   setHandler(eventOutcomeSignal, (outcome) => {
@@ -31,11 +39,17 @@ export async function eventWorkflow(input: EventWorkflowInput): Promise<EventRes
   setHandler(eventResultQuery, () => result);
 
   const { workflowId, runId } = workflowInfo();
-  do {
-    await delivery.deliverEvent({ event: input.event, replyTo: { workflowId, runId } });
-  } while (!(await condition(() => result !== undefined, REDELIVERY_INTERVAL)));
+  const replyTo = { workflowId, runId };
+  if (patched(RESULT_BY_UPDATE)) {
+    const answer = await delivery.deliverEventAndWait({ event: input.event, replyTo });
+    result ??= answer;
+  }
+  while (result === undefined) {
+    await delivery.deliverEvent({ event: input.event, replyTo });
+    await condition(() => result !== undefined, REDELIVERY_INTERVAL);
+  }
 
-  const final = result!;
+  const final = result;
   // Only where the starter set search attributes: the namespace then knows them (or the start had failed).
   if (workflowInfo().typedSearchAttributes.get(POLICY_NAME) !== undefined) {
     upsertSearchAttributes(outcomeSearchAttributes(final));

@@ -21,11 +21,14 @@ import {
   finish,
   newPolicyState,
   takeNext,
+  type EventDelivery,
+  type OutgoingResult,
   type PolicyState,
   type QueuedEvent,
 } from '../domain/policy-queue';
 import type { EventResult, PolicyEvent } from '../domain/types';
 import {
+  applyEventUpdate,
   deliverEventSignal,
   eventOutcomeSignal,
   lastAppliedQuery,
@@ -74,9 +77,33 @@ const messaging = proxyLocalFirstActivities<DeliveryActivities>(TEMPORAL_CALL_OP
  */
 const RESULTS_BY_ACTIVITY = 'results-by-local-activity';
 
+/** An update handler waiting for its event's result (or for the run to hand over). */
+interface UpdateWaiter {
+  result?: EventResult;
+}
+
+function replyToken(event: { source: string; id: string }, replyTo: EventDelivery['replyTo']): string {
+  return JSON.stringify([event.source, event.id, replyTo.runId]);
+}
+
 export async function policyWorkflow(input: PolicyWorkflowInput): Promise<void> {
   const state: PolicyState = input.state ?? newPolicyState(input.policyKey);
-  setHandler(deliverEventSignal, (delivery) => acceptDelivery(state, delivery));
+  const waiting = new Map<string, UpdateWaiter[]>();
+  let handingOver = false;
+  setHandler(deliverEventSignal, ({ event, replyTo }) => acceptDelivery(state, { event, replyTo }));
+  setHandler(applyEventUpdate, async ({ event, replyTo }) => {
+    const token = replyToken(event, replyTo);
+    const waiter: UpdateWaiter = {};
+    waiting.set(token, [...(waiting.get(token) ?? []), waiter]);
+    // Accepted even while handing over: the event is carried into the next run, where the sender's
+    // delivery by signal finds it.
+    acceptDelivery(state, { event, replyTo, replyBy: 'update' });
+    await condition(() => waiter.result !== undefined || handingOver);
+    const remaining = (waiting.get(token) ?? []).filter((other) => other !== waiter);
+    if (remaining.length > 0) waiting.set(token, remaining);
+    else waiting.delete(token);
+    return waiter.result;
+  });
   setHandler(policyStateQuery, () => state);
   setHandler(lastAppliedQuery, () => lastApplied(state));
   setHandler(pendingEventsQuery, () => [
@@ -90,10 +117,14 @@ export async function policyWorkflow(input: PolicyWorkflowInput): Promise<void> 
 
   for (;;) {
     await condition(() => state.pending.length > 0 || state.outbox.length > 0 || shouldContinueAsNew());
+    answerUpdates(state, waiting);
     const resultsByActivity = patched(RESULTS_BY_ACTIVITY);
     if (!resultsByActivity) await signalResults(state);
     if (shouldContinueAsNew()) {
+      // Updates still waiting get no answer and their senders deliver again, to the next run, by signal.
+      handingOver = true;
       await condition(allHandlersFinished);
+      answerUpdates(state, waiting);
       await (resultsByActivity ? sendResults(state) : signalResults(state));
       return await continueAsNew<typeof policyWorkflow>({ ...input, state });
     }
@@ -103,6 +134,7 @@ export async function policyWorkflow(input: PolicyWorkflowInput): Promise<void> 
       continue;
     }
     // What takeNext settled (superseded, repeats) is answered while the next event is applied.
+    answerUpdates(state, waiting);
     const sent = sendResults(state);
     if (next) finish(state, next, await applyEvent(next.event));
     await sent;
@@ -127,6 +159,21 @@ function pendingView(queued: QueuedEvent, phase: PendingEventView['state']): Pen
     ...(time ? { time } : {}),
     state: phase,
   };
+}
+
+/**
+ * Gives each result in the outbox to the update handlers waiting for it; results asked for by signal stay
+ * in the outbox to be sent. An update result with no handler waiting (the run that took the update handed
+ * over) is dropped: its sender delivers again by signal and is answered from `recent`.
+ */
+function answerUpdates(state: PolicyState, waiting: Map<string, UpdateWaiter[]>): void {
+  state.outbox = state.outbox.filter((item: OutgoingResult) => {
+    const token = replyToken(item.result, item.replyTo);
+    // A sender that stopped waiting and asked again by signal leaves its handler waiting: answer it too.
+    for (const waiter of waiting.get(token) ?? []) waiter.result = item.result;
+    waiting.delete(token);
+    return item.replyBy !== 'update';
+  });
 }
 
 async function sendResults(state: PolicyState): Promise<void> {

@@ -43,6 +43,7 @@ export interface StartServiceOptions {
   /** As TEMPORAL_SEARCH_ATTRIBUTES=off when false. */
   searchAttributes?: boolean;
   sinks?: ServiceWorkerOptions['sinks'];
+  delivery?: ServiceWorkerOptions['delivery'];
 }
 
 export async function startService(options: StartServiceOptions = {}): Promise<RunningService> {
@@ -70,6 +71,7 @@ export async function startService(options: StartServiceOptions = {}): Promise<R
     policyHistoryLimit: options.policyHistoryLimit,
     searchAttributes: options.searchAttributes,
     sinks: options.sinks,
+    delivery: options.delivery,
   });
   const running = worker.run();
   return {

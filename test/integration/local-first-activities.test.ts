@@ -60,11 +60,11 @@ test('on the quick path every activity is local: markers in history, no activity
 
   const eventHistory = await historyOf(eventWorkflowId(SOURCE, String(event.id)));
   expect(scheduledActivities(eventHistory)).toEqual([]);
-  expect(localActivityMarkers(eventHistory)).toHaveLength(1); // deliverEvent
+  expect(localActivityMarkers(eventHistory)).toHaveLength(1); // deliverEventAndWait
 
-  // The result is signalled from inside the policy workflow's task, so that task may complete (and its
-  // markers appear) a moment after the event workflow has its result.
-  const expected = ['inspectPolicy', 'applyPlan', 'sendEventResults'];
+  // The result is the answer to the update, sent when the policy workflow's task completes, so its
+  // markers are in history when the event workflow has its result; the loop is a guard only.
+  const expected = ['inspectPolicy', 'applyPlan'];
   let policyHistory = await historyOf(policyWorkflowId(name));
   for (
     let attempt = 0;
@@ -76,7 +76,7 @@ test('on the quick path every activity is local: markers in history, no activity
   }
   expect(scheduledActivities(policyHistory)).toEqual([]);
   expect(localActivityTypes(policyHistory)).toEqual(expected);
-  expect(localActivityTypes(eventHistory)).toEqual(['deliverEvent']);
+  expect(localActivityTypes(eventHistory)).toEqual(['deliverEventAndWait']);
 });
 
 test('when IAM keeps failing, the call becomes a pending activity with its failure, and completes later', async () => {

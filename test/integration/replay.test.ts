@@ -36,7 +36,7 @@ beforeAll(() => {
 });
 
 test('each generation has histories of both workflows, the fallback and a continued-as-new run', () => {
-  expect(generations.length).toBeGreaterThanOrEqual(2);
+  expect(generations.length).toBeGreaterThanOrEqual(3);
   for (const generation of generations) {
     expect(files).toEqual(expect.arrayContaining(RECORDED.map((file) => join(generation, file))));
     const firstRun = load(join(generation, 'policy-workflow-first-run.json')).events ?? [];
@@ -44,17 +44,41 @@ test('each generation has histories of both workflows, the fallback and a contin
   }
 });
 
-test('the generations differ as recorded: external signals before the patch, a local activity after it', () => {
-  const events = (generation: string) =>
-    load(join(generation, 'policy-workflow-first-run.json')).events ?? [];
-  const signalsInitiated = (generation: string) =>
-    events(generation).filter((event) => event.signalExternalWorkflowExecutionInitiatedEventAttributes);
-  const patchMarkers = (generation: string) =>
-    events(generation).filter((event) => event.markerRecordedEventAttributes?.markerName === 'core_patch');
-  expect(signalsInitiated('1-local-first').length).toBeGreaterThan(0);
-  expect(patchMarkers('1-local-first')).toEqual([]);
-  expect(signalsInitiated('2-results-by-activity')).toEqual([]);
-  expect(patchMarkers('2-results-by-activity').length).toBe(1);
+test('the generations differ as recorded: how events go to the policy workflow and results come back', () => {
+  const events = (generation: string, file: string) => load(join(generation, file)).events ?? [];
+  const policyRun = (generation: string) => events(generation, 'policy-workflow-first-run.json');
+  const countOf = (list: ReturnType<typeof events>, attribute: keyof (typeof list)[number]) =>
+    list.filter((event) => event[attribute]).length;
+  const patchMarkers = (list: ReturnType<typeof events>) =>
+    list.filter((event) => event.markerRecordedEventAttributes?.markerName === 'core_patch').length;
+  // 1: results by external signal commands.
+  expect(
+    countOf(policyRun('1-local-first'), 'signalExternalWorkflowExecutionInitiatedEventAttributes'),
+  ).toBeGreaterThan(0);
+  expect(patchMarkers(policyRun('1-local-first'))).toBe(0);
+  // 2: results by a local activity (one patch marker per policy run).
+  expect(
+    countOf(policyRun('2-results-by-activity'), 'signalExternalWorkflowExecutionInitiatedEventAttributes'),
+  ).toBe(0);
+  expect(patchMarkers(policyRun('2-results-by-activity'))).toBe(1);
+  expect(countOf(policyRun('2-results-by-activity'), 'workflowExecutionUpdateAcceptedEventAttributes')).toBe(
+    0,
+  );
+  // 3: events by update, results as its answer; the event workflow ends in one workflow task, or falls
+  // back to a signal each way when the answer is late.
+  expect(
+    countOf(policyRun('3-result-by-update'), 'workflowExecutionUpdateCompletedEventAttributes'),
+  ).toBeGreaterThan(0);
+  expect(countOf(policyRun('3-result-by-update'), 'workflowExecutionSignaledEventAttributes')).toBe(0);
+  const quick = events('3-result-by-update', 'event-workflow.json');
+  expect(patchMarkers(quick)).toBe(1);
+  expect(countOf(quick, 'workflowTaskCompletedEventAttributes')).toBe(1);
+  const late = events('3-result-by-update', 'event-workflow-fallback.json');
+  expect(countOf(late, 'workflowExecutionSignaledEventAttributes')).toBe(1);
+  const lateAnswered = events('3-result-by-update', 'policy-workflow-fallback.json');
+  expect(countOf(lateAnswered, 'workflowExecutionSignaledEventAttributes')).toBe(1);
+  expect(countOf(lateAnswered, 'workflowExecutionUpdateCompletedEventAttributes')).toBe(1);
+  expect(patchMarkers(events('2-results-by-activity', 'event-workflow.json'))).toBe(0);
 });
 
 test('every recorded history replays against the current workflow code', async () => {

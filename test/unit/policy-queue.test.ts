@@ -170,3 +170,61 @@ describe('supersededByApplied (the policy workflow and the dry run)', () => {
     expect(supersededByApplied({}, unordered)).toBeUndefined();
   });
 });
+
+describe('reply channel: by signal, or as the answer of the delivering update', () => {
+  const byUpdate = (d: EventDelivery): EventDelivery => ({ ...d, replyBy: 'update' });
+
+  test('a result goes back the way its event came', () => {
+    const state = newPolicyState('p');
+    acceptDelivery(state, byUpdate(delivery('a', { sequence: '1' })));
+    applyNext(state);
+    acceptDelivery(state, delivery('b', { sequence: '2' }));
+    applyNext(state);
+    expect(state.outbox.map((o) => [o.result.id, o.replyBy])).toEqual([
+      ['a', 'update'],
+      ['b', undefined],
+    ]);
+  });
+
+  test('an event asked for again by signal while it waits is answered by signal', () => {
+    const state = newPolicyState('p');
+    const first = delivery('a', { sequence: '1' });
+    acceptDelivery(state, byUpdate(first));
+    acceptDelivery(state, first);
+    expect(state.pending).toHaveLength(1);
+    applyNext(state);
+    expect(state.outbox).toEqual([{ replyTo: first.replyTo, result: resultOf(first) }]);
+  });
+
+  test('a late copy of the update after the signal does not take the answer away from the signal', () => {
+    // The update's sender gave up and delivered by signal; the update itself reached the workflow later.
+    const state = newPolicyState('p');
+    const first = delivery('a', { sequence: '1' });
+    acceptDelivery(state, first);
+    acceptDelivery(state, byUpdate(first));
+    applyNext(state);
+    expect(state.outbox).toEqual([{ replyTo: first.replyTo, result: resultOf(first) }]);
+  });
+
+  test('a new run of the event asking by update is answered by update', () => {
+    const state = newPolicyState('p');
+    acceptDelivery(state, delivery('a', { sequence: '1' }, 'run-1'));
+    const resubmitted = byUpdate(delivery('a', { sequence: '1' }, 'run-2'));
+    acceptDelivery(state, resubmitted);
+    applyNext(state);
+    expect(state.outbox).toEqual([
+      { replyTo: resubmitted.replyTo, result: resultOf(resubmitted), replyBy: 'update' },
+    ]);
+  });
+
+  test('a finished event asked for by update is answered from memory by update', () => {
+    const state = newPolicyState('p');
+    const first = delivery('a', { sequence: '1' });
+    acceptDelivery(state, first);
+    applyNext(state);
+    state.outbox = [];
+    acceptDelivery(state, byUpdate(first));
+    expect(state.pending).toHaveLength(0);
+    expect(state.outbox).toEqual([{ replyTo: first.replyTo, result: resultOf(first), replyBy: 'update' }]);
+  });
+});
