@@ -1,23 +1,14 @@
 // `npm run consume-sqs -- --queue-url URL`: consumes CloudEvents (structured JSON message bodies) from
 // SQS until SIGINT/SIGTERM, through the same starter library as the CLI and the HTTP endpoint.
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './logging';
 import { checkSearchAttributes } from './search-attribute-check';
 import { consumeQueue } from './sqs/consumer';
 import { submitEvent, submitOptionsFor } from './starter/submit';
+import { integerFrom } from './cli-options';
 import { connectClient } from './temporal-connection';
-
-function integerFrom(min: number, max: number) {
-  return (value: string): number => {
-    const parsed = Number(value);
-    if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
-      throw new InvalidArgumentError(`must be a whole number from ${min} to ${max}`);
-    }
-    return parsed;
-  };
-}
 
 interface ConsumeOptions {
   queueUrl: string;

@@ -1,7 +1,7 @@
 // The starter CLI: submits CloudEvents from a file or stdin and prints one JSON line per event; and the
 // operator's read-only commands: status of an event, state of a policy, dry run of a file.
 // Exit status: 0 when no event ended rejected, conflict or failed; 1 when one did; 2 for usage or connection errors.
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { ConfigError, loadConfig, type ServiceConfig } from './config';
 import { createAccountIdResolver } from './iam/account';
 import { createIamClient, createStsClient } from './iam/client';
@@ -12,18 +12,11 @@ import { openInput, readEvents } from './starter/input';
 import { policyReport, type IamReadDeps } from './starter/policy-report';
 import { submitStream } from './starter/submit-stream';
 import { submitOptionsFor, type SubmitReport } from './starter/submit';
+import { integerFrom } from './cli-options';
 import { connectClient } from './temporal-connection';
 
 const EXIT_UNSUCCESSFUL = 1;
 const EXIT_USAGE = 2;
-
-function positiveInteger(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 1 || parsed > 1000) {
-    throw new InvalidArgumentError('must be a whole number from 1 to 1000');
-  }
-  return parsed;
-}
 
 /** The line printed for an event: the fields a consumer needs, without the full record unless asked. */
 function outputLine(report: SubmitReport, full: boolean): string {
@@ -167,7 +160,7 @@ export function buildProgram(): Command {
     .command('submit')
     .argument('<file>', "NDJSON file, one CloudEvent a line (a JSON array is fine too); '-' reads stdin")
     .option('--wait', 'print each event once its outcome is final, instead of once it is accepted', false)
-    .option('--concurrency <n>', 'events submitted at once', positiveInteger, 16)
+    .option('--concurrency <n>', 'events submitted at once', integerFrom(1, 1000), 16)
     .option('--full', "with --wait, include each event's full record (IAM actions, version IDs)", false)
     .description('submit events and print one JSON line per event')
     .addHelpText(

@@ -1,5 +1,6 @@
 // The policy workflow's state machine, pure so it can be tested alone: which deliveries to accept,
 // which event to apply next, which are superseded, and what to tell each event workflow.
+import { resultWithoutWrites } from './event-result';
 import { compareEventOrder } from './ordering';
 import type { EventResult, Outcome, PolicyEvent } from './types';
 
@@ -143,15 +144,7 @@ function describePosition(event: { source: string; id: string; sequence?: string
 }
 
 export function supersededResult(event: PolicyEvent, reason: string): EventResult {
-  return {
-    source: event.source,
-    id: event.id,
-    type: event.type,
-    policyName: event.policyName,
-    outcome: 'superseded',
-    reason,
-    actions: [],
-  };
+  return resultWithoutWrites(event, 'superseded', { reason });
 }
 
 /**

@@ -14,6 +14,7 @@ import {
 } from '@temporalio/workflow';
 import type { DeliveryActivities, PolicyActivities } from '../activities';
 import { upsertDocumentProblem } from '../domain/document-rules';
+import { eventIdentity, resultWithoutWrites } from '../domain/event-result';
 import { IAM_FAILURE_TYPES, planEvent, type NoWritePlan, type WriteResult } from '../domain/plan';
 import {
   acceptDelivery,
@@ -199,10 +200,6 @@ async function signalResults(state: PolicyState): Promise<void> {
   );
 }
 
-function baseResult(event: PolicyEvent): Pick<EventResult, 'source' | 'id' | 'type' | 'policyName'> {
-  return { source: event.source, id: event.id, type: event.type, policyName: event.policyName };
-}
-
 /** Observe, plan, act: the plan decides the outcome, so a retried write still reports it exactly. */
 async function applyEvent(event: PolicyEvent): Promise<EventResult> {
   const documentProblem = upsertDocumentProblem(event);
@@ -222,7 +219,7 @@ async function applyEvent(event: PolicyEvent): Promise<EventResult> {
         continue;
       }
       if (type === IAM_FAILURE_TYPES.rejectedInput) return rejected(event, message);
-      return { ...baseResult(event), outcome: 'failed', reason: message, actions: [] };
+      return resultWithoutWrites(event, 'failed', { reason: message });
     }
   }
 }
@@ -238,7 +235,7 @@ async function observePlanAct(event: PolicyEvent): Promise<EventResult> {
   const written: WriteResult = await iam.applyPlan(plan);
   const notes = [...(plan.kind === 'update' ? (plan.notes ?? []) : []), ...(written.notes ?? [])];
   return {
-    ...baseResult(event),
+    ...eventIdentity(event),
     outcome: written.outcome,
     reason: written.reason,
     entities: written.entities,
@@ -250,17 +247,14 @@ async function observePlanAct(event: PolicyEvent): Promise<EventResult> {
 }
 
 function rejected(event: PolicyEvent, reason: string): EventResult {
-  return { ...baseResult(event), outcome: 'rejected', reason, actions: [] };
+  return resultWithoutWrites(event, 'rejected', { reason });
 }
 
 function fromNoWrite(event: PolicyEvent, plan: NoWritePlan): EventResult {
-  return {
-    ...baseResult(event),
-    outcome: plan.outcome,
+  return resultWithoutWrites(event, plan.outcome, {
     reason: plan.reason,
     policyArn: plan.policyArn,
     versionId: plan.versionId,
-    actions: [],
     ...(plan.notes && plan.notes.length > 0 ? { notes: plan.notes } : {}),
-  };
+  });
 }
