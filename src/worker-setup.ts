@@ -21,7 +21,7 @@ export interface ServiceWorkerOptions {
   policyHistoryLimit?: number;
   tuning?: Pick<WorkerOptions, 'maxConcurrentActivityTaskExecutions' | 'maxCachedWorkflows'>;
   /** How long and how many event deliveries wait for their result by update (tests set them). */
-  delivery?: Pick<DeliveryDependencies, 'resultWaitMs' | 'maxWaitingDeliveries'>;
+  delivery?: Pick<DeliveryDependencies, 'resultWaitMs' | 'maxWaitingDeliveries' | 'maxWaitingPerPolicy'>;
   /** Guardrails and adoption (IAM_GUARDRAILS_FILE, IAM_ADOPT_UNMANAGED); the default rules when absent. */
   guards?: PolicyGuards;
   /** Set the PolicyName search attribute on policy workflows (default true). */

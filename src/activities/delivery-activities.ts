@@ -27,10 +27,17 @@ export interface DeliveryDependencies {
    * activity slots): each holds a slot the policy workflows' IAM calls need. Beyond it, events go by signal.
    */
   maxWaitingDeliveries?: number;
+  /**
+   * How many of them may be for one policy (default 5): the server takes at most 10 updates in flight per
+   * workflow (`history.maxInFlightUpdates`) and refuses more only after the client has retried for a
+   * while. The rest of a burst goes by signal at once; all but its newest event are superseded anyway.
+   */
+  maxWaitingPerPolicy?: number;
 }
 
 export const DEFAULT_RESULT_WAIT_MS = 5_000;
 export const DEFAULT_MAX_WAITING_DELIVERIES = 50;
+export const DEFAULT_MAX_WAITING_PER_POLICY = 5;
 
 export function createDeliveryActivities({
   client,
@@ -39,8 +46,10 @@ export function createDeliveryActivities({
   searchAttributes = true,
   resultWaitMs = DEFAULT_RESULT_WAIT_MS,
   maxWaitingDeliveries = DEFAULT_MAX_WAITING_DELIVERIES,
+  maxWaitingPerPolicy = DEFAULT_MAX_WAITING_PER_POLICY,
 }: DeliveryDependencies) {
   let waitingDeliveries = 0;
+  const waitingByPolicy = new Map<string, number>();
   const policyWorkflowStart = (policyName: string) => ({
     workflowId: policyWorkflowId(policyName),
     taskQueue,
@@ -69,8 +78,12 @@ export function createDeliveryActivities({
      * takes an event once and answers repeats from memory.
      */
     async deliverEventAndWait(delivery: EventDelivery): Promise<EventResult | undefined> {
-      if (waitingDeliveries >= maxWaitingDeliveries) return undefined;
+      const policyKey = delivery.event.policyName.toLowerCase();
+      const waitingForPolicy = waitingByPolicy.get(policyKey) ?? 0;
+      if (waitingDeliveries >= maxWaitingDeliveries || waitingForPolicy >= maxWaitingPerPolicy)
+        return undefined;
       waitingDeliveries += 1;
+      waitingByPolicy.set(policyKey, waitingForPolicy + 1);
       try {
         return await client.withDeadline(Date.now() + resultWaitMs, () =>
           client.workflow.executeUpdateWithStart(applyEventUpdate, {
@@ -89,6 +102,9 @@ export function createDeliveryActivities({
         return undefined;
       } finally {
         waitingDeliveries -= 1;
+        const left = (waitingByPolicy.get(policyKey) ?? 1) - 1;
+        if (left > 0) waitingByPolicy.set(policyKey, left);
+        else waitingByPolicy.delete(policyKey);
       }
     },
 

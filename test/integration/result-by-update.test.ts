@@ -174,3 +174,36 @@ test('updates waiting when the policy workflow continues as new: their events ar
   const { raw } = await service.client.workflow.getHandle(policyWorkflowId(name)).describe();
   expect(raw.workflowExecutionInfo?.firstRunId).not.toBe(raw.workflowExecutionInfo?.execution?.runId);
 }, 60_000);
+
+test('a burst to one policy: only a few deliveries wait per policy, the rest go by signal at once', async () => {
+  // The server takes at most 10 updates in flight per workflow; the worker keeps under it per policy.
+  const service = await serviceWith({ delivery: { maxWaitingPerPolicy: 2 } });
+  const name = `burst-${uniqueSuffix()}`;
+  slowFirstGetPolicy(name, 2_000);
+  const first = upsertEvent(name, { sequence: 1 });
+  const firstReport = submitEvent(first, { ...service.submitOptions(), wait: true });
+  await sleep(300);
+  const burst = [2, 3, 4, 5, 6, 7, 8, 9].map((sequence) =>
+    upsertEvent(name, { sequence, document: documentAllowing([`s3:GetObjectVersion${sequence}`]) }),
+  );
+  const reports = await Promise.all(
+    burst.map((event) => submitEvent(event, { ...service.submitOptions(), wait: true })),
+  );
+  expect((await firstReport).outcome).toBe('created');
+  expect(reports.map((report) => report.outcome)).toEqual([
+    ...Array<string>(7).fill('superseded'),
+    'updated',
+  ]);
+
+  const paths = await Promise.all(
+    [first, ...burst].map(async (event) =>
+      localActivityTypes(await historyOf(service, eventWorkflowId(SOURCE, String(event.id)))).join(','),
+    ),
+  );
+  const byUpdateOnly = paths.filter((path) => path === 'deliverEventAndWait');
+  const bySignal = paths.filter((path) => path === 'deliverEventAndWait,deliverEvent');
+  expect(byUpdateOnly.length + bySignal.length).toBe(9);
+  // The first event and at most one of the burst waited; at least seven went by signal without waiting.
+  expect(byUpdateOnly.length).toBeLessThanOrEqual(2);
+  expect(bySignal.length).toBeGreaterThanOrEqual(7);
+}, 60_000);
