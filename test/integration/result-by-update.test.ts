@@ -16,6 +16,7 @@ import {
 } from '../helpers/events';
 import { iamErrorResponse, startIamProxy, type IamProxy } from '../helpers/iam-proxy';
 import { startService, type RunningService, type StartServiceOptions } from '../helpers/service';
+import { startTemporal } from '../helpers/servers';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
@@ -207,3 +208,34 @@ test('a burst to one policy: only a few deliveries wait per policy, the rest go 
   expect(byUpdateOnly.length).toBeLessThanOrEqual(2);
   expect(bySignal.length).toBeGreaterThanOrEqual(7);
 }, 60_000);
+
+test('a server that refuses update-with-start: every event goes by signal and still gets its result', async () => {
+  const temporal = await startTemporal({
+    extraArgs: ['--dynamic-config-value', 'frontend.enableExecuteMultiOperation=false'],
+  });
+  try {
+    const service = await serviceWith({ temporalAddress: temporal.address });
+    const name = `no-update-${uniqueSuffix()}`;
+    const events = [1, 2].map((sequence) =>
+      upsertEvent(name, { sequence, document: documentAllowing([`s3:GetObjectVersion${sequence}`]) }),
+    );
+    const reports = [];
+    for (const event of events)
+      reports.push(await submitEvent(event, { ...service.submitOptions(), wait: true }));
+    expect(reports.map((report) => report.outcome)).toEqual(['created', 'updated']);
+    for (const event of events) {
+      const history = await historyOf(service, eventWorkflowId(SOURCE, String(event.id)));
+      expect(localActivityTypes(history)).toEqual(['deliverEventAndWait', 'deliverEvent']);
+    }
+    expect(
+      count(
+        await historyOf(service, policyWorkflowId(name)),
+        'workflowExecutionUpdateAcceptedEventAttributes',
+      ),
+    ).toBe(0);
+    await service.stop();
+    services.splice(services.indexOf(service), 1);
+  } finally {
+    await temporal.stop();
+  }
+}, 90_000);
