@@ -7,6 +7,8 @@
 //   BENCH_SOURCE_MAP=off                the workflow bundle's source map emptied: the SDK maps the stack of
 //                                       every promise workflow code creates through it
 //   BENCH_MEMORY_LOG=FILE               every 5 s, one JSON line of process.memoryUsage() appended to FILE
+//   BENCH_MAX_WAITING_DELIVERIES, BENCH_MAX_WAITING_PER_POLICY
+//                                       deliveries that wait for their result by update (0: all by signal)
 // Metrics endpoints and log sinks of src/worker.ts are left out; everything else is wired the same way.
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { appendFileSync } from 'node:fs';
@@ -75,6 +77,8 @@ async function main(): Promise<void> {
   ]);
   const maxCachedWorkflows = optionalInteger('BENCH_MAX_CACHED_WORKFLOWS');
   const maxConcurrentActivityTaskExecutions = optionalInteger('BENCH_MAX_CONCURRENT_ACTIVITIES');
+  const maxWaitingDeliveries = optionalInteger('BENCH_MAX_WAITING_DELIVERIES');
+  const maxWaitingPerPolicy = optionalInteger('BENCH_MAX_WAITING_PER_POLICY');
   const worker = await createServiceWorker({
     connection,
     namespace: config.temporal.namespace,
@@ -85,6 +89,10 @@ async function main(): Promise<void> {
     searchAttributes: config.temporal.searchAttributes,
     policyHistoryLimit: config.policyHistoryLimit,
     ...(workflowBundle ? { workflowBundle } : {}),
+    delivery: {
+      ...(maxWaitingDeliveries !== undefined ? { maxWaitingDeliveries } : {}),
+      ...(maxWaitingPerPolicy !== undefined ? { maxWaitingPerPolicy } : {}),
+    },
     tuning: {
       ...(maxCachedWorkflows !== undefined ? { maxCachedWorkflows } : {}),
       ...(maxConcurrentActivityTaskExecutions !== undefined ? { maxConcurrentActivityTaskExecutions } : {}),
@@ -92,7 +100,7 @@ async function main(): Promise<void> {
   });
   process.stderr.write(
     `worker: polling task queue ${config.temporal.taskQueue} on ${config.temporal.address} (tuned: ` +
-      `${JSON.stringify({ maxCachedWorkflows, maxConcurrentActivityTaskExecutions, activities: process.env.BENCH_ACTIVITIES ?? 'local first', sourceMap: process.env.BENCH_SOURCE_MAP ?? 'on' })})\n`,
+      `${JSON.stringify({ maxCachedWorkflows, maxConcurrentActivityTaskExecutions, maxWaitingDeliveries, maxWaitingPerPolicy, activities: process.env.BENCH_ACTIVITIES ?? 'local first', sourceMap: process.env.BENCH_SOURCE_MAP ?? 'on' })})\n`,
   );
   try {
     await worker.run();
