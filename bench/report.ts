@@ -144,6 +144,9 @@ export function renderText(results: Results, targets: TargetCheck[]): string {
       `Worker process RSS after N events: ` +
         m.rssAfter.map((c) => `${c.events}: ${mib(c.rssBytes)} MiB`).join(', ') +
         ` → ${m.growth} × the first checkpoint`,
+      `Lowest RSS in each window before those checkpoints (sampled every 0.5 s: just after collections): ` +
+        m.rssAfter.map((c) => `${c.events}: ${mib(c.lowRssBytes)} MiB`).join(', ') +
+        ` → ${m.lowGrowth} × the first window`,
     );
   }
   const profiled = [results.stream?.service, ...(results.latency ?? [])].filter(

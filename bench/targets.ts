@@ -92,7 +92,7 @@ export function checkTargets(results: Results, burstN: number): TargetCheck[] {
       target: 'worker RSS flat: last ≤ 1.2 × after first checkpoint',
       ...(results.memory
         ? {
-            measured: `${results.memory.growth} × (${results.memory.events} vs ${results.memory.checkpoint} events)`,
+            measured: `${results.memory.growth} × (${results.memory.events} vs ${results.memory.checkpoint} events; lowest RSS per window ${results.memory.lowGrowth} ×)`,
             met: results.memory.growth <= 1.2,
           }
         : notRun),
