@@ -44,10 +44,16 @@ const environmentSchema = z.object({
   /**
    * Policy workflows continue-as-new once their history has this many events. A worker's memory per
    * cached policy workflow grows with its history, and the server suggests continue-as-new only at
-   * thousands of events: without this the worker's memory kept growing; at 100 it stays within 20 % of
-   * its size after 1,000 events, at 300 it did not (BENCHMARKS.md §6).
+   * thousands of events: without this the worker's memory kept growing; at 100 it stayed within 20 % of
+   * its size after 1,000 events in session 3's runs, at 300 it did not (BENCHMARKS.md §6).
    */
   POLICY_HISTORY_LIMIT: z.coerce.number().int().min(100).max(50_000).default(100),
+  /**
+   * How long an event workflow waits for its result as the answer of the update that delivers it, before
+   * it delivers by signal instead. 0: always by signal (a server without update-with-start). At most 8 s:
+   * longer would make the event workflow's task heartbeat (it times out at 10 s).
+   */
+  EVENT_RESULT_WAIT_MS: z.coerce.number().int().min(0).max(8_000).default(5_000),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('warn'),
 });
 
@@ -79,6 +85,8 @@ export interface ServiceConfig {
   metrics?: { host: string; port: number };
   /** History length at which policy workflows started by this worker continue-as-new. */
   policyHistoryLimit: number;
+  /** EVENT_RESULT_WAIT_MS: how long a delivery waits for its result by update (0: by signal only). */
+  resultWaitMs: number;
 }
 
 export class ConfigError extends Error {
@@ -169,5 +177,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
     },
     ...(e.METRICS_PORT !== undefined ? { metrics: { host: e.METRICS_HOST, port: e.METRICS_PORT } } : {}),
     policyHistoryLimit: e.POLICY_HISTORY_LIMIT,
+    resultWaitMs: e.EVENT_RESULT_WAIT_MS,
   };
 }

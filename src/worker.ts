@@ -46,6 +46,7 @@ async function main(): Promise<void> {
       guards: config.guards,
       searchAttributes: config.temporal.searchAttributes,
       policyHistoryLimit: config.policyHistoryLimit,
+      delivery: { resultWaitMs: config.resultWaitMs },
       sinks: createEventSinks(logger, metrics),
     });
     if (config.metrics && metrics) {

@@ -20,7 +20,7 @@ export interface DeliveryDependencies {
   /** Set the PolicyName search attribute on policy workflows (default true; the namespace must know it). */
   searchAttributes?: boolean;
   /** How long `deliverEventAndWait` waits for a result (default 5 s, under the 8 s that would make the
-   * event workflow's task heartbeat). */
+   * event workflow's task heartbeat); 0: it does not try, every event goes by signal. */
   resultWaitMs?: number;
   /**
    * How many `deliverEventAndWait` calls may wait at once in this worker (default 50, half the local
@@ -80,8 +80,8 @@ export function createDeliveryActivities({
     async deliverEventAndWait(delivery: EventDelivery): Promise<EventResult | undefined> {
       const policyKey = delivery.event.policyName.toLowerCase();
       const waitingForPolicy = waitingByPolicy.get(policyKey) ?? 0;
-      if (waitingDeliveries >= maxWaitingDeliveries || waitingForPolicy >= maxWaitingPerPolicy)
-        return undefined;
+      const full = waitingDeliveries >= maxWaitingDeliveries || waitingForPolicy >= maxWaitingPerPolicy;
+      if (resultWaitMs <= 0 || full) return undefined;
       waitingDeliveries += 1;
       waitingByPolicy.set(policyKey, waitingForPolicy + 1);
       try {

@@ -129,8 +129,11 @@ test('IAM failing for longer than the wait: the event goes again by signal and i
   expect(count(policyHistory, 'workflowExecutionUpdateCompletedEventAttributes')).toBe(1);
 }, 60_000);
 
-test('with no waiting allowed (the worker is at its limit) events go by signal', async () => {
-  const service = await serviceWith({ delivery: { maxWaitingDeliveries: 0 } });
+test.each([
+  ['the worker is at its limit of waiting deliveries', { maxWaitingDeliveries: 0 }],
+  ['EVENT_RESULT_WAIT_MS=0', { resultWaitMs: 0 }],
+])('with no waiting allowed (%s) events go by signal', async (_, delivery) => {
+  const service = await serviceWith({ delivery });
   const name = `no-wait-${uniqueSuffix()}`;
   const event = upsertEvent(name, { sequence: 1 });
   const report = await submitEvent(event, { ...service.submitOptions(), wait: true });

@@ -57,6 +57,15 @@ test('search attributes can be switched off, and metrics get a port', () => {
   expect(() => loadConfig({ METRICS_PORT: '70000' })).toThrow(/METRICS_PORT/);
 });
 
+test('how long an event waits for its result by update: 5 s by default, 0 to 8,000 ms', () => {
+  expect(loadConfig({}).resultWaitMs).toBe(5000);
+  expect(loadConfig({ EVENT_RESULT_WAIT_MS: '0' }).resultWaitMs).toBe(0);
+  expect(loadConfig({ EVENT_RESULT_WAIT_MS: '8000' }).resultWaitMs).toBe(8000);
+  for (const bad of ['-1', '8001', '2.5', 'soon']) {
+    expect(() => loadConfig({ EVENT_RESULT_WAIT_MS: bad })).toThrow(/EVENT_RESULT_WAIT_MS/);
+  }
+});
+
 test("the policy workflows' history limit is an integer from 100 to 50,000", () => {
   expect(loadConfig({ POLICY_HISTORY_LIMIT: '1000' }).policyHistoryLimit).toBe(1000);
   for (const bad of ['50', '60000', '2.5', 'many']) {
