@@ -13,7 +13,7 @@ import { policyWorkflowId } from '../src/domain/ids';
 import { eventWorkflowId } from '../src/event-identity';
 import { submitEvent, type SubmitOptions } from '../src/starter/submit';
 import { deleteEvent, documentAllowing, SOURCE, upsertEvent } from '../test/helpers/events';
-import { iamErrorResponse, startIamProxy } from '../test/helpers/iam-proxy';
+import { startIamProxy, unavailableForPolicy } from '../test/helpers/iam-proxy';
 import { MANAGED_BY, startService } from '../test/helpers/service';
 import { startMoto, startTemporal, temporalCliPath } from '../test/helpers/servers';
 
@@ -84,11 +84,7 @@ async function main(): Promise<void> {
 
     // Policy "replay-b": IAM fails GetPolicy for 4 s, so inspectPolicy falls over to an activity and the
     // event workflow, tired of waiting, delivers its event again by signal.
-    proxy.addRule({
-      action: 'GetPolicy',
-      when: (params) => (params.PolicyArn ?? '').endsWith('/replay-b'),
-      respond: () => iamErrorResponse('ServiceUnavailable', 'Service is unavailable.', 503),
-    });
+    proxy.addRule(unavailableForPolicy('GetPolicy', 'replay-b'));
     const fallback = upsertEvent('replay-b', { sequence: 1 });
     const fallbackDone = submitEvent(fallback, options);
     await new Promise((resolve) => setTimeout(resolve, 4_000));

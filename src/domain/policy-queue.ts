@@ -10,18 +10,15 @@ export interface ReplyAddress {
   runId: string;
 }
 
-/**
- * How the result goes back: by a signal to `replyTo`, or (`update`) as the answer of the update that
- * delivered the event, while its sender waits for it.
- */
-export type ReplyChannel = 'signal' | 'update';
-
 /** What an event workflow hands to the policy workflow (by signal, or by update). */
 export interface EventDelivery {
   event: PolicyEvent;
   replyTo: ReplyAddress;
-  /** Absent: by signal (deliveries recorded before updates existed have none). */
-  replyBy?: ReplyChannel;
+  /**
+   * `update`: the result goes back as the answer of the update that delivered the event, while its sender
+   * waits for it. Absent: by a signal to `replyTo`.
+   */
+  replyBy?: 'update';
 }
 
 export interface QueuedEvent extends EventDelivery {
@@ -47,7 +44,7 @@ export interface FinishedEvent {
 export interface OutgoingResult {
   replyTo: ReplyAddress;
   result: EventResult;
-  replyBy?: ReplyChannel;
+  replyBy?: 'update';
 }
 
 /** Plain JSON, carried across continue-as-new. */

@@ -23,7 +23,6 @@ import {
   newPolicyState,
   takeNext,
   type EventDelivery,
-  type OutgoingResult,
   type PolicyState,
   type QueuedEvent,
 } from '../domain/policy-queue';
@@ -83,8 +82,9 @@ interface UpdateWaiter {
   result?: EventResult;
 }
 
+/** Which update handlers wait for a result: those for the same event and event workflow run. */
 function replyToken(event: { source: string; id: string }, replyTo: EventDelivery['replyTo']): string {
-  return JSON.stringify([event.source, event.id, replyTo.runId]);
+  return `${eventKey(event)} ${replyTo.runId}`;
 }
 
 export async function policyWorkflow(input: PolicyWorkflowInput): Promise<void> {
@@ -168,7 +168,7 @@ function pendingView(queued: QueuedEvent, phase: PendingEventView['state']): Pen
  * over) is dropped: its sender delivers again by signal and is answered from `recent`.
  */
 function answerUpdates(state: PolicyState, waiting: Map<string, UpdateWaiter[]>): void {
-  state.outbox = state.outbox.filter((item: OutgoingResult) => {
+  state.outbox = state.outbox.filter((item) => {
     const token = replyToken(item.result, item.replyTo);
     // A sender that stopped waiting and asked again by signal leaves its handler waiting: answer it too.
     for (const waiter of waiting.get(token) ?? []) waiter.result = item.result;

@@ -6,7 +6,7 @@ import { createServer, request, type IncomingHttpHeaders } from 'node:http';
 import { readBody } from './http';
 import type { AddressInfo } from 'node:net';
 import { createFaultInjector, type FaultInjector, type FaultKind, type FaultPlan } from './iam-faults';
-import type { ProxyResponse } from './iam-xml';
+import { iamErrorResponse, type ProxyResponse } from './iam-xml';
 import { createStrictIam, type StrictIam } from './strict-iam';
 
 export { iamErrorResponse, urlEncodeDocuments, type ProxyResponse } from './iam-xml';
@@ -34,6 +34,20 @@ export interface ProxyRule {
   /** How many matching requests the rule answers before it lapses; unlimited when absent. */
   times?: number;
   respond: (request: RecordedRequest, forward: Forward) => ProxyResponse | Promise<ProxyResponse>;
+}
+
+/** Whether a request names the policy `name` (its PolicyArn ends with it), for a rule's `when`. */
+export function forPolicyNamed(name: string): (params: Record<string, string>) => boolean {
+  return (params) => (params.PolicyArn ?? '').endsWith(`/${name}`);
+}
+
+/** Every `action` on the policy `name` answered with IAM's 503 until the rule is removed. */
+export function unavailableForPolicy(action: string, name: string): ProxyRule {
+  return {
+    action,
+    when: forPolicyNamed(name),
+    respond: () => iamErrorResponse('ServiceUnavailable', 'Service is unavailable.', 503),
+  };
 }
 
 export interface IamProxyOptions {

@@ -1,16 +1,14 @@
 // The workflows' activities run as local activities (markers in history, no activity tasks) and fall
 // over to ordinary activities when IAM keeps failing: the operator then sees a pending activity with its
 // attempts and last failure, and the event still completes once IAM answers again.
-import type { temporal } from '@temporalio/proto';
 import { policyWorkflowId } from '../../src/domain/ids';
 import { eventWorkflowId } from '../../src/event-identity';
 import { submitEvent, type SubmitOptions } from '../../src/starter/submit';
 import { testIamEndpoint, uniqueSuffix } from '../helpers/env';
 import { policiesNamed, SOURCE, upsertEvent } from '../helpers/events';
-import { iamErrorResponse, startIamProxy, type IamProxy } from '../helpers/iam-proxy';
+import { historyOf, localActivityMarkers, localActivityTypes, type HistoryEvent } from '../helpers/history';
+import { startIamProxy, unavailableForPolicy, type IamProxy } from '../helpers/iam-proxy';
 import { startService, type RunningService } from '../helpers/service';
-
-type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
 let proxy: IamProxy;
 let service: RunningService;
@@ -29,28 +27,10 @@ afterAll(async () => {
 
 afterEach(() => proxy.clearRules());
 
-async function historyOf(workflowId: string): Promise<HistoryEvent[]> {
-  const history = await service.client.workflow.getHandle(workflowId).fetchHistory();
-  return history.events ?? [];
-}
-
 const scheduledActivities = (events: HistoryEvent[]) =>
   events.flatMap((event) => event.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
-const localActivityMarkers = (events: HistoryEvent[]) =>
-  events.filter((event) => event.markerRecordedEventAttributes?.markerName === 'core_local_activity');
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** The activity type each local-activity marker records (in its details, as JSON). */
-function localActivityTypes(events: HistoryEvent[]): string[] {
-  return localActivityMarkers(events).map((event) => {
-    const payload = event.markerRecordedEventAttributes?.details?.data?.payloads?.[0];
-    const details = JSON.parse(Buffer.from(payload?.data ?? []).toString('utf8')) as {
-      activity_type?: string;
-    };
-    return details.activity_type ?? '';
-  });
-}
 
 test('on the quick path every activity is local: markers in history, no activity tasks', async () => {
   const name = `local-${uniqueSuffix()}`;
@@ -58,35 +38,22 @@ test('on the quick path every activity is local: markers in history, no activity
   const report = await submitEvent(event, { ...submitOptions, wait: true });
   expect(report.outcome).toBe('created');
 
-  const eventHistory = await historyOf(eventWorkflowId(SOURCE, String(event.id)));
+  const eventHistory = await historyOf(service.client, eventWorkflowId(SOURCE, String(event.id)));
   expect(scheduledActivities(eventHistory)).toEqual([]);
   expect(localActivityMarkers(eventHistory)).toHaveLength(1); // deliverEventAndWait
 
-  // The result is the answer to the update, sent when the policy workflow's task completes, so its
-  // markers are in history when the event workflow has its result; the loop is a guard only.
-  const expected = ['inspectPolicy', 'applyPlan'];
-  let policyHistory = await historyOf(policyWorkflowId(name));
-  for (
-    let attempt = 0;
-    attempt < 50 && localActivityTypes(policyHistory).length < expected.length;
-    attempt += 1
-  ) {
-    await sleep(100);
-    policyHistory = await historyOf(policyWorkflowId(name));
-  }
+  // The result is the update's answer, which the server gives only once the policy workflow's task (and
+  // its markers) is in history.
+  const policyHistory = await historyOf(service.client, policyWorkflowId(name));
   expect(scheduledActivities(policyHistory)).toEqual([]);
-  expect(localActivityTypes(policyHistory)).toEqual(expected);
+  expect(localActivityTypes(policyHistory)).toEqual(['inspectPolicy', 'applyPlan']);
   expect(localActivityTypes(eventHistory)).toEqual(['deliverEventAndWait']);
 });
 
 test('when IAM keeps failing, the call becomes a pending activity with its failure, and completes later', async () => {
   const name = `fallback-${uniqueSuffix()}`;
   // Every GetPolicy of this policy fails with a 5xx until the rule is removed.
-  proxy.addRule({
-    action: 'GetPolicy',
-    when: (params) => (params.PolicyArn ?? '').endsWith(`/${name}`),
-    respond: () => iamErrorResponse('ServiceUnavailable', 'Service is unavailable.', 503),
-  });
+  proxy.addRule(unavailableForPolicy('GetPolicy', name));
   const event = upsertEvent(name, { sequence: 1 });
   const handle = await submitEvent(event, { ...submitOptions, wait: false });
   expect(handle.outcome).toBe('accepted');
@@ -111,7 +78,7 @@ test('when IAM keeps failing, the call becomes a pending activity with its failu
   expect(result).toMatchObject({ outcome: 'created', policyName: name });
   expect(await policiesNamed(service.iam, name)).toHaveLength(1);
 
-  const policyHistory = await historyOf(policyWorkflowId(name));
+  const policyHistory = await historyOf(service.client, policyWorkflowId(name));
   // inspectPolicy: its local attempts failed (one marker with the last failure), then the activity;
   // applyPlan was local again.
   expect(scheduledActivities(policyHistory)).toEqual(['inspectPolicy']);

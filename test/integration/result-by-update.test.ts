@@ -1,11 +1,11 @@
 // An event workflow hands its event to the policy workflow as an update and gets the result as the answer,
 // so it usually ends in its first workflow task. When no answer comes in time (a slow policy, too many
 // waiting, the policy workflow handing over to a new run) the event goes by signal and still gets its result.
-import type { temporal } from '@temporalio/proto';
 import { policyWorkflowId } from '../../src/domain/ids';
 import { eventWorkflowId } from '../../src/event-identity';
 import { submitEvent } from '../../src/starter/submit';
-import { testIamEndpoint, uniqueSuffix } from '../helpers/env';
+import { Client, Connection } from '@temporalio/client';
+import { testIamEndpoint, testTemporalAddress, uniqueSuffix } from '../helpers/env';
 import {
   documentAllowing,
   policiesNamed,
@@ -14,11 +14,11 @@ import {
   upsertEvent,
   versionsOf,
 } from '../helpers/events';
-import { iamErrorResponse, startIamProxy, type IamProxy } from '../helpers/iam-proxy';
-import { startService, type RunningService, type StartServiceOptions } from '../helpers/service';
+import { countEvents, historyOf, historyWhen, localActivityTypes } from '../helpers/history';
+import { forPolicyNamed, startIamProxy, unavailableForPolicy, type IamProxy } from '../helpers/iam-proxy';
+import { MANAGED_BY, startService, type RunningService, type StartServiceOptions } from '../helpers/service';
 import { startTemporal } from '../helpers/servers';
-
-type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+import { startWorkerProcess } from '../helpers/worker-process';
 
 let proxy: IamProxy;
 const services: RunningService[] = [];
@@ -40,34 +40,13 @@ async function serviceWith(options: StartServiceOptions = {}): Promise<RunningSe
   return service;
 }
 
-async function historyOf(service: RunningService, workflowId: string, runId?: string) {
-  const history = await service.client.workflow.getHandle(workflowId, runId).fetchHistory();
-  return history.events ?? [];
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-const count = (events: HistoryEvent[], attribute: keyof HistoryEvent) =>
-  events.filter((event) => event[attribute]).length;
-
-/** The activity type each local-activity marker records (in its details, as JSON). */
-function localActivityTypes(events: HistoryEvent[]): string[] {
-  return events
-    .filter((event) => event.markerRecordedEventAttributes?.markerName === 'core_local_activity')
-    .map((event) => {
-      const payload = event.markerRecordedEventAttributes?.details?.data?.payloads?.[0];
-      const details = JSON.parse(Buffer.from(payload?.data ?? []).toString('utf8')) as {
-        activity_type?: string;
-      };
-      return details.activity_type ?? '';
-    });
-}
 
 /** Holds the first GetPolicy of `name` for `ms` before moto answers it. */
 function slowFirstGetPolicy(name: string, ms: number): void {
   proxy.addRule({
     action: 'GetPolicy',
-    when: (params) => (params.PolicyArn ?? '').endsWith(`/${name}`),
+    when: forPolicyNamed(name),
     times: 1,
     respond: async (_, forward) => {
       await sleep(ms);
@@ -83,16 +62,16 @@ test('the event workflow ends in its first workflow task: the result is the upda
   const report = await submitEvent(event, { ...service.submitOptions(), wait: true });
   expect(report.outcome).toBe('created');
 
-  const eventHistory = await historyOf(service, eventWorkflowId(SOURCE, String(event.id)));
-  expect(count(eventHistory, 'workflowTaskCompletedEventAttributes')).toBe(1);
-  expect(count(eventHistory, 'workflowExecutionSignaledEventAttributes')).toBe(0);
-  expect(count(eventHistory, 'timerStartedEventAttributes')).toBe(0);
+  const eventHistory = await historyOf(service.client, eventWorkflowId(SOURCE, String(event.id)));
+  expect(countEvents(eventHistory, 'workflowTaskCompletedEventAttributes')).toBe(1);
+  expect(countEvents(eventHistory, 'workflowExecutionSignaledEventAttributes')).toBe(0);
+  expect(countEvents(eventHistory, 'timerStartedEventAttributes')).toBe(0);
   expect(localActivityTypes(eventHistory)).toEqual(['deliverEventAndWait']);
 
-  const policyHistory = await historyOf(service, policyWorkflowId(name));
-  expect(count(policyHistory, 'workflowExecutionSignaledEventAttributes')).toBe(0);
-  expect(count(policyHistory, 'workflowExecutionUpdateAcceptedEventAttributes')).toBe(1);
-  expect(count(policyHistory, 'workflowExecutionUpdateCompletedEventAttributes')).toBe(1);
+  const policyHistory = await historyOf(service.client, policyWorkflowId(name));
+  expect(countEvents(policyHistory, 'workflowExecutionSignaledEventAttributes')).toBe(0);
+  expect(countEvents(policyHistory, 'workflowExecutionUpdateAcceptedEventAttributes')).toBe(1);
+  expect(countEvents(policyHistory, 'workflowExecutionUpdateCompletedEventAttributes')).toBe(1);
   // Nothing is sent back by activity either: the update's completion carries the result.
   expect(localActivityTypes(policyHistory)).toEqual(['inspectPolicy', 'applyPlan']);
 });
@@ -102,11 +81,7 @@ test('IAM failing for longer than the wait: the event goes again by signal and i
   const name = `slow-${uniqueSuffix()}`;
   // GetPolicy fails for 6 s: the local attempts give up, the call becomes an ordinary activity, and the
   // signal from the event workflow arrives while it retries.
-  proxy.addRule({
-    action: 'GetPolicy',
-    when: (params) => (params.PolicyArn ?? '').endsWith(`/${name}`),
-    respond: () => iamErrorResponse('ServiceUnavailable', 'Service is unavailable.', 503),
-  });
+  proxy.addRule(unavailableForPolicy('GetPolicy', name));
   const event = upsertEvent(name, { sequence: 1 });
   const reported = submitEvent(event, { ...service.submitOptions(), wait: true });
   await sleep(6_000);
@@ -115,18 +90,17 @@ test('IAM failing for longer than the wait: the event goes again by signal and i
   expect(report.outcome).toBe('created');
   expect(await policiesNamed(service.iam, name)).toHaveLength(1);
 
-  const eventHistory = await historyOf(service, eventWorkflowId(SOURCE, String(event.id)));
+  const eventHistory = await historyOf(service.client, eventWorkflowId(SOURCE, String(event.id)));
   expect(localActivityTypes(eventHistory)).toEqual(['deliverEventAndWait', 'deliverEvent']);
-  expect(count(eventHistory, 'workflowExecutionSignaledEventAttributes')).toBe(1);
+  expect(countEvents(eventHistory, 'workflowExecutionSignaledEventAttributes')).toBe(1);
   // The update whose sender gave up was answered too when the event finished: none is left waiting.
-  let policyHistory = await historyOf(service, policyWorkflowId(name));
-  for (let attempt = 0; attempt < 30; attempt += 1) {
-    if (count(policyHistory, 'workflowExecutionUpdateCompletedEventAttributes') > 0) break;
-    await sleep(100);
-    policyHistory = await historyOf(service, policyWorkflowId(name));
-  }
-  expect(count(policyHistory, 'workflowExecutionUpdateAcceptedEventAttributes')).toBe(1);
-  expect(count(policyHistory, 'workflowExecutionUpdateCompletedEventAttributes')).toBe(1);
+  const policyHistory = await historyWhen(
+    service.client,
+    policyWorkflowId(name),
+    (events) => countEvents(events, 'workflowExecutionUpdateCompletedEventAttributes') > 0,
+  );
+  expect(countEvents(policyHistory, 'workflowExecutionUpdateAcceptedEventAttributes')).toBe(1);
+  expect(countEvents(policyHistory, 'workflowExecutionUpdateCompletedEventAttributes')).toBe(1);
 }, 60_000);
 
 test.each([
@@ -139,11 +113,11 @@ test.each([
   const report = await submitEvent(event, { ...service.submitOptions(), wait: true });
   expect(report.outcome).toBe('created');
 
-  const eventHistory = await historyOf(service, eventWorkflowId(SOURCE, String(event.id)));
+  const eventHistory = await historyOf(service.client, eventWorkflowId(SOURCE, String(event.id)));
   expect(localActivityTypes(eventHistory)).toEqual(['deliverEventAndWait', 'deliverEvent']);
-  expect(count(eventHistory, 'workflowExecutionSignaledEventAttributes')).toBe(1);
-  const policyHistory = await historyOf(service, policyWorkflowId(name));
-  expect(count(policyHistory, 'workflowExecutionUpdateAcceptedEventAttributes')).toBe(0);
+  expect(countEvents(eventHistory, 'workflowExecutionSignaledEventAttributes')).toBe(1);
+  const policyHistory = await historyOf(service.client, policyWorkflowId(name));
+  expect(countEvents(policyHistory, 'workflowExecutionUpdateAcceptedEventAttributes')).toBe(0);
 });
 
 test('updates waiting when the policy workflow continues as new: their events are carried over and answered by signal', async () => {
@@ -173,7 +147,7 @@ test('updates waiting when the policy workflow continues as new: their events ar
 
   // The first run handed over: its waiting updates were answered "deliver again" and the events were
   // delivered by signal to the next run.
-  const newest = await historyOf(service, eventWorkflowId(SOURCE, String(later[3].id)));
+  const newest = await historyOf(service.client, eventWorkflowId(SOURCE, String(later[3].id)));
   expect(localActivityTypes(newest)).toEqual(['deliverEventAndWait', 'deliverEvent']);
   const { raw } = await service.client.workflow.getHandle(policyWorkflowId(name)).describe();
   expect(raw.workflowExecutionInfo?.firstRunId).not.toBe(raw.workflowExecutionInfo?.execution?.runId);
@@ -201,7 +175,9 @@ test('a burst to one policy: only a few deliveries wait per policy, the rest go 
 
   const paths = await Promise.all(
     [first, ...burst].map(async (event) =>
-      localActivityTypes(await historyOf(service, eventWorkflowId(SOURCE, String(event.id)))).join(','),
+      localActivityTypes(await historyOf(service.client, eventWorkflowId(SOURCE, String(event.id)))).join(
+        ',',
+      ),
     ),
   );
   const byUpdateOnly = paths.filter((path) => path === 'deliverEventAndWait');
@@ -227,12 +203,12 @@ test('a server that refuses update-with-start: every event goes by signal and st
       reports.push(await submitEvent(event, { ...service.submitOptions(), wait: true }));
     expect(reports.map((report) => report.outcome)).toEqual(['created', 'updated']);
     for (const event of events) {
-      const history = await historyOf(service, eventWorkflowId(SOURCE, String(event.id)));
+      const history = await historyOf(service.client, eventWorkflowId(SOURCE, String(event.id)));
       expect(localActivityTypes(history)).toEqual(['deliverEventAndWait', 'deliverEvent']);
     }
     expect(
-      count(
-        await historyOf(service, policyWorkflowId(name)),
+      countEvents(
+        await historyOf(service.client, policyWorkflowId(name)),
         'workflowExecutionUpdateAcceptedEventAttributes',
       ),
     ).toBe(0);
@@ -242,3 +218,31 @@ test('a server that refuses update-with-start: every event goes by signal and st
     await temporal.stop();
   }
 }, 90_000);
+
+test('the worker process with EVENT_RESULT_WAIT_MS=0 sends every event by signal', async () => {
+  const taskQueue = `no-wait-env-${uniqueSuffix()}`;
+  const connection = await Connection.connect({ address: testTemporalAddress() });
+  const client = new Client({ connection });
+  const worker = await startWorkerProcess({
+    temporalAddress: testTemporalAddress(),
+    taskQueue,
+    iamEndpoint: proxy.endpoint,
+    env: { EVENT_RESULT_WAIT_MS: '0' },
+  });
+  try {
+    const event = upsertEvent(`no-wait-env-${uniqueSuffix()}`, { sequence: 1 });
+    const report = await submitEvent(event, {
+      client,
+      taskQueue,
+      wait: true,
+      reservedTagKeys: [MANAGED_BY.key],
+    });
+    expect(report.outcome).toBe('created');
+    const history = await historyOf(client, eventWorkflowId(SOURCE, String(event.id)));
+    expect(localActivityTypes(history)).toEqual(['deliverEventAndWait', 'deliverEvent']);
+    expect(countEvents(history, 'workflowExecutionSignaledEventAttributes')).toBe(1);
+  } finally {
+    await worker.stop();
+    await connection.close();
+  }
+}, 120_000);
