@@ -23,6 +23,8 @@ export interface BenchOptions {
   burstN: number;
   memoryEvents: number;
   memoryCheckpoint: number;
+  heapProbe: boolean;
+  heapSnapshots: number[];
   scenarios: Scenario[];
   temporal?: string;
   moto?: string;
@@ -124,6 +126,24 @@ export function parseOptions(argv: string[]): BenchOptions {
       'RSS is compared with its value after this many events',
       integer(1),
       1000,
+    )
+    .option(
+      '--heap-probe',
+      'memory scenario: at every checkpoint a full collection in each worker thread, and the heaps after it ' +
+        '(runs the worker through bench/tuned-worker.ts when --worker-entry is the default)',
+      false,
+    )
+    .option(
+      '--heap-snapshots <list>',
+      'with --heap-probe: heap snapshots of every worker thread at these checkpoints (1-based, e.g. 2,10)',
+      (value: string) => {
+        const list = value.split(',').map(Number);
+        if (list.some((n) => !Number.isInteger(n) || n < 1)) {
+          throw new InvalidArgumentError('comma-separated integers ≥ 1');
+        }
+        return list;
+      },
+      [] as number[],
     )
     .addOption(
       new Option('--scenarios <list>', `comma-separated, of: ${SCENARIOS.join(', ')}`)

@@ -148,6 +148,20 @@ export function renderText(results: Results, targets: TargetCheck[]): string {
         m.rssAfter.map((c) => `${c.events}: ${mib(c.lowRssBytes)} MiB`).join(', ') +
         ` → ${m.lowGrowth} × the first window`,
     );
+    if (m.heap) {
+      parts.push(
+        `After a full collection in every worker thread (--heap-probe), heap used per thread and RSS, MiB: ` +
+          m.heap
+            .map(
+              (h) =>
+                `${h.events}: ${Object.values(h.usedBytes)
+                  .map((n) => mib(n))
+                  .join(' + ')} (RSS ${mib(h.rssAfterGc)})`,
+            )
+            .join(', ') +
+          ` → heap ${m.heapGrowth} × the first checkpoint`,
+      );
+    }
   }
   const profiled = [results.stream?.service, ...(results.latency ?? [])].filter(
     (r): r is ServiceRunResult => r?.profile !== undefined,

@@ -62,6 +62,8 @@ export interface ServiceRunOptions {
   profileSample: number;
   /** Called as events finish, with the worker (for memory checkpoints). */
   onFinished?: (finished: number, worker: WorkerProcess) => void;
+  /** Called once all events finished and the pass's CPU is counted, while the worker still runs. */
+  afterEvents?: (worker: WorkerProcess) => Promise<void>;
 }
 
 export const MANAGED_BY = { key: 'managed-by', value: 'iam-policy-events' };
@@ -154,6 +156,7 @@ export async function runThroughService(
     const calls = callsBetween(before, env.proxy.snapshot());
     const summary = throughput(timings);
     bar.done(`${summary.eventsPerSecond.toFixed(1)} ev/s`);
+    await options.afterEvents?.(worker);
 
     const eventWorkflows = new Set(events.map((e) => e.key)).size;
     log(`[${options.label}] reading histories`);

@@ -9,6 +9,10 @@
 //   BENCH_MEMORY_LOG=FILE               every 5 s, one JSON line of process.memoryUsage() appended to FILE
 //   BENCH_MAX_WAITING_DELIVERIES, BENCH_MAX_WAITING_PER_POLICY
 //                                       deliveries that wait for their result by update (0: all by signal)
+//   BENCH_HEAP_PROBE=FILE               on SIGUSR2, a full collection in every thread and their heaps appended
+//                                       to FILE (bench/heap-probe.ts; the memory scenario's --heap-probe)
+//   BENCH_HEAP_SNAPSHOT_DIR, BENCH_HEAP_SNAPSHOT_AT=1,10
+//                                       heap snapshots of every thread at those probes
 // Metrics endpoints and log sinks of src/worker.ts are left out; everything else is wired the same way.
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { appendFileSync } from 'node:fs';
@@ -19,6 +23,7 @@ import { createIamClient, createStsClient } from '../src/iam/client';
 import { connectWorker } from '../src/temporal-connection';
 import { createServiceWorker } from '../src/worker-setup';
 import { bundleServiceWorkflows } from '../test/helpers/workflow-bundle';
+import { installHeapProbe } from './heap-probe';
 
 const SHIMS: Record<string, string> = {
   remote: join(__dirname, '../test/helpers/remote-activities-workflow.ts'),
@@ -70,7 +75,18 @@ function logMemory(file: string | undefined): void {
 async function main(): Promise<void> {
   const config = loadConfig();
   logMemory(process.env.BENCH_MEMORY_LOG);
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  if (process.env.BENCH_HEAP_PROBE) {
+    installHeapProbe({
+      file: process.env.BENCH_HEAP_PROBE,
+      snapshotDir: process.env.BENCH_HEAP_SNAPSHOT_DIR,
+      snapshotAt: new Set((process.env.BENCH_HEAP_SNAPSHOT_AT ?? '').split(',').filter(Boolean).map(Number)),
+    });
+  }
+  Runtime.install({
+    logger: new DefaultLogger('WARN'),
+    // The SDK shuts the worker down on SIGUSR2 too by default; the heap probe takes that signal.
+    ...(process.env.BENCH_HEAP_PROBE ? { shutdownSignals: ['SIGINT', 'SIGTERM', 'SIGQUIT'] } : {}),
+  });
   const [connection, workflowBundle] = await Promise.all([
     connectWorker(config.temporal),
     bundle(process.env.BENCH_ACTIVITIES, process.env.BENCH_SOURCE_MAP),

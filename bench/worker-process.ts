@@ -2,6 +2,7 @@
 // and CPU from /proc while it runs.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { terminate } from '../test/helpers/servers';
 import { workerEnvironment } from '../test/helpers/worker-process';
 import { commandLine, cpuSeconds, processTree, statusBytes } from './proc';
 
@@ -27,6 +28,8 @@ export interface WorkerProcess {
   peakRss(): number;
   /** Resident memory of the whole tree: tsx's launcher (about 50 MiB) and the worker. */
   treeRss(): number;
+  /** Sends a signal to the node process that runs the worker (SIGUSR2: bench/heap-probe.ts). */
+  signal(name: NodeJS.Signals): void;
   /** CPU seconds used by the tree so far. */
   cpuSeconds(): number;
   /** Rejects if the worker exits before stop() (with its last output): race a pass against it. */
@@ -90,18 +93,12 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
     rss: () => statusBytes(workerPid, 'VmRSS') ?? 0,
     peakRss: () => statusBytes(workerPid, 'VmHWM') ?? 0,
     treeRss: () => tree.reduce((sum, pid) => sum + (statusBytes(pid, 'VmRSS') ?? 0), 0),
+    signal: (name) => process.kill(workerPid, name),
     cpuSeconds: () => tree.reduce((sum, pid) => sum + cpuSeconds(pid), 0),
     crashed,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        stopping = true;
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
-        child.once('exit', () => {
-          clearTimeout(kill);
-          resolve();
-        });
-        child.kill('SIGTERM');
-      }),
+    stop: () => {
+      stopping = true;
+      return terminate(child, 15_000);
+    },
   };
 }

@@ -1,6 +1,6 @@
 // The ingest server's own settings, from the environment, checked at start like the rest (src/config.ts).
 import { z } from 'zod';
-import { ConfigError } from '../config';
+import { ConfigError, parseEnvironment } from '../config';
 
 const schema = z.object({
   INGEST_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -25,17 +25,7 @@ export interface IngestConfig {
 }
 
 export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestConfig {
-  const relevant = Object.fromEntries(
-    Object.keys(schema.shape)
-      .filter((key) => env[key] !== undefined && env[key] !== '')
-      .map((key) => [key, env[key]]),
-  );
-  const parsed = schema.safeParse(relevant);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
-  }
-  const e = parsed.data;
+  const e = parseEnvironment(schema, env);
   if (e.INGEST_AUTH === 'on' && e.INGEST_TOKEN === undefined) {
     throw new ConfigError(
       'INGEST_TOKEN: required (callers send "Authorization: Bearer <token>"); for local use only, INGEST_AUTH=off disables it',

@@ -50,17 +50,21 @@ async function waitForPort(
   throw new Error(`${name} did not listen on port ${port} within ${timeoutMs} ms`);
 }
 
-function stopper(child: ChildProcess): () => Promise<void> {
-  return () =>
-    new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      child.once('exit', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      child.kill('SIGTERM');
+/** SIGTERM, and SIGKILL if the process is still there after `killAfterMs`; resolves once it has exited. */
+export function terminate(child: ChildProcess, killAfterMs: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
     });
+    child.kill('SIGTERM');
+  });
+}
+
+function stopper(child: ChildProcess): () => Promise<void> {
+  return () => terminate(child, 5000);
 }
 
 /** The Temporal CLI: $TEMPORAL_CLI, else the cache that scripts/ensure-tools.sh fills, else `temporal` on PATH. */
