@@ -54,6 +54,10 @@ const environmentSchema = z.object({
    * longer would make the event workflow's task heartbeat (it times out at 10 s).
    */
   EVENT_RESULT_WAIT_MS: z.coerce.number().int().min(0).max(8_000).default(5_000),
+  /**
+   * Workflows the worker keeps in its cache; by default what fits the heap limit (src/worker-cache.ts).
+   */
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(1).max(1_000_000).optional(),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('warn'),
 });
 
@@ -87,6 +91,8 @@ export interface ServiceConfig {
   policyHistoryLimit: number;
   /** EVENT_RESULT_WAIT_MS: how long a delivery waits for its result by update (0: by signal only). */
   resultWaitMs: number;
+  /** WORKER_MAX_CACHED_WORKFLOWS; absent: sized from the heap limit (src/worker-cache.ts). */
+  maxCachedWorkflows?: number;
 }
 
 export class ConfigError extends Error {
@@ -189,5 +195,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
     ...(e.METRICS_PORT !== undefined ? { metrics: { host: e.METRICS_HOST, port: e.METRICS_PORT } } : {}),
     policyHistoryLimit: e.POLICY_HISTORY_LIMIT,
     resultWaitMs: e.EVENT_RESULT_WAIT_MS,
+    ...(e.WORKER_MAX_CACHED_WORKFLOWS !== undefined
+      ? { maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS }
+      : {}),
   };
 }

@@ -2,10 +2,12 @@
 import type { IAMClient } from '@aws-sdk/client-iam';
 import { Client } from '@temporalio/client';
 import { Worker, type InjectedSinks, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import { getHeapStatistics } from 'node:v8';
 import { createActivities } from './activities';
 import type { DeliveryDependencies } from './activities/delivery-activities';
 import type { PolicyGuards } from './domain/guardrails';
 import type { ServiceSinks } from './workflows/sinks';
+import { defaultMaxCachedWorkflows } from './worker-cache';
 
 export interface ServiceWorkerOptions {
   /** The worker's connection; the activities' client (events to policy workflows, results back) uses it too. */
@@ -19,6 +21,7 @@ export interface ServiceWorkerOptions {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Policy workflows continue-as-new at this history length (tests set it low). */
   policyHistoryLimit?: number;
+  /** Worker tuning; the cache size defaults to what fits this service's workflows in the heap limit. */
   tuning?: Pick<WorkerOptions, 'maxConcurrentActivityTaskExecutions' | 'maxCachedWorkflows'>;
   /** How long and how many event deliveries wait for their result by update (tests set them). */
   delivery?: Pick<DeliveryDependencies, 'resultWaitMs' | 'maxWaitingDeliveries' | 'maxWaitingPerPolicy'>;
@@ -59,5 +62,9 @@ export async function createServiceWorker(options: ServiceWorkerOptions): Promis
     }),
     sinks: options.sinks ?? { events: { finished: { fn: () => undefined } } },
     ...options.tuning,
+    // The workflow threads get the same heap limit as this one (a V8 flag; the SDK sets no resourceLimits).
+    maxCachedWorkflows:
+      options.tuning?.maxCachedWorkflows ??
+      defaultMaxCachedWorkflows(getHeapStatistics().heap_size_limit / 2 ** 20),
   });
 }

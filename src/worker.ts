@@ -47,6 +47,9 @@ async function main(): Promise<void> {
       searchAttributes: config.temporal.searchAttributes,
       policyHistoryLimit: config.policyHistoryLimit,
       delivery: { resultWaitMs: config.resultWaitMs },
+      ...(config.maxCachedWorkflows !== undefined
+        ? { tuning: { maxCachedWorkflows: config.maxCachedWorkflows } }
+        : {}),
       sinks: createEventSinks(logger, metrics),
     });
     if (config.metrics && metrics) {

@@ -66,6 +66,14 @@ test('how long an event waits for its result by update: 5 s by default, 0 to 8,0
   }
 });
 
+test("the worker's workflow cache: sized from the heap limit unless WORKER_MAX_CACHED_WORKFLOWS is a positive integer", () => {
+  expect(loadConfig({}).maxCachedWorkflows).toBeUndefined();
+  expect(loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '1000' }).maxCachedWorkflows).toBe(1000);
+  for (const bad of ['0', '-5', '2.5', 'lots']) {
+    expect(() => loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: bad })).toThrow(/WORKER_MAX_CACHED_WORKFLOWS/);
+  }
+});
+
 test("the policy workflows' history limit is an integer from 100 to 50,000", () => {
   expect(loadConfig({ POLICY_HISTORY_LIMIT: '1000' }).policyHistoryLimit).toBe(1000);
   for (const bad of ['50', '60000', '2.5', 'many']) {
