@@ -115,7 +115,7 @@ export function installHeapProbe(options: HeapProbeOptions): void {
   let probes = 0;
   let running = Promise.resolve();
   const probe = async (): Promise<void> => {
-    const probe = ++probes;
+    const probeNumber = ++probes;
     const started = Date.now();
     const rssBefore = process.memoryUsage.rss();
     const threads: HeapProbeLine['threads'] = [];
@@ -127,15 +127,15 @@ export function installHeapProbe(options: HeapProbeOptions): void {
       const after = await inspector.call<HeapUsage>(thread, 'Runtime.getHeapUsage');
       const name = inspector.title(thread);
       let snapshot: string | undefined;
-      if (options.snapshotDir && options.snapshotAt?.has(probe)) {
+      if (options.snapshotDir && options.snapshotAt?.has(probeNumber)) {
         mkdirSync(options.snapshotDir, { recursive: true });
-        snapshot = join(options.snapshotDir, `probe-${probe}-${name.replace(/\W+/g, '_')}.heapsnapshot`);
+        snapshot = join(options.snapshotDir, `probe-${probeNumber}-${name.replace(/\W+/g, '_')}.heapsnapshot`);
         await inspector.snapshot(thread, snapshot);
       }
       threads.push({ thread: name, before, after, ...(snapshot ? { snapshot } : {}) });
     }
     const line: HeapProbeLine = {
-      probe,
+      probe: probeNumber,
       rssBefore,
       rssAfter: process.memoryUsage.rss(),
       tookMs: Date.now() - started,
