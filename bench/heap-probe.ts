@@ -129,7 +129,10 @@ export function installHeapProbe(options: HeapProbeOptions): void {
       let snapshot: string | undefined;
       if (options.snapshotDir && options.snapshotAt?.has(probeNumber)) {
         mkdirSync(options.snapshotDir, { recursive: true });
-        snapshot = join(options.snapshotDir, `probe-${probeNumber}-${name.replace(/\W+/g, '_')}.heapsnapshot`);
+        snapshot = join(
+          options.snapshotDir,
+          `probe-${probeNumber}-${name.replace(/\W+/g, '_')}.heapsnapshot`,
+        );
         await inspector.snapshot(thread, snapshot);
       }
       threads.push({ thread: name, before, after, ...(snapshot ? { snapshot } : {}) });

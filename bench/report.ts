@@ -66,7 +66,8 @@ function summaryRow(name: string, s: LatencySummary): string[] {
   return [name, String(s.count), ms(s.p50), ms(s.p95), ms(s.p99), ms(s.max)];
 }
 
-export function renderText(results: Results, targets: TargetCheck[]): string {
+/** `whatIf`: IAM was emulated (latency, rate limit), so the targets' verdicts are labelled as such. */
+export function renderText(results: Results, targets: TargetCheck[], whatIf = false): string {
   const parts: string[] = [];
   const runs: (string | number)[][] = [];
   for (const stream of [results.stream]) {
@@ -185,7 +186,9 @@ export function renderText(results: Results, targets: TargetCheck[]): string {
     );
   }
   parts.push(
-    'Targets (issue 4)\n' +
+    (whatIf
+      ? 'Targets (issue 4), WHAT-IF: measured against emulated IAM, not a verdict on the targets\n'
+      : 'Targets (issue 4)\n') +
       table(
         ['target', 'measured', 'met'],
         targets.map((t) => [t.target, t.measured, t.met === 'not run' ? 'not run' : t.met ? 'yes' : 'NO']),

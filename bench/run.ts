@@ -62,13 +62,14 @@ async function main(): Promise<void> {
     await env.close();
   }
   const targets = checkTargets(results, options.burstN);
-  if (options.iamLatencyMs > 0 || options.iamRateLimit > 0) {
+  const whatIf = options.iamLatencyMs > 0 || options.iamRateLimit > 0;
+  if (whatIf) {
     process.stdout.write(
       `WHAT-IF: IAM emulated at the proxy with ${options.iamLatencyMs} ms latency and ` +
         `${options.iamRateLimit || 'no'} calls/s rate limit; not the figures of the targets\n\n`,
     );
   }
-  process.stdout.write(`${renderText(results, targets)}\n`);
+  process.stdout.write(`${renderText(results, targets, whatIf)}\n`);
   await writeJson(options.out, {
     command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
     startedAt: started.toISOString(),
@@ -76,6 +77,7 @@ async function main(): Promise<void> {
     machine: machineInfo(),
     provenance: { atStart: before, atEnd: provenance() },
     options,
+    ...(whatIf ? { whatIf: 'IAM emulated at the proxy: the targets are not judged by this run' } : {}),
     targets,
     results,
   });
