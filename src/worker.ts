@@ -63,7 +63,8 @@ async function main(): Promise<void> {
       );
     }
     process.stderr.write(
-      `worker: polling task queue ${config.temporal.taskQueue} on ${config.temporal.address} (namespace ${config.temporal.namespace})\n`,
+      `worker: polling task queue ${config.temporal.taskQueue} on ${config.temporal.address} (namespace ${config.temporal.namespace}, ` +
+        `cache ${worker.options.maxCachedWorkflows} workflows)\n`,
     );
     await worker.run();
   } finally {

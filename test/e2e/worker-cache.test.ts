@@ -22,7 +22,7 @@ afterAll(async () => {
 
 async function withWorker(
   env: Record<string, string>,
-  body: (submit: SubmitOptions, metrics: () => Promise<string>) => Promise<void>,
+  body: (submit: SubmitOptions, metrics: () => Promise<string>, log: () => string) => Promise<void>,
 ): Promise<void> {
   const taskQueue = `cache-${uniqueSuffix()}`;
   const port = await freePort();
@@ -42,7 +42,11 @@ async function withWorker(
       wait: true,
       reservedTagKeys: [MANAGED_BY.key],
     };
-    await body(submit, async () => (await fetchText(`http://127.0.0.1:${port}/metrics`)).text);
+    await body(
+      submit,
+      async () => (await fetchText(`http://127.0.0.1:${port}/metrics`)).text,
+      () => worker.stderr(),
+    );
   } finally {
     await worker.stop();
   }
@@ -52,7 +56,7 @@ const FORCED_EVICTIONS = 'temporal_sticky_cache_total_forced_eviction';
 const CACHED = 'temporal_sticky_cache_size';
 
 test('under a 256 MiB heap limit, 70 policy workflows stay cached (the SDK default would keep 60)', async () => {
-  await withWorker({ NODE_OPTIONS: '--max-old-space-size=256' }, async (submit, metrics) => {
+  await withWorker({ NODE_OPTIONS: '--max-old-space-size=256' }, async (submit, metrics, log) => {
     const names = Array.from({ length: 70 }, (_, i) => `cache-${i}-${uniqueSuffix()}`);
     for (let i = 0; i < names.length; i += 10) {
       const outcomes = await Promise.all(
@@ -61,6 +65,7 @@ test('under a 256 MiB heap limit, 70 policy workflows stay cached (the SDK defau
       expect(outcomes).toEqual(Array(outcomes.length).fill('created'));
     }
     const text = await metrics();
+    expect(log()).toMatch(/cache 480 workflows/);
     expect(metricValue(text, CACHED)).toBeGreaterThanOrEqual(70);
     expect(metricValue(text, FORCED_EVICTIONS)).toBe(0);
   });
