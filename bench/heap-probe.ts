@@ -4,7 +4,7 @@
 // heap before and after, and the process's RSS, is appended to a file. Optionally a heap snapshot of every
 // thread is written at chosen probes, to compare what stays between two of them.
 import { Session } from 'node:inspector';
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 interface HeapUsage {
@@ -27,6 +27,15 @@ export interface HeapProbeOptions {
   /** Where heap snapshots go, and at which probes (1-based) they are taken. */
   snapshotDir?: string;
   snapshotAt?: ReadonlySet<number>;
+}
+
+/** The probe lines written to `file` so far (none when it does not exist yet). */
+export function readHeapProbeLines(file: string): HeapProbeLine[] {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as HeapProbeLine);
 }
 
 interface WorkerMessage {

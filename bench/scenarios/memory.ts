@@ -4,8 +4,8 @@
 // (sampled twice a second: the troughs, just after collections) is kept too. With --heap-probe every
 // checkpoint also forces a full collection in each of the worker's threads and records their heaps after
 // it (bench/heap-probe.ts): what the worker retains, apart from when V8 happens to collect.
-import { existsSync, readFileSync, rmSync } from 'node:fs';
-import type { HeapProbeLine } from '../heap-probe';
+import { rmSync } from 'node:fs';
+import { readHeapProbeLines } from '../heap-probe';
 import { runThroughService, type ServiceRunResult } from '../service-run';
 import type { WorkerProcess } from '../worker-process';
 import { round } from '../stats';
@@ -110,13 +110,7 @@ async function probedHeaps(
   file: string,
   checkpoints: MemoryResult['rssAfter'],
 ): Promise<NonNullable<MemoryResult['heap']>> {
-  const read = (): HeapProbeLine[] =>
-    existsSync(file)
-      ? readFileSync(file, 'utf8')
-          .split('\n')
-          .filter(Boolean)
-          .map((line) => JSON.parse(line) as HeapProbeLine)
-      : [];
+  const read = () => readHeapProbeLines(file);
   let lines = read();
   for (let waited = 0; lines.length < checkpoints.length && waited < 60_000; waited += 500) {
     await new Promise((resolve) => setTimeout(resolve, 500));

@@ -1,10 +1,10 @@
 // The bench's heap probe (bench/heap-probe.ts), in a process of its own: SIGUSR2 records every thread's
 // heap after full collections, leaves the process running, and writes snapshots when asked.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { HeapProbeLine } from '../../bench/heap-probe';
+import { readHeapProbeLines, type HeapProbeLine } from '../../bench/heap-probe';
 
 const MiB = 2 ** 20;
 let child: ChildProcess;
@@ -33,8 +33,8 @@ afterAll(() => {
 async function probeLines(count: number): Promise<HeapProbeLine[]> {
   const file = join(dir, 'probe.jsonl');
   for (let waited = 0; waited < 30000; waited += 100) {
-    const lines = existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
-    if (lines.length >= count) return lines.map((line) => JSON.parse(line) as HeapProbeLine);
+    const lines = readHeapProbeLines(file);
+    if (lines.length >= count) return lines;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`fewer than ${count} probe lines within 30 s`);
