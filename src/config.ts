@@ -1,6 +1,7 @@
 // Configuration from environment variables, checked once at start so a mistake names its variable.
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { DEFAULT_COALESCE_WINDOW, type CoalesceWindow } from './domain/coalescing';
 import {
   DEFAULT_GUARDRAILS,
   GuardrailConfigError,
@@ -55,6 +56,18 @@ const environmentSchema = z.object({
    */
   EVENT_RESULT_WAIT_MS: z.coerce.number().int().min(0).max(8_000).default(5_000),
   /**
+   * When two or more events for one policy wait, its workflow applies the newest once none has arrived
+   * for this long (0: at once, no gathering), so a burst spread over time costs one write.
+   */
+  POLICY_COALESCE_QUIET_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(10_000)
+    .default(DEFAULT_COALESCE_WINDOW.quietMs),
+  /** The longest a policy workflow gathers a burst, however events keep coming (0: no gathering). */
+  POLICY_COALESCE_MAX_MS: z.coerce.number().int().min(0).max(60_000).default(DEFAULT_COALESCE_WINDOW.maxMs),
+  /**
    * Workflows the worker keeps in its cache; by default what fits the heap limit (src/worker-cache.ts).
    */
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(1).max(1_000_000).optional(),
@@ -91,6 +104,8 @@ export interface ServiceConfig {
   policyHistoryLimit: number;
   /** EVENT_RESULT_WAIT_MS: how long a delivery waits for its result by update (0: by signal only). */
   resultWaitMs: number;
+  /** POLICY_COALESCE_QUIET_MS and POLICY_COALESCE_MAX_MS: how policy workflows gather bursts. */
+  coalesce: CoalesceWindow;
   /** WORKER_MAX_CACHED_WORKFLOWS; absent: sized from the heap limit (src/worker-cache.ts). */
   maxCachedWorkflows?: number;
 }
@@ -195,6 +210,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
     ...(e.METRICS_PORT !== undefined ? { metrics: { host: e.METRICS_HOST, port: e.METRICS_PORT } } : {}),
     policyHistoryLimit: e.POLICY_HISTORY_LIMIT,
     resultWaitMs: e.EVENT_RESULT_WAIT_MS,
+    coalesce: { quietMs: e.POLICY_COALESCE_QUIET_MS, maxMs: e.POLICY_COALESCE_MAX_MS },
     ...(e.WORKER_MAX_CACHED_WORKFLOWS !== undefined
       ? { maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS }
       : {}),

@@ -21,6 +21,8 @@ export interface ServiceWorkerOptions {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Policy workflows continue-as-new at this history length (tests set it low). */
   policyHistoryLimit?: number;
+  /** How long policy workflows gather a burst (POLICY_COALESCE_*); their built-in default when absent. */
+  coalesce?: DeliveryDependencies['coalesce'];
   /** Worker tuning; the cache size defaults to what fits this service's workflows in the heap limit. */
   tuning?: Pick<WorkerOptions, 'maxConcurrentActivityTaskExecutions' | 'maxCachedWorkflows'>;
   /** How long and how many event deliveries wait for their result by update (tests set them). */
@@ -56,6 +58,7 @@ export async function createServiceWorker(options: ServiceWorkerOptions): Promis
       accountId,
       managedByTag,
       policyHistoryLimit: options.policyHistoryLimit,
+      coalesce: options.coalesce,
       searchAttributes: options.searchAttributes,
       guards: options.guards,
       ...options.delivery,

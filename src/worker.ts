@@ -46,6 +46,7 @@ async function main(): Promise<void> {
       guards: config.guards,
       searchAttributes: config.temporal.searchAttributes,
       policyHistoryLimit: config.policyHistoryLimit,
+      coalesce: config.coalesce,
       delivery: { resultWaitMs: config.resultWaitMs },
       ...(config.maxCachedWorkflows !== undefined
         ? { tuning: { maxCachedWorkflows: config.maxCachedWorkflows } }

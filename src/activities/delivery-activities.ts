@@ -9,6 +9,8 @@ import type { EventDelivery, OutgoingResult } from '../domain/policy-queue';
 import type { EventResult } from '../domain/types';
 import { applyEventUpdate, deliverEventSignal, eventOutcomeSignal } from '../workflows/messages';
 import type { policyWorkflow } from '../workflows/policy-workflow';
+import type { EventMessage, PolicyWorkflowSettings } from '../workflows/types';
+import type { CoalesceWindow } from '../domain/coalescing';
 import { policySearchAttributes, policySummary } from '../workflows/search-attributes';
 
 export interface DeliveryDependencies {
@@ -17,6 +19,8 @@ export interface DeliveryDependencies {
   taskQueue: string;
   /** Policy workflows continue-as-new at this history length (default: when the server suggests it). */
   policyHistoryLimit?: number;
+  /** How long policy workflows gather a burst before applying its newest event (their default when absent). */
+  coalesce?: CoalesceWindow;
   /** Set the PolicyName search attribute on policy workflows (default true; the namespace must know it). */
   searchAttributes?: boolean;
   /** How long `deliverEventAndWait` waits for a result (default 5 s, under the 8 s that would make the
@@ -43,6 +47,7 @@ export function createDeliveryActivities({
   client,
   taskQueue,
   policyHistoryLimit,
+  coalesce,
   searchAttributes = true,
   resultWaitMs = DEFAULT_RESULT_WAIT_MS,
   maxWaitingDeliveries = DEFAULT_MAX_WAITING_DELIVERIES,
@@ -50,12 +55,16 @@ export function createDeliveryActivities({
 }: DeliveryDependencies) {
   let waitingDeliveries = 0;
   const waitingByPolicy = new Map<string, number>();
+  // Sent with every delivery too: running policy workflows take them up (a policy workflow lives long).
+  const settings: PolicyWorkflowSettings = {
+    ...(policyHistoryLimit !== undefined ? { maxHistoryLength: policyHistoryLimit } : {}),
+    ...(coalesce !== undefined ? { coalesce } : {}),
+  };
+  const message = (delivery: EventDelivery): EventMessage => ({ ...delivery, settings });
   const policyWorkflowStart = (policyName: string) => ({
     workflowId: policyWorkflowId(policyName),
     taskQueue,
-    args: [{ policyKey: policyName.toLowerCase(), maxHistoryLength: policyHistoryLimit }] as Parameters<
-      typeof policyWorkflow
-    >,
+    args: [{ policyKey: policyName.toLowerCase(), ...settings }] as Parameters<typeof policyWorkflow>,
     staticSummary: policySummary(policyName),
     ...(searchAttributes ? { typedSearchAttributes: policySearchAttributes(policyName) } : {}),
   });
@@ -63,10 +72,10 @@ export function createDeliveryActivities({
   return {
     /** Signal-with-start: starts the policy workflow if it is not running. Safe to repeat (it deduplicates). */
     async deliverEvent(delivery: EventDelivery): Promise<void> {
-      await client.workflow.signalWithStart<typeof policyWorkflow, [EventDelivery]>('policyWorkflow', {
+      await client.workflow.signalWithStart<typeof policyWorkflow, [EventMessage]>('policyWorkflow', {
         ...policyWorkflowStart(delivery.event.policyName),
         signal: deliverEventSignal,
-        signalArgs: [delivery],
+        signalArgs: [message(delivery)],
       });
     },
 
@@ -87,7 +96,7 @@ export function createDeliveryActivities({
       try {
         return await client.withDeadline(Date.now() + resultWaitMs, () =>
           client.workflow.executeUpdateWithStart(applyEventUpdate, {
-            args: [delivery],
+            args: [message(delivery)],
             startWorkflowOperation: new WithStartWorkflowOperation<typeof policyWorkflow>('policyWorkflow', {
               ...policyWorkflowStart(delivery.event.policyName),
               workflowIdConflictPolicy: 'USE_EXISTING',

@@ -145,14 +145,14 @@ export function supersededResult(event: PolicyEvent, reason: string): EventResul
 }
 
 /**
- * Picks the event to apply now and moves every older waiting event to the outbox as superseded:
- * each event states the whole desired state of its policy, so only the newest one matters.
+ * Keeps only the newest waiting event and moves every older one to the outbox as superseded: each event
+ * states the whole desired state of its policy, so only the newest one matters. Returns the newest.
  */
-export function takeNext(state: PolicyState): QueuedEvent | undefined {
+export function supersedeWaiting(state: PolicyState): QueuedEvent | undefined {
   if (state.pending.length === 0) return undefined;
   const ordered = [...state.pending].sort(compareQueued);
   const newest = ordered[ordered.length - 1];
-  state.pending = [];
+  state.pending = [newest];
   for (const older of ordered.slice(0, -1)) {
     finish(
       state,
@@ -160,6 +160,17 @@ export function takeNext(state: PolicyState): QueuedEvent | undefined {
       supersededResult(older.event, `a newer event is waiting: ${describePosition(newest.event)}`),
     );
   }
+  return newest;
+}
+
+/**
+ * Picks the event to apply now (the newest waiting one, unless an applied event is as new) and settles
+ * every older waiting event as superseded.
+ */
+export function takeNext(state: PolicyState): QueuedEvent | undefined {
+  const newest = supersedeWaiting(state);
+  if (!newest) return undefined;
+  state.pending = [];
   const stale = state.lastApplied && supersededByApplied(newest.event, state.lastApplied, newest.arrival);
   if (stale) {
     finish(state, newest, supersededResult(newest.event, stale));

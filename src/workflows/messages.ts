@@ -1,23 +1,18 @@
 // Signals and queries between the starter, the event workflows and the policy workflows.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type {
-  AppliedPosition,
-  EventDelivery,
-  FinishedEvent,
-  PolicyState,
-  QueuedEvent,
-} from '../domain/policy-queue';
+import type { AppliedPosition, FinishedEvent, PolicyState, QueuedEvent } from '../domain/policy-queue';
 import type { EventResult } from '../domain/types';
+import type { EventMessage } from './types';
 
 /** An event workflow hands its event to the policy workflow (sent with signal-with-start). */
-export const deliverEventSignal = defineSignal<[EventDelivery]>('deliverEvent');
+export const deliverEventSignal = defineSignal<[EventMessage]>('deliverEvent');
 
 /**
  * An event workflow hands its event to the policy workflow (sent with update-with-start) and gets its
  * result as the answer, without a signal back. Undefined when the policy workflow hands over to a new run
  * before the event is finished: the sender then delivers it again by `deliverEventSignal`.
  */
-export const applyEventUpdate = defineUpdate<EventResult | undefined, [EventDelivery]>('applyEvent');
+export const applyEventUpdate = defineUpdate<EventResult | undefined, [EventMessage]>('applyEvent');
 
 /** The policy workflow tells an event workflow how its event ended. */
 export const eventOutcomeSignal = defineSignal<[EventResult]>('eventOutcome');

@@ -13,6 +13,12 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { DeliveryActivities, PolicyActivities } from '../activities';
+import {
+  DEFAULT_COALESCE_WINDOW,
+  nextQuietWait,
+  shouldGather,
+  type CoalesceWindow,
+} from '../domain/coalescing';
 import { upsertDocumentProblem } from '../domain/document-rules';
 import { eventIdentity, resultWithoutWrites } from '../domain/event-result';
 import { IAM_FAILURE_TYPES, planEvent, type NoWritePlan, type WriteResult } from '../domain/plan';
@@ -21,6 +27,7 @@ import {
   eventKey,
   finish,
   newPolicyState,
+  supersedeWaiting,
   takeNext,
   type EventDelivery,
   type PolicyState,
@@ -37,7 +44,7 @@ import {
   type PendingEventView,
 } from './messages';
 import { proxyLocalFirstActivities, TEMPORAL_CALL_OPTIONS } from './local-first-activities';
-import type { PolicyWorkflowInput } from './types';
+import type { PolicyWorkflowInput, PolicyWorkflowSettings } from './types';
 
 /** How often an event is observed and planned again when the policy changed under its plan. */
 const MAX_PLANNING_ROUNDS = 3;
@@ -77,6 +84,12 @@ const messaging = proxyLocalFirstActivities<DeliveryActivities>(TEMPORAL_CALL_OP
  */
 const RESULTS_BY_ACTIVITY = 'results-by-local-activity';
 
+/**
+ * When two or more events wait, gather the rest of the burst (until a quiet period passes) before applying
+ * the newest. Runs started before this change apply at once, as they did.
+ */
+const COALESCING_WINDOW = 'coalescing-window';
+
 /** An update handler waiting for its event's result (or for the run to hand over). */
 interface UpdateWaiter {
   result?: EventResult;
@@ -91,8 +104,17 @@ export async function policyWorkflow(input: PolicyWorkflowInput): Promise<void> 
   const state: PolicyState = input.state ?? newPolicyState(input.policyKey);
   const waiting = new Map<string, UpdateWaiter[]>();
   let handingOver = false;
-  setHandler(deliverEventSignal, ({ event, replyTo }) => acceptDelivery(state, { event, replyTo }));
-  setHandler(applyEventUpdate, async ({ event, replyTo }) => {
+  // The newest settings a delivery brought: the configuration of the workers delivering now.
+  let settings = settingsOf(input);
+  const adopt = (latest: PolicyWorkflowSettings | undefined) => {
+    if (latest) settings = { ...settings, ...settingsOf(latest) };
+  };
+  setHandler(deliverEventSignal, ({ event, replyTo, settings: latest }) => {
+    adopt(latest);
+    acceptDelivery(state, { event, replyTo });
+  });
+  setHandler(applyEventUpdate, async ({ event, replyTo, settings: latest }) => {
+    adopt(latest);
     const token = replyToken(event, replyTo);
     const waiter: UpdateWaiter = {};
     waiting.set(token, [...(waiting.get(token) ?? []), waiter]);
@@ -114,10 +136,14 @@ export async function policyWorkflow(input: PolicyWorkflowInput): Promise<void> 
 
   const shouldContinueAsNew = (): boolean =>
     workflowInfo().continueAsNewSuggested ||
-    (input.maxHistoryLength !== undefined && workflowInfo().historyLength >= input.maxHistoryLength);
+    (settings.maxHistoryLength !== undefined && workflowInfo().historyLength >= settings.maxHistoryLength);
 
   for (;;) {
     await condition(() => state.pending.length > 0 || state.outbox.length > 0 || shouldContinueAsNew());
+    const window = settings.coalesce ?? DEFAULT_COALESCE_WINDOW;
+    if (shouldGather(state.pending.length, window) && !shouldContinueAsNew() && patched(COALESCING_WINDOW)) {
+      await gatherBurst(state, window, shouldContinueAsNew, () => answerUpdates(state, waiting));
+    }
     answerUpdates(state, waiting);
     const resultsByActivity = patched(RESULTS_BY_ACTIVITY);
     if (!resultsByActivity) await signalResults(state);
@@ -127,7 +153,7 @@ export async function policyWorkflow(input: PolicyWorkflowInput): Promise<void> 
       await condition(allHandlersFinished);
       answerUpdates(state, waiting);
       await (resultsByActivity ? sendResults(state) : signalResults(state));
-      return await continueAsNew<typeof policyWorkflow>({ ...input, state });
+      return await continueAsNew<typeof policyWorkflow>({ ...input, ...settings, state });
     }
     const next = takeNext(state);
     if (!resultsByActivity) {
@@ -140,6 +166,42 @@ export async function policyWorkflow(input: PolicyWorkflowInput): Promise<void> 
     if (next) finish(state, next, await applyEvent(next.event));
     await sent;
   }
+}
+
+/** Only the settings, without keys set to undefined (they would hide the values they are merged over). */
+function settingsOf({ maxHistoryLength, coalesce }: PolicyWorkflowSettings): PolicyWorkflowSettings {
+  return {
+    ...(maxHistoryLength !== undefined ? { maxHistoryLength } : {}),
+    ...(coalesce !== undefined ? { coalesce } : {}),
+  };
+}
+
+/**
+ * Waits while the burst keeps arriving: until no event has come for the quiet period, within the window's
+ * bound. Older events are settled as superseded as soon as a newer one waits, so only the newest waits.
+ */
+async function gatherBurst(
+  state: PolicyState,
+  window: CoalesceWindow,
+  stop: () => boolean,
+  answer: () => void,
+): Promise<void> {
+  const opened = workflowTime();
+  for (;;) {
+    supersedeWaiting(state);
+    answer();
+    const wait = nextQuietWait(window, workflowTime() - opened);
+    if (wait === undefined) return;
+    const seen = state.arrivals;
+    const arrived = await condition(() => state.arrivals > seen || stop(), wait);
+    if (!arrived || stop()) return;
+  }
+}
+
+/** The time of the workflow task being run: the sandbox's Date is replayed from history, not the clock. */
+function workflowTime(): number {
+  // eslint-disable-next-line no-restricted-properties -- inside the workflow sandbox this is workflow time
+  return Date.now();
 }
 
 function lastApplied(state: PolicyState) {

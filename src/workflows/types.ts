@@ -1,4 +1,5 @@
-import type { PolicyState } from '../domain/policy-queue';
+import type { CoalesceWindow } from '../domain/coalescing';
+import type { EventDelivery, PolicyState } from '../domain/policy-queue';
 import type { PolicyEvent } from '../domain/types';
 
 export interface EventWorkflowInput {
@@ -7,11 +8,25 @@ export interface EventWorkflowInput {
   payloadHash: string;
 }
 
-export interface PolicyWorkflowInput {
+/**
+ * The worker's settings for policy workflows. They come with the start and with every delivery, so a
+ * long-lived policy workflow follows the configuration of the workers that deliver to it now.
+ */
+export interface PolicyWorkflowSettings {
+  /** Continue-as-new once history is this long (the server's own suggestion also counts). */
+  maxHistoryLength?: number;
+  /** How long to gather a burst before applying its newest event (the default window when absent). */
+  coalesce?: CoalesceWindow;
+}
+
+export interface PolicyWorkflowInput extends PolicyWorkflowSettings {
   /** The lower-cased policy name: IAM names are case-insensitive, so `Team-A` and `team-a` share one workflow. */
   policyKey: string;
   /** Carried across continue-as-new. */
   state?: PolicyState;
-  /** Continue-as-new once history is this long (the server's own suggestion also counts). */
-  maxHistoryLength?: number;
+}
+
+/** What a delivery activity sends to the policy workflow: the event, and the worker's current settings. */
+export interface EventMessage extends EventDelivery {
+  settings?: PolicyWorkflowSettings;
 }

@@ -37,6 +37,7 @@ let runtimeInstalled = false;
 export interface StartServiceOptions {
   iamEndpoint?: string;
   policyHistoryLimit?: number;
+  coalesce?: ServiceWorkerOptions['coalesce'];
   taskQueue?: string;
   /** Another Temporal server than global-setup's (host:port). */
   temporalAddress?: string;
@@ -69,6 +70,7 @@ export async function startService(options: StartServiceOptions = {}): Promise<R
     managedByTag: MANAGED_BY,
     workflowBundle,
     policyHistoryLimit: options.policyHistoryLimit,
+    coalesce: options.coalesce,
     searchAttributes: options.searchAttributes,
     sinks: options.sinks,
     delivery: options.delivery,

@@ -66,6 +66,21 @@ test('how long an event waits for its result by update: 5 s by default, 0 to 8,0
   }
 });
 
+test('the burst window: 200 ms quiet within 1 s by default; 0 turns it off; bounded and whole', () => {
+  expect(loadConfig({}).coalesce).toEqual({ quietMs: 200, maxMs: 1000 });
+  expect(loadConfig({ POLICY_COALESCE_QUIET_MS: '0' }).coalesce).toEqual({ quietMs: 0, maxMs: 1000 });
+  expect(loadConfig({ POLICY_COALESCE_QUIET_MS: '500', POLICY_COALESCE_MAX_MS: '3000' }).coalesce).toEqual({
+    quietMs: 500,
+    maxMs: 3000,
+  });
+  for (const bad of ['-1', '10001', '2.5', 'short']) {
+    expect(() => loadConfig({ POLICY_COALESCE_QUIET_MS: bad })).toThrow(/POLICY_COALESCE_QUIET_MS/);
+  }
+  for (const bad of ['-1', '60001', 'long']) {
+    expect(() => loadConfig({ POLICY_COALESCE_MAX_MS: bad })).toThrow(/POLICY_COALESCE_MAX_MS/);
+  }
+});
+
 test("the worker's workflow cache: sized from the heap limit unless WORKER_MAX_CACHED_WORKFLOWS is a positive integer", () => {
   expect(loadConfig({}).maxCachedWorkflows).toBeUndefined();
   expect(loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '1000' }).maxCachedWorkflows).toBe(1000);

@@ -4,6 +4,7 @@ import {
   finish,
   newPolicyState,
   RECENT_LIMIT,
+  supersedeWaiting,
   takeNext,
   type EventDelivery,
   type PolicyState,
@@ -150,6 +151,28 @@ test('a repeated delivery of the event being applied is not queued again', () =>
   expect(state.applying).toBeUndefined();
   expect(takeNext(state)).toBeUndefined();
   expect(state.recent.map((f) => f.result.outcome)).toEqual(['created']);
+});
+
+test('while a burst gathers, older waiting events are settled at once and only the newest keeps waiting', () => {
+  const state = newPolicyState('p');
+  acceptDelivery(state, { ...delivery('a', { sequence: '1' }), replyBy: 'update' });
+  acceptDelivery(state, delivery('b', { sequence: '3' }));
+  expect(supersedeWaiting(state)?.event.id).toBe('b');
+  expect(state.pending.map((q) => q.event.id)).toEqual(['b']);
+  expect(state.applying).toBeUndefined();
+  expect(outboxOutcomes(state)).toEqual({ a: 'superseded' });
+  // The answer goes the way the event came (here the update's answer).
+  expect(state.outbox[0]).toMatchObject({ replyBy: 'update', replyTo: { workflowId: 'wf-a' } });
+  expect(state.outbox[0].result.reason).toMatch(/newer event is waiting: b from urn:s \(sequence 3\)/);
+  // An older event arriving later is settled by the next round; a newer one takes the lead.
+  acceptDelivery(state, delivery('c', { sequence: '2' }));
+  acceptDelivery(state, delivery('d', { sequence: '4' }));
+  expect(supersedeWaiting(state)?.event.id).toBe('d');
+  expect(outboxOutcomes(state)).toEqual({ a: 'superseded', b: 'superseded', c: 'superseded' });
+  // Nothing was applied yet: the last applied position is untouched, and the newest is what comes next.
+  expect(state.lastApplied).toBeUndefined();
+  expect(applyNext(state)).toBe('d');
+  expect(supersedeWaiting(newPolicyState('p'))).toBeUndefined();
 });
 
 describe('supersededByApplied (the policy workflow and the dry run)', () => {
