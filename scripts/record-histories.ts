@@ -13,7 +13,7 @@ import { policyWorkflowId } from '../src/domain/ids';
 import { eventWorkflowId } from '../src/event-identity';
 import { submitEvent, type SubmitOptions } from '../src/starter/submit';
 import { deleteEvent, documentAllowing, SOURCE, upsertEvent } from '../test/helpers/events';
-import { startIamProxy, unavailableForPolicy } from '../test/helpers/iam-proxy';
+import { forPolicyNamed, startIamProxy, unavailableForPolicy } from '../test/helpers/iam-proxy';
 import { MANAGED_BY, startService } from '../test/helpers/service';
 import { startMoto, startTemporal, temporalCliPath } from '../test/helpers/servers';
 
@@ -65,6 +65,17 @@ async function main(): Promise<void> {
     await submitEvent(created, options);
     await submitEvent(created, options);
     await submitEvent(upsertEvent('replay-a', { sequence: 2 }), options);
+    // The burst's first event holds the workflow for 1.5 s (a slow GetPolicy), so the others wait behind
+    // it and the workflow gathers them (the coalescing window) before applying the newest.
+    proxy.addRule({
+      action: 'GetPolicy',
+      when: forPolicyNamed('replay-a'),
+      times: 1,
+      respond: async (_, forward) => {
+        await new Promise((resolve) => setTimeout(resolve, 1_500));
+        return forward();
+      },
+    });
     await Promise.all(
       [3, 4, 5, 6].map((sequence) =>
         submitEvent(

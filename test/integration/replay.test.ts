@@ -79,6 +79,20 @@ test('the generations differ as recorded: how events go to the policy workflow a
   expect(countOf(lateAnswered, 'workflowExecutionSignaledEventAttributes')).toBe(1);
   expect(countOf(lateAnswered, 'workflowExecutionUpdateCompletedEventAttributes')).toBe(1);
   expect(patchMarkers(events('2-results-by-activity', 'event-workflow.json'))).toBe(0);
+  // 4: a burst waiting behind a slow event is gathered (a timer) before its newest is applied.
+  const patchIds = (list: ReturnType<typeof events>) =>
+    list
+      .filter((event) => event.markerRecordedEventAttributes?.markerName === 'core_patch')
+      .map((event) => {
+        const payload = event.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0];
+        return (JSON.parse(Buffer.from(payload?.data ?? []).toString('utf8')) as { id: string }).id;
+      });
+  expect(patchIds(policyRun('4-coalescing-window'))).toContain('coalescing-window');
+  expect(countOf(policyRun('4-coalescing-window'), 'timerStartedEventAttributes')).toBeGreaterThan(0);
+  for (const older of ['1-local-first', '2-results-by-activity', '3-result-by-update']) {
+    expect(patchIds(policyRun(older))).not.toContain('coalescing-window');
+    expect(countOf(policyRun(older), 'timerStartedEventAttributes')).toBe(0);
+  }
 });
 
 test('every recorded history replays against the current workflow code', async () => {
