@@ -21,6 +21,7 @@ export interface BenchOptions {
   phaseEvents: number;
   bursts: number;
   burstN: number;
+  burstSpreadMs: number;
   memoryEvents: number;
   memoryCheckpoint: number;
   heapProbe: boolean;
@@ -120,6 +121,12 @@ export function parseOptions(argv: string[]): BenchOptions {
     .option('--phase-events <n>', 'events per phase of the outcomes scenario', integer(1), 40)
     .option('--bursts <n>', 'bursts in the burst scenario', integer(1), 5)
     .option('--burst-n <n>', 'upserts per burst in the burst scenario', integer(2), 20)
+    .option(
+      '--burst-spread-ms <n>',
+      'burst scenario: submit each burst evenly over this long instead of all at once',
+      integer(0),
+      0,
+    )
     .option('--memory-events <n>', 'events of the memory scenario (--scenarios memory)', integer(1), 10000)
     .option(
       '--memory-checkpoint <n>',

@@ -133,8 +133,9 @@ export function renderText(results: Results, targets: TargetCheck[], whatIf = fa
   if (results.burst) {
     const b = results.burst;
     parts.push(
-      `Bursts of ${b.n} upserts to one policy (submitted at once): writes per burst ` +
-        `${b.bursts.map((x) => x.calls.writes).join(', ')} (max ${b.maxWrites}, mean ${fixed(b.meanWrites, 2)}); ` +
+      `Bursts of ${b.n} upserts to one policy (${b.spreadMs > 0 ? `submitted over ${b.spreadMs} ms` : 'submitted at once'}): ` +
+        `writes per burst ${b.bursts.map((x) => x.calls.writes).join(', ')} (max ${b.maxWrites}, mean ${fixed(b.meanWrites, 2)}); ` +
+        `settled in ${b.bursts.map((x) => fixed(x.seconds, 2)).join(', ')} s; ` +
         `calls per burst ${fixed(b.meanCalls, 1)}; direct baseline: ${fixed(b.baseline.meanWrites, 1)} writes, ` +
         `${fixed(b.baseline.meanCalls, 1)} calls per burst`,
     );

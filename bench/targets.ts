@@ -56,7 +56,7 @@ export function checkTargets(results: Results, burstN: number): TargetCheck[] {
         : notRun),
     },
     {
-      target: `burst of ${burstN}: ≤ 2 IAM writes`,
+      target: `burst of ${burstN}${results.burst?.spreadMs ? ` over ${results.burst.spreadMs} ms` : ''}: ≤ 2 IAM writes`,
       ...(results.burst
         ? {
             measured: `max ${results.burst.maxWrites}, mean ${results.burst.meanWrites.toFixed(2)} writes/burst`,

@@ -12,6 +12,8 @@ import { taskQueueFor, type ScenarioContext } from './context';
 
 export interface BurstResult {
   n: number;
+  /** Each burst submitted evenly over this long (0: all at once). */
+  spreadMs: number;
   bursts: { outcomes: Record<string, number>; calls: CallCounts; seconds: number }[];
   maxWrites: number;
   meanWrites: number;
@@ -31,6 +33,7 @@ function asEvents(raws: Record<string, unknown>[]): BenchEvent[] {
 export async function runBurstScenario(context: ScenarioContext): Promise<BurstResult> {
   const { env, options } = context;
   const n = options.burstN;
+  const spreadMs = options.burstSpreadMs;
   // The service's bursts and the baseline's have names of their own (a given moto is not emptied).
   const planFor = (prefix: string) => {
     const factory = eventFactory(prefix);
@@ -52,7 +55,8 @@ export async function runBurstScenario(context: ScenarioContext): Promise<BurstR
       drive(events, {
         client: env.client,
         taskQueue,
-        rate: 0,
+        // Spread: the first at once, the last at `spreadMs`.
+        rate: spreadMs > 0 && events.length > 1 ? ((events.length - 1) * 1000) / spreadMs : 0,
         concurrency: events.length,
         reservedTagKeys: [MANAGED_BY.key],
       }),
@@ -66,7 +70,9 @@ export async function runBurstScenario(context: ScenarioContext): Promise<BurstR
       const calls = callsBetween(before, env.proxy.snapshot());
       const outcomes = countBy(timings, (t) => t.outcome);
       bursts.push({ outcomes, calls, seconds: (performance.now() - started) / 1000 });
-      log(`[burst] ${n} upserts: ${calls.writes} writes, ${calls.total} calls, ${JSON.stringify(outcomes)}`);
+      log(
+        `[burst] ${n} upserts${spreadMs > 0 ? ` over ${spreadMs} ms` : ''}: ${calls.writes} writes, ${calls.total} calls, ${JSON.stringify(outcomes)}`,
+      );
     }
   } finally {
     await worker.stop();
@@ -89,6 +95,7 @@ export async function runBurstScenario(context: ScenarioContext): Promise<BurstR
   const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
   return {
     n,
+    spreadMs,
     bursts,
     maxWrites: Math.max(...bursts.map((b) => b.calls.writes)),
     meanWrites: mean(bursts.map((b) => b.calls.writes)),
