@@ -100,7 +100,7 @@ export interface ServiceConfig {
   guards: PolicyGuards;
   /** Where the worker serves Prometheus metrics; absent: no metrics endpoint. */
   metrics?: { host: string; port: number };
-  /** History length at which policy workflows started by this worker continue-as-new. */
+  /** History length at which policy workflows continue-as-new (sent with every delivery, so running ones take it up). */
   policyHistoryLimit: number;
   /** EVENT_RESULT_WAIT_MS: how long a delivery waits for its result by update (0: by signal only). */
   resultWaitMs: number;

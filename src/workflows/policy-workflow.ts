@@ -4,12 +4,15 @@ import {
   ActivityFailure,
   allHandlersFinished,
   ApplicationFailure,
+  CancellationScope,
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
+  isCancellation,
   log,
   patched,
   setHandler,
+  sleep,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { DeliveryActivities, PolicyActivities } from '../activities';
@@ -142,7 +145,12 @@ export async function policyWorkflow(input: PolicyWorkflowInput): Promise<void> 
     await condition(() => state.pending.length > 0 || state.outbox.length > 0 || shouldContinueAsNew());
     const window = settings.coalesce ?? DEFAULT_COALESCE_WINDOW;
     if (shouldGather(state.pending.length, window) && !shouldContinueAsNew() && patched(COALESCING_WINDOW)) {
-      await gatherBurst(state, window, shouldContinueAsNew, () => answerUpdates(state, waiting));
+      await gatherBurst(state, window, shouldContinueAsNew, async () => {
+        answerUpdates(state, waiting);
+        if (state.outbox.length > 0) {
+          await (patched(RESULTS_BY_ACTIVITY) ? sendResults(state) : signalResults(state));
+        }
+      });
     }
     answerUpdates(state, waiting);
     const resultsByActivity = patched(RESULTS_BY_ACTIVITY);
@@ -177,24 +185,48 @@ function settingsOf({ maxHistoryLength, coalesce }: PolicyWorkflowSettings): Pol
 }
 
 /**
- * Waits while the burst keeps arriving: until no event has come for the quiet period, within the window's
- * bound. Older events are settled as superseded as soon as a newer one waits, so only the newest waits.
+ * Waits while the burst keeps arriving: quiet periods, one after another, until one passes with no
+ * arrival or the window's bound is reached. Older events are settled as superseded as soon as a newer
+ * one waits, so only the newest waits. One timer per quiet period, not one per arrival: Temporal fires
+ * timers up to about a second late anyway (BENCHMARKS.md §10), and restarting it costs history.
  */
 async function gatherBurst(
   state: PolicyState,
   window: CoalesceWindow,
   stop: () => boolean,
-  answer: () => void,
+  answer: () => Promise<void>,
 ): Promise<void> {
+  const settle = async () => {
+    supersedeWaiting(state);
+    await answer();
+  };
   const opened = workflowTime();
   for (;;) {
-    supersedeWaiting(state);
-    answer();
+    await settle();
     const wait = nextQuietWait(window, workflowTime() - opened);
     if (wait === undefined) return;
-    const seen = state.arrivals;
-    const arrived = await condition(() => state.arrivals > seen || stop(), wait);
-    if (!arrived || stop()) return;
+    const arrivalsBefore = state.arrivals;
+    const period = new CancellationScope();
+    let periodOver = false;
+    const timer = period
+      .run(() => sleep(wait))
+      .then(
+        () => (periodOver = true),
+        (error: unknown) => {
+          if (!isCancellation(error)) throw error;
+        },
+      );
+    while (!periodOver && !stop()) {
+      const seen = state.arrivals;
+      await condition(() => periodOver || stop() || state.arrivals > seen);
+      await settle();
+    }
+    if (!periodOver) {
+      period.cancel();
+      await timer;
+      return;
+    }
+    if (state.arrivals === arrivalsBefore) return;
   }
 }
 
