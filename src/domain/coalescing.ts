@@ -19,11 +19,15 @@ export function shouldGather(waitingEvents: number, window: CoalesceWindow): boo
 }
 
 /**
- * How long to wait for the next arrival when the window has been open `elapsedMs`; undefined once it is
- * over. Each arrival starts a new quiet period, within the overall bound.
+ * How long the next quiet period lasts when the window has been open `elapsedMs`; undefined once it is
+ * over. The first period is the quiet time (or the bound, if shorter); a later one starts only if a whole
+ * quiet time still fits in the bound: a period cut short would wait on a timer that Temporal may fire up
+ * to a second late anyway.
  */
 export function nextQuietWait(window: CoalesceWindow, elapsedMs: number): number | undefined {
-  const left = window.maxMs - Math.max(0, elapsedMs);
+  const elapsed = Math.max(0, elapsedMs);
+  const left = window.maxMs - elapsed;
   if (left <= 0) return undefined;
+  if (elapsed > 0 && left < window.quietMs) return undefined;
   return Math.min(window.quietMs, left);
 }
