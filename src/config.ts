@@ -159,6 +159,14 @@ export function parseEnvironment<Shape extends z.ZodRawShape>(
 /** Reads and checks the configuration; throws ConfigError naming the first bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
   const e = parseEnvironment(environmentSchema, env);
+  const gathers = e.POLICY_COALESCE_QUIET_MS > 0 && e.POLICY_COALESCE_MAX_MS > 0;
+  if (gathers && e.EVENT_RESULT_WAIT_MS > 0 && e.POLICY_COALESCE_MAX_MS >= e.EVENT_RESULT_WAIT_MS) {
+    // The newest event of every gathered burst would outwait its sender and go again by signal.
+    throw new ConfigError(
+      `POLICY_COALESCE_MAX_MS (${e.POLICY_COALESCE_MAX_MS}) must be below EVENT_RESULT_WAIT_MS ` +
+        `(${e.EVENT_RESULT_WAIT_MS}): an event waits for its result by update only that long`,
+    );
+  }
   if ((e.TEMPORAL_TLS_CERT_PATH === undefined) !== (e.TEMPORAL_TLS_KEY_PATH === undefined)) {
     throw new ConfigError('TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH must be set together (mTLS)');
   }

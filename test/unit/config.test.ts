@@ -81,6 +81,27 @@ test('the burst window: 200 ms quiet within 1 s by default; 0 turns it off; boun
   }
 });
 
+test('the burst window must end before an event stops waiting for its result by update', () => {
+  expect(() => loadConfig({ POLICY_COALESCE_MAX_MS: '5000' })).toThrow(
+    /POLICY_COALESCE_MAX_MS \(5000\) must be below EVENT_RESULT_WAIT_MS \(5000\)/,
+  );
+  expect(() => loadConfig({ POLICY_COALESCE_MAX_MS: '3000', EVENT_RESULT_WAIT_MS: '2000' })).toThrow(
+    /POLICY_COALESCE_MAX_MS/,
+  );
+  expect(loadConfig({ POLICY_COALESCE_MAX_MS: '4999' }).coalesce.maxMs).toBe(4999);
+  expect(
+    loadConfig({
+      POLICY_COALESCE_MAX_MS: '20000',
+      EVENT_RESULT_WAIT_MS: '8000',
+      POLICY_COALESCE_QUIET_MS: '0',
+    }).coalesce,
+  ).toEqual({ quietMs: 0, maxMs: 20000 });
+  // Every event by signal (no update to outwait): any bound is fine.
+  expect(loadConfig({ POLICY_COALESCE_MAX_MS: '20000', EVENT_RESULT_WAIT_MS: '0' }).coalesce.maxMs).toBe(
+    20000,
+  );
+});
+
 test("the worker's workflow cache: sized from the heap limit unless WORKER_MAX_CACHED_WORKFLOWS is a positive integer", () => {
   expect(loadConfig({}).maxCachedWorkflows).toBeUndefined();
   expect(loadConfig({ WORKER_MAX_CACHED_WORKFLOWS: '1000' }).maxCachedWorkflows).toBe(1000);
