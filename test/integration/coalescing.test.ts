@@ -7,36 +7,16 @@ import { policyWorkflowId } from '../../src/domain/ids';
 import { eventWorkflowId } from '../../src/event-identity';
 import { submitEvent } from '../../src/starter/submit';
 import type { PolicyWorkflowInput } from '../../src/workflows/types';
-import { testIamEndpoint, uniqueSuffix } from '../helpers/env';
+import { uniqueSuffix } from '../helpers/env';
 import { defaultDocument, documentAllowing, policyArn, SOURCE, upsertEvent } from '../helpers/events';
 import { countEvents, historyOf } from '../helpers/history';
-import { forPolicyNamed, startIamProxy, type IamProxy } from '../helpers/iam-proxy';
-import { startService, type RunningService, type StartServiceOptions } from '../helpers/service';
+import { forPolicyNamed } from '../helpers/iam-proxy';
+import { proxiedServices } from '../helpers/proxied-services';
+import type { RunningService, StartServiceOptions } from '../helpers/service';
 
-let proxy: IamProxy;
-const services: RunningService[] = [];
-
-beforeAll(async () => {
-  proxy = await startIamProxy(testIamEndpoint(), { strict: true });
-});
-
-afterAll(async () => {
-  await Promise.all(services.map((service) => service.stop()));
-  await proxy?.close();
-});
-
-afterEach(() => proxy.clearRules());
-
-async function serviceWith(options: StartServiceOptions = {}): Promise<RunningService> {
-  const service = await startService({ iamEndpoint: proxy.endpoint, ...options });
-  services.push(service);
-  return service;
-}
-
-async function stopService(service: RunningService): Promise<void> {
-  services.splice(services.indexOf(service), 1);
-  await service.stop();
-}
+const services = proxiedServices();
+const serviceWith = (options: StartServiceOptions = {}) => services.serviceWith(options);
+const stopService = (service: RunningService) => services.stop(service);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -46,7 +26,7 @@ function holdNext(action: string, name: string): { reached: Promise<void>; relea
   let release!: () => void;
   const reached = new Promise<void>((resolve) => (reachedProxy = resolve));
   const released = new Promise<void>((resolve) => (release = resolve));
-  proxy.addRule({
+  services.proxy.addRule({
     action,
     when: forPolicyNamed(name),
     times: 1,
@@ -61,7 +41,7 @@ function holdNext(action: string, name: string): { reached: Promise<void>; relea
 
 /** Writes of new versions to the policy `name` seen at the proxy. */
 function versionWrites(name: string): number {
-  return proxy.requests.filter(
+  return services.proxy.requests.filter(
     (request) =>
       request.action === 'CreatePolicyVersion' && (request.params.PolicyArn ?? '').endsWith(`/${name}`),
   ).length;

@@ -5,7 +5,7 @@ import { policyWorkflowId } from '../../src/domain/ids';
 import { eventWorkflowId } from '../../src/event-identity';
 import { submitEvent } from '../../src/starter/submit';
 import { Client, Connection } from '@temporalio/client';
-import { testIamEndpoint, testTemporalAddress, uniqueSuffix } from '../helpers/env';
+import { testTemporalAddress, uniqueSuffix } from '../helpers/env';
 import {
   documentAllowing,
   policiesNamed,
@@ -15,36 +15,20 @@ import {
   versionsOf,
 } from '../helpers/events';
 import { countEvents, historyOf, historyWhen, localActivityTypes } from '../helpers/history';
-import { forPolicyNamed, startIamProxy, unavailableForPolicy, type IamProxy } from '../helpers/iam-proxy';
-import { MANAGED_BY, startService, type RunningService, type StartServiceOptions } from '../helpers/service';
+import { forPolicyNamed, unavailableForPolicy } from '../helpers/iam-proxy';
+import { proxiedServices } from '../helpers/proxied-services';
+import { MANAGED_BY, type StartServiceOptions } from '../helpers/service';
 import { startTemporal } from '../helpers/servers';
 import { startWorkerProcess } from '../helpers/worker-process';
 
-let proxy: IamProxy;
-const services: RunningService[] = [];
-
-beforeAll(async () => {
-  proxy = await startIamProxy(testIamEndpoint(), { strict: true });
-});
-
-afterAll(async () => {
-  await Promise.all(services.map((service) => service.stop()));
-  await proxy?.close();
-});
-
-afterEach(() => proxy.clearRules());
-
-async function serviceWith(options: StartServiceOptions = {}): Promise<RunningService> {
-  const service = await startService({ iamEndpoint: proxy.endpoint, ...options });
-  services.push(service);
-  return service;
-}
+const services = proxiedServices();
+const serviceWith = (options: StartServiceOptions = {}) => services.serviceWith(options);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Holds the first GetPolicy of `name` for `ms` before moto answers it. */
 function slowFirstGetPolicy(name: string, ms: number): void {
-  proxy.addRule({
+  services.proxy.addRule({
     action: 'GetPolicy',
     when: forPolicyNamed(name),
     times: 1,
@@ -81,11 +65,11 @@ test('IAM failing for longer than the wait: the event goes again by signal and i
   const name = `slow-${uniqueSuffix()}`;
   // GetPolicy fails for 6 s: the local attempts give up, the call becomes an ordinary activity, and the
   // signal from the event workflow arrives while it retries.
-  proxy.addRule(unavailableForPolicy('GetPolicy', name));
+  services.proxy.addRule(unavailableForPolicy('GetPolicy', name));
   const event = upsertEvent(name, { sequence: 1 });
   const reported = submitEvent(event, { ...service.submitOptions(), wait: true });
   await sleep(6_000);
-  proxy.clearRules();
+  services.proxy.clearRules();
   const report = await reported;
   expect(report.outcome).toBe('created');
   expect(await policiesNamed(service.iam, name)).toHaveLength(1);
@@ -212,8 +196,7 @@ test('a server that refuses update-with-start: every event goes by signal and st
         'workflowExecutionUpdateAcceptedEventAttributes',
       ),
     ).toBe(0);
-    await service.stop();
-    services.splice(services.indexOf(service), 1);
+    await services.stop(service);
   } finally {
     await temporal.stop();
   }
@@ -226,7 +209,7 @@ test('the worker process with EVENT_RESULT_WAIT_MS=0 sends every event by signal
   const worker = await startWorkerProcess({
     temporalAddress: testTemporalAddress(),
     taskQueue,
-    iamEndpoint: proxy.endpoint,
+    iamEndpoint: services.proxy.endpoint,
     env: { EVENT_RESULT_WAIT_MS: '0' },
   });
   try {
