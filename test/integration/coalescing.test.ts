@@ -151,3 +151,38 @@ test('a running policy workflow takes up the settings of the workers delivering 
   const input = defaultPayloadConverter.fromPayload<PolicyWorkflowInput>(started?.input?.payloads?.[0] ?? {});
   expect(input).toMatchObject({ maxHistoryLength: 40, coalesce: { quietMs: 1_500, maxMs: 8_000 } });
 }, 90_000);
+
+test('a policy workflow at its history limit ends the window and hands the burst over to its next run', async () => {
+  // A window that would last long (3 s quiet, 60 s bound) and a short history limit: arrivals keep the
+  // window open until the history reaches the limit, then the run cancels its timer and continues as new.
+  const service = await serviceWith({ coalesce: { quietMs: 3_000, maxMs: 60_000 }, policyHistoryLimit: 40 });
+  const name = `window-handover-${uniqueSuffix()}`;
+  const submit = (event: Record<string, unknown>) => submitEvent(event, service.submitOptions());
+  expect((await submit(upsert(name, 1))).outcome).toBe('created');
+  const { runId: firstRunId } = await service.client.workflow.getHandle(policyWorkflowId(name)).describe();
+
+  const hold = holdNext('CreatePolicyVersion', name);
+  const reports = [submit(upsert(name, 2))];
+  await hold.reached;
+  reports.push(submit(upsert(name, 3)), submit(upsert(name, 4)));
+  await sleep(1_000);
+  hold.release();
+  for (let sequence = 5; sequence <= 12; sequence += 1) {
+    await sleep(300);
+    reports.push(submit(upsert(name, sequence)));
+  }
+  const outcomes = (await Promise.all(reports)).map((report) => report.outcome);
+  expect(outcomes[0]).toBe('updated');
+  expect(outcomes.at(-1)).toBe('updated');
+  expect(outcomes.slice(1, -1).every((outcome) => outcome === 'superseded' || outcome === 'updated')).toBe(
+    true,
+  );
+  expect(await defaultDocument(service.iam, policyArn(name))).toEqual(
+    documentAllowing(['s3:GetObjectVersion12']),
+  );
+
+  const firstRun = await historyOf(service.client, policyWorkflowId(name), firstRunId);
+  expect(countEvents(firstRun, 'timerStartedEventAttributes')).toBeGreaterThan(0);
+  expect(countEvents(firstRun, 'timerCanceledEventAttributes')).toBe(1);
+  expect(firstRun.at(-1)?.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
+}, 90_000);
