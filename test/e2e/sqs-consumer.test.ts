@@ -18,6 +18,7 @@ import { submitEvent } from '../../src/starter/submit';
 import { startProcess, type ServiceProcess } from '../helpers/processes';
 import { startService, type RunningService } from '../helpers/service';
 import { createQueue, messagesIn, receiveAll, startDeleteHoldingProxy, testSqsClient } from '../helpers/sqs';
+import { until } from '../helpers/until';
 
 let service: RunningService;
 let sqs: SQSClient;
@@ -48,14 +49,6 @@ function startConsumer(queueUrl: string, sqsEndpoint = testIamEndpoint()): Servi
   return consumer;
 }
 
-async function eventually(check: () => Promise<boolean>, timeoutMs = 30000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
 test('a FIFO queue: every event started in group order, each message deleted once accepted', async () => {
   const queue = await createQueue(sqs, `events-${uniqueSuffix()}.fifo`, {
     FifoQueue: 'true',
@@ -75,7 +68,7 @@ test('a FIFO queue: every event started in group order, each message deleted onc
     );
   }
   const consumer = startConsumer(queue.url);
-  await eventually(async () => (await messagesIn(sqs, queue.url)) === 0);
+  await until(async () => (await messagesIn(sqs, queue.url)) === 0, 'the queue empty', 30_000);
   const startTimes: number[] = [];
   for (const event of events) {
     const handle = service.client.workflow.getHandle<typeof eventWorkflow>(
@@ -114,7 +107,7 @@ test('a consumer killed between receive and delete: the message comes back, is a
   expect(await messagesIn(sqs, queue.url)).toBe(1); // not deleted
 
   const survivor = startConsumer(queue.url);
-  await eventually(async () => (await messagesIn(sqs, queue.url)) === 0);
+  await until(async () => (await messagesIn(sqs, queue.url)) === 0, 'the queue empty', 30_000);
   const consumed = survivor.logLines().find((line) => line.msg === 'message consumed');
   expect(consumed).toMatchObject({ messageId: MessageId, outcome: 'duplicate', receiveCount: 2 });
   const handle = service.client.workflow.getHandle<typeof eventWorkflow>(
@@ -153,7 +146,7 @@ test('unparseable, invalid and conflicting messages are left for the dead-letter
     new SendMessageCommand({ QueueUrl: queue.url, MessageBody: JSON.stringify(changed) }),
   );
   const consumer = startConsumer(queue.url);
-  await eventually(async () => (await messagesIn(sqs, queue.url)) === 0);
+  await until(async () => (await messagesIn(sqs, queue.url)) === 0, 'the queue empty', 30_000);
   await consumer.stop('SIGTERM');
   const deadLetters = await receiveAll(sqs, dlq.url);
   expect(deadLetters.map((m) => m.MessageId).sort()).toEqual(

@@ -10,6 +10,7 @@ import { uniqueSuffix } from '../helpers/env';
 import { deleteEvent, documentAllowing, upsertEvent } from '../helpers/events';
 import { freePort, startTemporal, type RunningServer } from '../helpers/servers';
 import { MANAGED_BY, startService, type RunningService } from '../helpers/service';
+import { until } from '../helpers/until';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ARTIFACTS = join(ROOT, 'test-artifacts');
@@ -44,14 +45,6 @@ beforeAll(async () => {
     }),
   ]);
 });
-
-async function until(check: () => Promise<boolean>, what: string, timeoutMs = 20000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`not seen within ${timeoutMs} ms: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
 
 afterAll(async () => {
   await browser?.close();
