@@ -12,7 +12,7 @@ import { IAMClient } from '@aws-sdk/client-iam';
 import { readFileSync } from 'node:fs';
 import { createPolicyActivities } from '../src/activities/policy-activities';
 import { validatePolicyDocument } from '../src/domain/document-rules';
-import { validateEvent } from '../src/domain/event-validation';
+import { validateEvent } from '../src/sources/event-validation';
 import { planEvent } from '../src/domain/plan';
 import type { Outcome } from '../src/domain/types';
 

@@ -1,7 +1,7 @@
 // A small loopback proxy in front of the IAM endpoint (moto) that counts requests by IAM action and the
 // time the endpoint took, so a phase of the benchmark can read exactly how many calls it caused.
 import { Agent, createServer, request } from 'node:http';
-import { readBody } from '../test/helpers/http';
+import { readBody } from '../harness/http';
 import type { AddressInfo } from 'node:net';
 
 /** IAM actions that change something; every other action the service uses only reads. */

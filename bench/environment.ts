@@ -1,7 +1,7 @@
 // The servers a benchmark run needs: a Temporal dev server and moto (started here on free ports, or
 // given), the counting proxy in front of moto, and a Temporal client.
 import { Client, Connection } from '@temporalio/client';
-import { startMoto, startTemporal, tempDir, type RunningServer } from '../test/helpers/servers';
+import { startMoto, startTemporal, tempDir, type RunningServer } from '../harness/servers';
 import { startCountingProxy, type CountingProxy, type IamEmulation } from './counting-proxy';
 import { cpuSeconds } from './proc';
 import { join } from 'node:path';

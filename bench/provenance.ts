@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, relative } from 'node:path';
-import { temporalCliPath } from '../test/helpers/servers';
+import { temporalCliPath } from '../harness/servers';
 
 const REPO = join(__dirname, '..');
 

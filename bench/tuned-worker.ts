@@ -17,16 +17,16 @@
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig } from '../src/config';
+import { loadConfig } from '../src/config/worker';
 import { createAccountIdResolver } from '../src/iam/account';
 import { createIamClient, createStsClient } from '../src/iam/client';
-import { connectWorker } from '../src/temporal-connection';
-import { createServiceWorker } from '../src/worker-setup';
-import { bundleServiceWorkflows } from '../test/helpers/workflow-bundle';
+import { connectWorker } from '../src/temporal/connection';
+import { createServiceWorker } from '../src/temporal/service-worker';
+import { bundleServiceWorkflows } from '../harness/workflow-bundle';
 import { installHeapProbe } from './heap-probe';
 
 const SHIMS: Record<string, string> = {
-  remote: join(__dirname, '../test/helpers/remote-activities-workflow.ts'),
+  remote: join(__dirname, '../harness/remote-activities-workflow.ts'),
 };
 
 function optionalInteger(name: string): number | undefined {

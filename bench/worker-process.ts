@@ -2,8 +2,8 @@
 // and CPU from /proc while it runs.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { terminate } from '../test/helpers/servers';
-import { workerEnvironment } from '../test/helpers/worker-process';
+import { terminate } from '../harness/servers';
+import { workerEnvironment } from '../harness/worker-process';
 import { commandLine, cpuSeconds, processTree, statusBytes } from './proc';
 
 export interface WorkerProcessOptions {

@@ -1,20 +1,20 @@
-// Runs the reliability scenarios (test/reliability/scenarios) at a larger size than `npm test` does, on a
+// Runs the reliability scenarios (harness/scenarios) at a larger size than `npm test` does, on a
 // Temporal dev server and a moto of its own, and prints one table row per scenario: nothing may be lost
 // and no final state may be wrong. Exit status 1 when any scenario found a problem.
 //
 //   npx tsx scripts/chaos.ts [--seed N] [--only storm,crash,...] [--quick]
 //
 // The seed (printed) makes the generated events, shuffles and IAM faults repeat; timing still varies.
-import { startMoto, startTemporal, type RunningServer } from '../test/helpers/servers';
-import type { ScenarioReport } from '../test/reliability/harness';
-import { attachedAndBoundary } from '../test/reliability/scenarios/attached';
-import type { ScenarioContext } from '../test/reliability/scenarios/context';
-import { crash } from '../test/reliability/scenarios/crash';
-import { disorder } from '../test/reliability/scenarios/disorder';
-import { hostileStream } from '../test/reliability/scenarios/hostile';
-import { iamFaults } from '../test/reliability/scenarios/iam-faults';
-import { serverRestart } from '../test/reliability/scenarios/server-restart';
-import { duplicateStorm } from '../test/reliability/scenarios/storm';
+import { startMoto, startTemporal, type RunningServer } from '../harness/servers';
+import type { ScenarioReport } from '../harness/scenario-runner';
+import { attachedAndBoundary } from '../harness/scenarios/attached';
+import type { ScenarioContext } from '../harness/scenarios/context';
+import { crash } from '../harness/scenarios/crash';
+import { disorder } from '../harness/scenarios/disorder';
+import { hostileStream } from '../harness/scenarios/hostile';
+import { iamFaults } from '../harness/scenarios/iam-faults';
+import { serverRestart } from '../harness/scenarios/server-restart';
+import { duplicateStorm } from '../harness/scenarios/storm';
 
 type Scenario = (context: ScenarioContext, quick: boolean) => Promise<ScenarioReport>;
 

@@ -10,12 +10,12 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { policyWorkflowId } from '../src/domain/ids';
-import { eventWorkflowId } from '../src/event-identity';
+import { eventWorkflowId } from '../src/temporal/event-identity';
 import { submitEvent, type SubmitOptions } from '../src/starter/submit';
-import { deleteEvent, documentAllowing, SOURCE, upsertEvent } from '../test/helpers/events';
-import { forPolicyNamed, startIamProxy, unavailableForPolicy } from '../test/helpers/iam-proxy';
-import { MANAGED_BY, startService } from '../test/helpers/service';
-import { startMoto, startTemporal, temporalCliPath } from '../test/helpers/servers';
+import { deleteEvent, documentAllowing, SOURCE, upsertEvent } from '../harness/events';
+import { forPolicyNamed, startIamProxy, unavailableForPolicy } from '../harness/iam-proxy';
+import { MANAGED_BY, startService } from '../harness/service';
+import { startMoto, startTemporal, temporalCliPath } from '../harness/servers';
 
 const generation = process.argv[2];
 if (!generation || !/^[\w.-]+$/.test(generation)) {

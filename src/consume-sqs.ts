@@ -2,13 +2,13 @@
 // SQS until SIGINT/SIGTERM, through the same starter library as the CLI and the HTTP endpoint.
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Command, CommanderError } from 'commander';
-import { ConfigError, loadConfig } from './config';
-import { createLogger } from './logging';
-import { checkSearchAttributes } from './search-attribute-check';
-import { consumeQueue } from './sqs/consumer';
+import { ConfigError, loadConfig } from './config/worker';
+import { createLogger } from './observability/logging';
+import { checkSearchAttributes } from './temporal/search-attribute-check';
+import { consumeQueue } from './sources/sqs/consumer';
 import { submitEvent, submitOptionsFor } from './starter/submit';
-import { integerFrom } from './cli-options';
-import { connectClient } from './temporal-connection';
+import { integerFrom } from './config/cli-options';
+import { connectClient } from './temporal/connection';
 
 interface ConsumeOptions {
   queueUrl: string;

@@ -2,13 +2,13 @@
 // CLI and the SQS consumer, so deduplication and ordering are the same whatever the source.
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ConfigError, loadConfig } from './config';
-import { loadIngestConfig } from './ingest/config';
-import { createIngestServer } from './ingest/server';
-import { createLogger } from './logging';
-import { checkSearchAttributes } from './search-attribute-check';
+import { ConfigError, loadConfig } from './config/worker';
+import { loadIngestConfig } from './config/ingest';
+import { createIngestServer } from './sources/http/server';
+import { createLogger } from './observability/logging';
+import { checkSearchAttributes } from './temporal/search-attribute-check';
 import { submitEvent, submitOptionsFor } from './starter/submit';
-import { connectClient } from './temporal-connection';
+import { connectClient } from './temporal/connection';
 
 /** How long /readyz waits for Temporal before saying it is not ready. */
 const READINESS_TIMEOUT_MS = 2000;

@@ -2,18 +2,18 @@
 // operator's read-only commands: status of an event, state of a policy, dry run of a file.
 // Exit status: 0 when no event ended rejected, conflict or failed; 1 when one did; 2 for usage or connection errors.
 import { Command, CommanderError } from 'commander';
-import { ConfigError, loadConfig, type ServiceConfig } from './config';
+import { ConfigError, loadConfig, type ServiceConfig } from './config/worker';
 import { createAccountIdResolver } from './iam/account';
 import { createIamClient, createStsClient } from './iam/client';
-import { checkSearchAttributes } from './search-attribute-check';
+import { checkSearchAttributes } from './temporal/search-attribute-check';
 import { dryRun } from './starter/dry-run';
 import { eventStatus } from './starter/event-status';
-import { openInput, readEvents } from './starter/input';
+import { openInput, readEvents } from './sources/ndjson-input';
 import { policyReport, type IamReadDeps } from './starter/policy-report';
 import { submitStream } from './starter/submit-stream';
 import { submitOptionsFor, type SubmitReport } from './starter/submit';
-import { integerFrom } from './cli-options';
-import { connectClient } from './temporal-connection';
+import { integerFrom } from './config/cli-options';
+import { connectClient } from './temporal/connection';
 
 const EXIT_UNSUCCESSFUL = 1;
 const EXIT_USAGE = 2;

@@ -2,17 +2,17 @@
 // then finishes the tasks in hand and exits. With METRICS_PORT it serves Prometheus metrics; its logs
 // are JSON lines on stdout (LOG_LEVEL, warn by default).
 import { Runtime, type RuntimeOptions } from '@temporalio/worker';
-import { ConfigError, loadConfig } from './config';
+import { ConfigError, loadConfig } from './config/worker';
 import { createAccountIdResolver } from './iam/account';
 import { createIamClient, createStsClient, workerRetryOptions } from './iam/client';
-import { createLogger, sdkLogger } from './logging';
-import { createEventSinks } from './metrics/event-sinks';
-import { instrumentIamClient } from './metrics/iam-instrumentation';
-import { freeLoopbackPort, startMetricsServer, type MetricsServer } from './metrics/server';
-import { createServiceMetrics } from './metrics/service-metrics';
-import { checkSearchAttributes } from './search-attribute-check';
-import { connectWorker } from './temporal-connection';
-import { createServiceWorker } from './worker-setup';
+import { createLogger, sdkLogger } from './observability/logging';
+import { createEventSinks } from './observability/event-sinks';
+import { instrumentIamClient } from './observability/iam-instrumentation';
+import { freeLoopbackPort, startMetricsServer, type MetricsServer } from './observability/metrics-server';
+import { createServiceMetrics } from './observability/service-metrics';
+import { checkSearchAttributes } from './temporal/search-attribute-check';
+import { connectWorker } from './temporal/connection';
+import { createServiceWorker } from './temporal/service-worker';
 
 async function main(): Promise<void> {
   const config = loadConfig();

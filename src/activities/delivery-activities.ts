@@ -3,15 +3,16 @@
 // event workflow and delivering the event) by update, whose answer is the result, or by signal; and
 // results back to the event workflows by signal when they were not an update's answer.
 import { log } from '@temporalio/activity';
+import type { DeliveryActivities } from '../messages/activity-contracts';
 import { WithStartWorkflowOperation, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { policyWorkflowId } from '../domain/ids';
 import type { EventDelivery, OutgoingResult } from '../domain/policy-queue';
 import type { EventResult } from '../domain/types';
-import { applyEventUpdate, deliverEventSignal, eventOutcomeSignal } from '../workflows/messages';
+import { applyEventUpdate, deliverEventSignal, eventOutcomeSignal } from '../messages/workflow-messages';
 import type { policyWorkflow } from '../workflows/policy-workflow';
-import type { EventMessage, PolicyWorkflowSettings } from '../workflows/types';
+import type { EventMessage, PolicyWorkflowSettings } from '../messages/workflow-io';
 import type { CoalesceWindow } from '../domain/coalescing';
-import { policySearchAttributes, policySummary } from '../workflows/search-attributes';
+import { policySearchAttributes, policySummary } from '../messages/search-attributes';
 
 export interface DeliveryDependencies {
   client: Client;
@@ -52,7 +53,7 @@ export function createDeliveryActivities({
   resultWaitMs = DEFAULT_RESULT_WAIT_MS,
   maxWaitingDeliveries = DEFAULT_MAX_WAITING_DELIVERIES,
   maxWaitingPerPolicy = DEFAULT_MAX_WAITING_PER_POLICY,
-}: DeliveryDependencies) {
+}: DeliveryDependencies): DeliveryActivities {
   let waitingDeliveries = 0;
   const waitingByPolicy = new Map<string, number>();
   // Sent with every delivery too: running policy workflows take them up (a policy workflow lives long).
@@ -138,5 +139,3 @@ export function createDeliveryActivities({
     },
   };
 }
-
-export type DeliveryActivities = ReturnType<typeof createDeliveryActivities>;

@@ -2,8 +2,7 @@
 import { createDeliveryActivities, type DeliveryDependencies } from './delivery-activities';
 import { createPolicyActivities } from './policy-activities';
 
-export type { DeliveryActivities } from './delivery-activities';
-export type PolicyActivities = ReturnType<typeof createPolicyActivities>;
+export type { DeliveryActivities, PolicyActivities } from '../messages/activity-contracts';
 
 export type ActivityDependencies = DeliveryDependencies & Parameters<typeof createPolicyActivities>[0];
 

@@ -23,9 +23,9 @@ import {
 } from '../domain/guardrails';
 import {
   IAM_FAILURE_TYPES,
+  type InspectPolicyInput,
   type CreatePlan,
   type DeletePlan,
-  type InspectPolicyInput,
   type ObservedPolicy,
   type PolicyObservation,
   type UpdatePlan,
@@ -33,6 +33,7 @@ import {
   type WriteResult,
 } from '../domain/plan';
 import type { IamAction, PolicyDocument } from '../domain/types';
+import type { PolicyActivities } from '../messages/activity-contracts';
 import { isDeleteConflict, isEntityAlreadyExists, isNoSuchEntity, toActivityFailure } from '../iam/errors';
 import {
   findLocalPolicyByName,
@@ -57,11 +58,6 @@ export interface PolicyActivityDeps {
   guards?: PolicyGuards;
 }
 
-export interface PolicyActivities {
-  inspectPolicy(input: InspectPolicyInput): Promise<PolicyObservation>;
-  applyPlan(plan: WritePlan): Promise<WriteResult>;
-}
-
 function tagList(tags: Record<string, string>): Tag[] {
   return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
 }
@@ -74,6 +70,8 @@ async function withIamFailures<T>(operation: string, work: () => Promise<T>): Pr
     throw toActivityFailure(error, operation);
   }
 }
+
+export type { PolicyActivities };
 
 export function createPolicyActivities(deps: PolicyActivityDeps): PolicyActivities {
   const { iam, managedByTag } = deps;

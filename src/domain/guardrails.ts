@@ -1,8 +1,7 @@
 // Guardrails: policy documents this service refuses to write even when they are valid IAM, because a
 // service that writes policies from someone else's events must not become a path to admin rights.
 // Checked by the activities before any write (fail-closed: a document the rules cannot read is refused).
-// Pure; configurable by a JSON file (parseGuardrailConfig), with DEFAULT_GUARDRAIL_RULES otherwise.
-import { z } from 'zod';
+// Pure; configurable by a JSON file (src/config/guardrails-file.ts), with DEFAULT_GUARDRAIL_RULES otherwise.
 import type { PolicyDocument } from './types';
 
 /** Which Resource entries make an action rule apply. */
@@ -339,78 +338,3 @@ export function describeViolations(violations: GuardrailViolation[]): string {
 }
 
 // ---- configuration file ----
-
-const ruleName = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'must be lower-case letters, digits and dashes');
-const pattern = z.string().min(1).max(2048);
-const resourceScope = z.union([
-  z.literal('any'),
-  z.object({ reaching: z.array(pattern).min(1) }).strict(),
-  z.object({ covering: z.array(pattern).min(1) }).strict(),
-]);
-const ruleSchema = z.discriminatedUnion('kind', [
-  z
-    .object({
-      name: ruleName,
-      kind: z.literal('action'),
-      description: z.string().min(1),
-      actions: z.array(pattern).min(1),
-      match: z.enum(['grants', 'covers']),
-      resources: resourceScope,
-    })
-    .strict(),
-  z
-    .object({
-      name: ruleName,
-      kind: z.enum(['allow-not-action', 'principal']),
-      description: z.string().min(1),
-    })
-    .strict(),
-]);
-const configSchema = z
-  .object({
-    /** Free text for the reader of the file (JSON has no comments). */
-    $comment: z.string().optional(),
-    /** Start from the default rules (default true). */
-    useDefaults: z.boolean().default(true),
-    /** Default rules to leave out, by name. */
-    disable: z.array(ruleName).default([]),
-    /** Rules added to (or, with a default rule's name, replacing) the defaults. */
-    rules: z.array(ruleSchema).default([]),
-  })
-  .strict();
-
-export class GuardrailConfigError extends Error {
-  override name = 'GuardrailConfigError';
-}
-
-/**
- * Reads a guardrail configuration (the JSON text of IAM_GUARDRAILS_FILE). Throws GuardrailConfigError
- * naming the problem: a configuration that cannot be read must stop the worker, not disable the rules.
- */
-export function parseGuardrailConfig(text: string): GuardrailConfig {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new GuardrailConfigError(`not valid JSON: ${(error as Error).message}`);
-  }
-  const parsed = configSchema.safeParse(json);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map(
-      (issue) => `${issue.path.join('.') || '(top)'}: ${issue.message}`,
-    );
-    throw new GuardrailConfigError(problems.join('; '));
-  }
-  const { useDefaults, disable, rules } = parsed.data;
-  const defaults = useDefaults ? DEFAULT_GUARDRAIL_RULES : [];
-  const unknown = disable.filter((name) => !defaults.some((rule) => rule.name === name));
-  if (unknown.length > 0)
-    throw new GuardrailConfigError(`disable: no default rule named ${unknown.join(', ')}`);
-  const names = rules.map((rule) => rule.name);
-  const repeated = names.filter((name, index) => names.indexOf(name) !== index);
-  if (repeated.length > 0) throw new GuardrailConfigError(`rules: ${repeated.join(', ')} defined twice`);
-  const kept = defaults.filter((rule) => !disable.includes(rule.name) && !names.includes(rule.name));
-  return { rules: [...kept, ...rules] };
-}

@@ -5,7 +5,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { createPolicyActivities } from '../activities/policy-activities';
 import { upsertDocumentProblem } from '../domain/document-rules';
 import { checkGuardrails, DEFAULT_POLICY_GUARDS, describeViolations } from '../domain/guardrails';
-import { validateEvent } from '../domain/event-validation';
+import { validateEvent } from '../sources/event-validation';
 import { policyWorkflowId } from '../domain/ids';
 import { supersededByApplied } from '../domain/policy-queue';
 import { planEvent, type PolicyPlan } from '../domain/plan';
@@ -16,10 +16,10 @@ import {
   type PolicyEntity,
   type PolicyEvent,
 } from '../domain/types';
-import { eventWorkflowId, payloadHash } from '../event-identity';
+import { eventWorkflowId, payloadHash } from '../temporal/event-identity';
 import { listPolicyEntities } from '../iam/reads';
-import { lastAppliedQuery } from '../workflows/messages';
-import type { InputItem } from './input';
+import { lastAppliedQuery } from '../messages/workflow-messages';
+import type { InputItem } from '../sources/ndjson-input';
 import type { IamReadDeps } from './policy-report';
 
 export interface PlannedEvent {

@@ -4,9 +4,9 @@ import { WorkflowFailedError, WorkflowNotFoundError, type Client } from '@tempor
 import { ApplicationFailure } from '@temporalio/common';
 import { policyWorkflowId } from '../domain/ids';
 import type { EventResult, Outcome } from '../domain/types';
-import { eventWorkflowId } from '../event-identity';
-import { pendingEventsQuery } from '../workflows/messages';
-import { POLICY_NAME } from '../workflows/search-attributes';
+import { eventWorkflowId } from '../temporal/event-identity';
+import { pendingEventsQuery } from '../messages/workflow-messages';
+import { POLICY_NAME } from '../messages/search-attributes';
 import type { eventWorkflow } from '../workflows/event-workflow';
 
 export interface EventStatus {

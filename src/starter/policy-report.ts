@@ -6,7 +6,7 @@ import { policyWorkflowId } from '../domain/ids';
 import type { PolicyEntity } from '../domain/types';
 import type { ObservedPolicy } from '../domain/plan';
 import { listPolicyEntities, listPolicyVersions, type PolicyVersionSummary } from '../iam/reads';
-import { lastAppliedQuery, pendingEventsQuery, policyStateQuery } from '../workflows/messages';
+import { lastAppliedQuery, pendingEventsQuery, policyStateQuery } from '../messages/workflow-messages';
 
 export type IamReadDeps = Pick<PolicyActivityDeps, 'iam' | 'accountId' | 'managedByTag' | 'guards'>;
 

@@ -1,8 +1,8 @@
 // Submits a stream of events with bounded concurrency. Deliveries of the same (source, id) go one after
 // another so the first one is the one that starts the workflow and the others report `duplicate`.
 import { UNSUCCESSFUL_OUTCOMES } from '../domain/types';
-import { eventWorkflowId } from '../event-identity';
-import type { InputItem } from './input';
+import { eventWorkflowId } from '../temporal/event-identity';
+import type { InputItem } from '../sources/ndjson-input';
 import { submitEvent, type SubmitOptions, type SubmitReport } from './submit';
 
 export interface StreamOptions extends SubmitOptions {

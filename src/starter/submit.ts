@@ -7,13 +7,13 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { ServiceConfig } from '../config';
-import { validateEvent } from '../domain/event-validation';
+import type { ServiceConfig } from '../config/worker';
+import { validateEvent } from '../sources/event-validation';
 import type { EventResult, Outcome } from '../domain/types';
-import { eventWorkflowId, payloadHash } from '../event-identity';
+import { eventWorkflowId, payloadHash } from '../temporal/event-identity';
 import type { eventWorkflow } from '../workflows/event-workflow';
-import { eventDetails, eventSearchAttributes, eventSummary } from '../workflows/search-attributes';
-import { explainStartFailure } from '../search-attribute-check';
+import { eventDetails, eventSearchAttributes, eventSummary } from '../messages/search-attributes';
+import { explainStartFailure } from '../temporal/search-attribute-check';
 
 /** `accepted`: the event workflow started and the outcome is not awaited. Every other word is final. */
 export type ReportedOutcome = Outcome | 'accepted';

@@ -9,13 +9,13 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { DeliveryActivities } from '../activities';
+import type { DeliveryActivities } from '../messages/activity-contracts';
 import type { EventResult } from '../domain/types';
 import { proxyLocalFirstActivities, TEMPORAL_CALL_OPTIONS } from './local-first-activities';
-import { eventOutcomeSignal, eventResultQuery } from './messages';
-import { outcomeSearchAttributes, POLICY_NAME } from './search-attributes';
-import type { ServiceSinks } from './sinks';
-import type { EventWorkflowInput } from './types';
+import { eventOutcomeSignal, eventResultQuery } from '../messages/workflow-messages';
+import { outcomeSearchAttributes, POLICY_NAME } from '../messages/search-attributes';
+import type { ServiceSinks } from '../messages/sinks';
+import type { EventWorkflowInput } from '../messages/workflow-io';
 
 const delivery = proxyLocalFirstActivities<DeliveryActivities>(TEMPORAL_CALL_OPTIONS);
 

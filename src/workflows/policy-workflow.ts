@@ -15,7 +15,7 @@ import {
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { DeliveryActivities, PolicyActivities } from '../activities';
+import type { DeliveryActivities, PolicyActivities } from '../messages/activity-contracts';
 import {
   DEFAULT_COALESCE_WINDOW,
   nextQuietWait,
@@ -45,9 +45,9 @@ import {
   pendingEventsQuery,
   policyStateQuery,
   type PendingEventView,
-} from './messages';
+} from '../messages/workflow-messages';
 import { proxyLocalFirstActivities, TEMPORAL_CALL_OPTIONS } from './local-first-activities';
-import type { PolicyWorkflowInput, PolicyWorkflowSettings } from './types';
+import type { PolicyWorkflowInput, PolicyWorkflowSettings } from '../messages/workflow-io';
 
 /** How often an event is observed and planned again when the policy changed under its plan. */
 const MAX_PLANNING_ROUNDS = 3;

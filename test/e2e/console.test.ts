@@ -1,18 +1,18 @@
 // The Temporal UI as the console: search attributes, summaries and the policy workflow's queries, on
 // the real dev server; and a namespace without the attributes fails loudly, or works with them off.
 import { Client, Connection } from '@temporalio/client';
-import { ConfigError } from '../../src/config';
+import { ConfigError } from '../../src/config/worker';
 import { policyWorkflowId } from '../../src/domain/ids';
-import { eventWorkflowId } from '../../src/event-identity';
-import { checkSearchAttributes } from '../../src/search-attribute-check';
+import { eventWorkflowId } from '../../src/temporal/event-identity';
+import { checkSearchAttributes } from '../../src/temporal/search-attribute-check';
 import { submitEvent, type SubmitOptions } from '../../src/starter/submit';
-import { lastAppliedQuery, pendingEventsQuery, policyStateQuery } from '../../src/workflows/messages';
-import { EVENT_SOURCE, EVENT_TYPE, OUTCOME, POLICY_NAME } from '../../src/workflows/search-attributes';
-import { uniqueSuffix } from '../helpers/env';
-import { SOURCE, upsertEvent, deleteEvent } from '../helpers/events';
-import { startProcess } from '../helpers/processes';
-import { freePort, startTemporal, type RunningServer } from '../helpers/servers';
-import { startService, type RunningService } from '../helpers/service';
+import { lastAppliedQuery, pendingEventsQuery, policyStateQuery } from '../../src/messages/workflow-messages';
+import { EVENT_SOURCE, EVENT_TYPE, OUTCOME, POLICY_NAME } from '../../src/messages/search-attributes';
+import { uniqueSuffix } from '../../harness/env';
+import { SOURCE, upsertEvent, deleteEvent } from '../../harness/events';
+import { startProcess } from '../../harness/processes';
+import { freePort, startTemporal, type RunningServer } from '../../harness/servers';
+import { startService, type RunningService } from '../../harness/service';
 
 let service: RunningService;
 let options: SubmitOptions;

@@ -4,13 +4,13 @@
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eventWorkflowId } from '../../src/event-identity';
-import { OUTCOME } from '../../src/workflows/search-attributes';
-import { runCli } from '../helpers/cli';
-import { testIamEndpoint, testTemporalAddress, uniqueSuffix } from '../helpers/env';
-import { policiesNamed, SOURCE, upsertEvent } from '../helpers/events';
-import { iamErrorResponse, startIamProxy, type IamProxy } from '../helpers/iam-proxy';
-import { startService, type RunningService } from '../helpers/service';
+import { eventWorkflowId } from '../../src/temporal/event-identity';
+import { OUTCOME } from '../../src/messages/search-attributes';
+import { runCli } from '../../harness/cli';
+import { testIamEndpoint, testTemporalAddress, uniqueSuffix } from '../../harness/env';
+import { policiesNamed, SOURCE, upsertEvent } from '../../harness/events';
+import { iamErrorResponse, startIamProxy, type IamProxy } from '../../harness/iam-proxy';
+import { startService, type RunningService } from '../../harness/service';
 
 let proxy: IamProxy;
 let service: RunningService;

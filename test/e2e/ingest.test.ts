@@ -1,13 +1,13 @@
 // `npm run ingest` as a child process in front of the real dev server and worker: the CloudEvents HTTP
 // binding's three modes, the status codes, auth, the body limit, health and readiness.
-import { eventWorkflowId } from '../../src/event-identity';
+import { eventWorkflowId } from '../../src/temporal/event-identity';
 import type { eventWorkflow } from '../../src/workflows/event-workflow';
-import { motoEnvironment } from '../helpers/cli';
-import { testIamEndpoint, testTemporalAddress, uniqueSuffix } from '../helpers/env';
-import { deleteEvent, documentAllowing, SOURCE, upsertEvent } from '../helpers/events';
-import { startProcess, type ServiceProcess } from '../helpers/processes';
-import { freePort, startTemporal } from '../helpers/servers';
-import { startService, type RunningService } from '../helpers/service';
+import { motoEnvironment } from '../../harness/cli';
+import { testIamEndpoint, testTemporalAddress, uniqueSuffix } from '../../harness/env';
+import { deleteEvent, documentAllowing, SOURCE, upsertEvent } from '../../harness/events';
+import { startProcess, type ServiceProcess } from '../../harness/processes';
+import { freePort, startTemporal } from '../../harness/servers';
+import { startService, type RunningService } from '../../harness/service';
 
 const TOKEN = 'test-token-0123456789abcdef';
 let service: RunningService;

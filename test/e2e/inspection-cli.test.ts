@@ -2,13 +2,20 @@
 // the real dev server, the real worker and moto.
 import { AttachRolePolicyCommand, CreateRoleCommand } from '@aws-sdk/client-iam';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { eventWorkflowId } from '../../src/event-identity';
+import { eventWorkflowId } from '../../src/temporal/event-identity';
 import type { PolicyReport } from '../../src/starter/policy-report';
 import { submitEvent, type SubmitOptions } from '../../src/starter/submit';
-import { motoEnvironment, runCli } from '../helpers/cli';
-import { testIamEndpoint, testTemporalAddress, uniqueSuffix } from '../helpers/env';
-import { deleteEvent, documentAllowing, policyArn, SOURCE, upsertEvent, versionsOf } from '../helpers/events';
-import { MANAGED_BY, startService, type RunningService } from '../helpers/service';
+import { motoEnvironment, runCli } from '../../harness/cli';
+import { testIamEndpoint, testTemporalAddress, uniqueSuffix } from '../../harness/env';
+import {
+  deleteEvent,
+  documentAllowing,
+  policyArn,
+  SOURCE,
+  upsertEvent,
+  versionsOf,
+} from '../../harness/events';
+import { MANAGED_BY, startService, type RunningService } from '../../harness/service';
 
 let service: RunningService;
 let options: SubmitOptions;

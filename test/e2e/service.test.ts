@@ -10,9 +10,9 @@ import { policyWorkflowId } from '../../src/domain/ids';
 import type { PolicyState } from '../../src/domain/policy-queue';
 import { submitEvent, type SubmitOptions, type SubmitReport } from '../../src/starter/submit';
 import type { eventWorkflow } from '../../src/workflows/event-workflow';
-import { validateEvent } from '../../src/domain/event-validation';
-import { deliverEventSignal, policyStateQuery } from '../../src/workflows/messages';
-import { uniqueSuffix } from '../helpers/env';
+import { validateEvent } from '../../src/sources/event-validation';
+import { deliverEventSignal, policyStateQuery } from '../../src/messages/workflow-messages';
+import { uniqueSuffix } from '../../harness/env';
 import {
   defaultDocument,
   deleteEvent,
@@ -21,8 +21,8 @@ import {
   policyArn,
   upsertEvent,
   versionsOf,
-} from '../helpers/events';
-import { startService, type RunningService } from '../helpers/service';
+} from '../../harness/events';
+import { startService, type RunningService } from '../../harness/service';
 
 let service: RunningService;
 let submitOptions: SubmitOptions;

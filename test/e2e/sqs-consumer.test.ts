@@ -2,9 +2,9 @@
 // message is deleted only after its workflow started or was found a duplicate; a consumer killed between
 // receive and delete loses nothing and applies nothing twice; what it cannot use ends in the DLQ.
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { eventWorkflowId } from '../../src/event-identity';
+import { eventWorkflowId } from '../../src/temporal/event-identity';
 import type { eventWorkflow } from '../../src/workflows/event-workflow';
-import { testIamEndpoint, testTemporalAddress, uniqueSuffix } from '../helpers/env';
+import { testIamEndpoint, testTemporalAddress, uniqueSuffix } from '../../harness/env';
 import {
   documentAllowing,
   policiesNamed,
@@ -12,11 +12,11 @@ import {
   upsertEvent,
   versionsOf,
   defaultDocument,
-} from '../helpers/events';
+} from '../../harness/events';
 import { documentsEqual } from '../../src/domain/document';
 import { submitEvent } from '../../src/starter/submit';
-import { startProcess, type ServiceProcess } from '../helpers/processes';
-import { startService, type RunningService } from '../helpers/service';
+import { startProcess, type ServiceProcess } from '../../harness/processes';
+import { startService, type RunningService } from '../../harness/service';
 import { createQueue, messagesIn, receiveAll, startDeleteHoldingProxy, testSqsClient } from '../helpers/sqs';
 import { until } from '../helpers/until';
 

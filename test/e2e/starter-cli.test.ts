@@ -1,12 +1,12 @@
 // The starter CLI as the upstream system runs it: a child process, NDJSON in, JSON lines out, exit status.
-import type { InputItem } from '../../src/starter/input';
+import type { InputItem } from '../../src/sources/ndjson-input';
 import type { SubmitReport } from '../../src/starter/submit';
 import { submitStream } from '../../src/starter/submit-stream';
-import { runCli } from '../helpers/cli';
-import { testTemporalAddress, uniqueSuffix } from '../helpers/env';
-import { policiesNamed, upsertEvent } from '../helpers/events';
-import { freePort } from '../helpers/servers';
-import { startService, type RunningService } from '../helpers/service';
+import { runCli } from '../../harness/cli';
+import { testTemporalAddress, uniqueSuffix } from '../../harness/env';
+import { policiesNamed, upsertEvent } from '../../harness/events';
+import { freePort } from '../../harness/servers';
+import { startService, type RunningService } from '../../harness/service';
 
 async function runStarter(
   args: string[],

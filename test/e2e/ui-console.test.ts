@@ -5,11 +5,11 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { submitEvent, type SubmitOptions } from '../../src/starter/submit';
-import { ROOT } from '../helpers/cli';
-import { uniqueSuffix } from '../helpers/env';
-import { deleteEvent, documentAllowing, upsertEvent } from '../helpers/events';
-import { freePort, startTemporal, type RunningServer } from '../helpers/servers';
-import { MANAGED_BY, startService, type RunningService } from '../helpers/service';
+import { ROOT } from '../../harness/cli';
+import { uniqueSuffix } from '../../harness/env';
+import { deleteEvent, documentAllowing, upsertEvent } from '../../harness/events';
+import { freePort, startTemporal, type RunningServer } from '../../harness/servers';
+import { MANAGED_BY, startService, type RunningService } from '../../harness/service';
 import { until } from '../helpers/until';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';

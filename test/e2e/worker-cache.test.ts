@@ -3,14 +3,14 @@
 // WORKER_MAX_CACHED_WORKFLOWS overrides it. Each test runs a worker process of its own.
 import { Client, Connection } from '@temporalio/client';
 import { execFileSync } from 'node:child_process';
-import { defaultMaxCachedWorkflows } from '../../src/worker-cache';
+import { defaultMaxCachedWorkflows } from '../../src/temporal/worker-cache';
 import { submitEvent, type SubmitOptions } from '../../src/starter/submit';
-import { motoEnvironment } from '../helpers/cli';
-import { testIamEndpoint, testTemporalAddress, uniqueSuffix } from '../helpers/env';
-import { upsertEvent } from '../helpers/events';
-import { fetchText, metricValue, startProcess, type ServiceProcess } from '../helpers/processes';
-import { freePort } from '../helpers/servers';
-import { MANAGED_BY } from '../helpers/service';
+import { motoEnvironment } from '../../harness/cli';
+import { testIamEndpoint, testTemporalAddress, uniqueSuffix } from '../../harness/env';
+import { upsertEvent } from '../../harness/events';
+import { fetchText, metricValue, startProcess, type ServiceProcess } from '../../harness/processes';
+import { freePort } from '../../harness/servers';
+import { MANAGED_BY } from '../../harness/service';
 
 let connection: Connection;
 

@@ -3,12 +3,12 @@
 import { CreatePolicyCommand } from '@aws-sdk/client-iam';
 import { Client, Connection } from '@temporalio/client';
 import { submitEvent, type SubmitOptions } from '../../src/starter/submit';
-import { motoEnvironment } from '../helpers/cli';
-import { testIamEndpoint, testTemporalAddress, uniqueSuffix } from '../helpers/env';
-import { documentAllowing, upsertEvent } from '../helpers/events';
-import { fetchText, metricValue, startProcess, type ServiceProcess } from '../helpers/processes';
-import { freePort } from '../helpers/servers';
-import { MANAGED_BY, testIamClient } from '../helpers/service';
+import { motoEnvironment } from '../../harness/cli';
+import { testIamEndpoint, testTemporalAddress, uniqueSuffix } from '../../harness/env';
+import { documentAllowing, upsertEvent } from '../../harness/events';
+import { fetchText, metricValue, startProcess, type ServiceProcess } from '../../harness/processes';
+import { freePort } from '../../harness/servers';
+import { MANAGED_BY, testIamClient } from '../../harness/service';
 
 let worker: ServiceProcess;
 let connection: Connection;

@@ -1,6 +1,6 @@
 // Starts one Temporal dev server and one moto for the whole integration run; tests isolate themselves
 // with their own task queues and policy names. Addresses reach the test workers through the environment.
-import { startMoto, startTemporal, type RunningServer } from './servers';
+import { startMoto, startTemporal, type RunningServer } from '../../harness/servers';
 
 declare global {
   var __servers: RunningServer[] | undefined;

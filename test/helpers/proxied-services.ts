@@ -1,9 +1,9 @@
 // Service workers in this test process behind one strict IAM proxy (real IAM's refusals on top of moto):
 // the proxy starts before the file's tests and stops after them, rules are cleared after each test, and
 // every service started is stopped at the end.
-import { startIamProxy, type IamProxy } from './iam-proxy';
-import { testIamEndpoint } from './env';
-import { startService, type RunningService, type StartServiceOptions } from './service';
+import { startIamProxy, type IamProxy } from '../../harness/iam-proxy';
+import { testIamEndpoint } from '../../harness/env';
+import { startService, type RunningService, type StartServiceOptions } from '../../harness/service';
 
 export interface ProxiedServices {
   /** The proxy (inside tests and hooks only: it starts in beforeAll). */

@@ -7,7 +7,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { createServer, request } from 'node:http';
-import { readBody } from './http';
+import { readBody } from '../../harness/http';
 import type { AddressInfo } from 'node:net';
 
 export function testSqsClient(endpoint: string): SQSClient {

@@ -4,16 +4,16 @@
 // with every delivery, so a running policy workflow follows the workers' current configuration.
 import { defaultPayloadConverter } from '@temporalio/common';
 import { policyWorkflowId } from '../../src/domain/ids';
-import { eventWorkflowId } from '../../src/event-identity';
+import { eventWorkflowId } from '../../src/temporal/event-identity';
 import { submitEvent } from '../../src/starter/submit';
-import type { PolicyWorkflowInput } from '../../src/workflows/types';
-import { uniqueSuffix } from '../helpers/env';
-import { defaultDocument, documentAllowing, policyArn, SOURCE, upsertEvent } from '../helpers/events';
-import { countEvents, historyOf } from '../helpers/history';
-import { forPolicyNamed } from '../helpers/iam-proxy';
+import type { PolicyWorkflowInput } from '../../src/messages/workflow-io';
+import { uniqueSuffix } from '../../harness/env';
+import { defaultDocument, documentAllowing, policyArn, SOURCE, upsertEvent } from '../../harness/events';
+import { countEvents, historyOf } from '../../harness/history';
+import { forPolicyNamed } from '../../harness/iam-proxy';
 import { proxiedServices } from '../helpers/proxied-services';
 import { until } from '../helpers/until';
-import type { RunningService, StartServiceOptions } from '../helpers/service';
+import type { RunningService, StartServiceOptions } from '../../harness/service';
 
 const services = proxiedServices();
 const serviceWith = (options: StartServiceOptions = {}) => services.serviceWith(options);

@@ -2,13 +2,18 @@
 // over to ordinary activities when IAM keeps failing: the operator then sees a pending activity with its
 // attempts and last failure, and the event still completes once IAM answers again.
 import { policyWorkflowId } from '../../src/domain/ids';
-import { eventWorkflowId } from '../../src/event-identity';
+import { eventWorkflowId } from '../../src/temporal/event-identity';
 import { submitEvent, type SubmitOptions } from '../../src/starter/submit';
-import { testIamEndpoint, uniqueSuffix } from '../helpers/env';
-import { policiesNamed, SOURCE, upsertEvent } from '../helpers/events';
-import { historyOf, localActivityMarkers, localActivityTypes, type HistoryEvent } from '../helpers/history';
-import { startIamProxy, unavailableForPolicy, type IamProxy } from '../helpers/iam-proxy';
-import { startService, type RunningService } from '../helpers/service';
+import { testIamEndpoint, uniqueSuffix } from '../../harness/env';
+import { policiesNamed, SOURCE, upsertEvent } from '../../harness/events';
+import {
+  historyOf,
+  localActivityMarkers,
+  localActivityTypes,
+  type HistoryEvent,
+} from '../../harness/history';
+import { startIamProxy, unavailableForPolicy, type IamProxy } from '../../harness/iam-proxy';
+import { startService, type RunningService } from '../../harness/service';
 
 let proxy: IamProxy;
 let service: RunningService;

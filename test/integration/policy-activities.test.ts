@@ -22,8 +22,8 @@ import { planEvent, type CreatePlan, type WriteResult } from '../../src/domain/p
 import type { PolicyDocument, PolicyEvent } from '../../src/domain/types';
 import { createAccountIdResolver } from '../../src/iam/account';
 import { createIamClient, createStsClient } from '../../src/iam/client';
-import { testIamEndpoint, uniqueSuffix } from '../helpers/env';
-import { iamErrorResponse, startIamProxy, urlEncodeDocuments, type IamProxy } from '../helpers/iam-proxy';
+import { testIamEndpoint, uniqueSuffix } from '../../harness/env';
+import { iamErrorResponse, startIamProxy, urlEncodeDocuments, type IamProxy } from '../../harness/iam-proxy';
 
 const ACCOUNT_ID = '123456789012';
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };

@@ -11,12 +11,13 @@ import {
 import { ApplicationFailure } from '@temporalio/common';
 import { createPolicyActivities, type PolicyActivities } from '../../src/activities/policy-activities';
 import { decodePolicyDocument, documentsEqual } from '../../src/domain/document';
-import { DEFAULT_GUARDRAILS, parseGuardrailConfig, type PolicyGuards } from '../../src/domain/guardrails';
+import { DEFAULT_GUARDRAILS, type PolicyGuards } from '../../src/domain/guardrails';
+import { parseGuardrailConfig } from '../../src/config/guardrails-file';
 import { planEvent, type WriteResult } from '../../src/domain/plan';
 import type { PolicyDocument, PolicyEvent } from '../../src/domain/types';
 import { createIamClient } from '../../src/iam/client';
-import { testIamEndpoint, uniqueSuffix } from '../helpers/env';
-import { DROP_CONNECTION, startIamProxy, type IamProxy } from '../helpers/iam-proxy';
+import { testIamEndpoint, uniqueSuffix } from '../../harness/env';
+import { DROP_CONNECTION, startIamProxy, type IamProxy } from '../../harness/iam-proxy';
 
 const ACCOUNT_ID = '123456789012';
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };

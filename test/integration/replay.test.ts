@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
-import { bundleServiceWorkflows } from '../helpers/workflow-bundle';
+import { bundleServiceWorkflows } from '../../harness/workflow-bundle';
 
 const HISTORIES = join(__dirname, '../fixtures/histories');
 // One directory per generation of the workflow code (scripts/record-histories.ts); all must replay.
@@ -108,7 +108,7 @@ test('every recorded history replays against the current workflow code', async (
 test('workflow code that issues other commands fails the replay (the check can fail)', async () => {
   // The same workflows with their local activities made ordinary activities.
   const workflowBundle = await bundleServiceWorkflows(
-    join(__dirname, '../helpers/remote-activities-workflow.ts'),
+    join(__dirname, '../../harness/remote-activities-workflow.ts'),
   );
   await expect(
     Worker.runReplayHistory(

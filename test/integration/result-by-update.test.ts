@@ -2,10 +2,10 @@
 // so it usually ends in its first workflow task. When no answer comes in time (a slow policy, too many
 // waiting, the policy workflow handing over to a new run) the event goes by signal and still gets its result.
 import { policyWorkflowId } from '../../src/domain/ids';
-import { eventWorkflowId } from '../../src/event-identity';
+import { eventWorkflowId } from '../../src/temporal/event-identity';
 import { submitEvent } from '../../src/starter/submit';
 import { Client, Connection } from '@temporalio/client';
-import { testTemporalAddress, uniqueSuffix } from '../helpers/env';
+import { testTemporalAddress, uniqueSuffix } from '../../harness/env';
 import {
   documentAllowing,
   policiesNamed,
@@ -13,13 +13,13 @@ import {
   SOURCE,
   upsertEvent,
   versionsOf,
-} from '../helpers/events';
-import { countEvents, historyOf, historyWhen, localActivityTypes } from '../helpers/history';
-import { forPolicyNamed, unavailableForPolicy } from '../helpers/iam-proxy';
+} from '../../harness/events';
+import { countEvents, historyOf, historyWhen, localActivityTypes } from '../../harness/history';
+import { forPolicyNamed, unavailableForPolicy } from '../../harness/iam-proxy';
 import { proxiedServices } from '../helpers/proxied-services';
-import { MANAGED_BY, type StartServiceOptions } from '../helpers/service';
-import { startTemporal } from '../helpers/servers';
-import { startWorkerProcess } from '../helpers/worker-process';
+import { MANAGED_BY, type StartServiceOptions } from '../../harness/service';
+import { startTemporal } from '../../harness/servers';
+import { startWorkerProcess } from '../../harness/worker-process';
 
 const services = proxiedServices();
 const serviceWith = (options: StartServiceOptions = {}) => services.serviceWith(options);

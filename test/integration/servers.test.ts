@@ -8,7 +8,7 @@ import {
   IAMClient,
 } from '@aws-sdk/client-iam';
 import { Connection } from '@temporalio/client';
-import { testIamEndpoint, testTemporalAddress, uniqueSuffix } from '../helpers/env';
+import { testIamEndpoint, testTemporalAddress, uniqueSuffix } from '../../harness/env';
 
 describe('servers started by globalSetup', () => {
   test('the Temporal dev server answers and has the default namespace', async () => {

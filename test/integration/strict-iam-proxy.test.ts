@@ -21,9 +21,9 @@ import {
   PutUserPermissionsBoundaryCommand,
   type PolicyUsageType,
 } from '@aws-sdk/client-iam';
-import { testIamEndpoint, uniqueSuffix } from '../helpers/env';
-import { startIamProxy, type IamProxy } from '../helpers/iam-proxy';
-import { startMoto } from '../helpers/servers';
+import { testIamEndpoint, uniqueSuffix } from '../../harness/env';
+import { startIamProxy, type IamProxy } from '../../harness/iam-proxy';
+import { startMoto } from '../../harness/servers';
 
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 const motoEndpoint = testIamEndpoint();

@@ -1,8 +1,8 @@
 // Scenario 2: shuffled create/update/delete sequences per policy.
-import { testIamEndpoint, testTemporalAddress } from '../helpers/env';
-import { seedFromEnvironment } from '../helpers/seeded-random';
+import { testIamEndpoint, testTemporalAddress } from '../../harness/env';
+import { seedFromEnvironment } from '../../harness/seeded-random';
 import { expectClean } from './report-check';
-import { disorder } from './scenarios/disorder';
+import { disorder } from '../../harness/scenarios/disorder';
 
 const seed = seedFromEnvironment();
 

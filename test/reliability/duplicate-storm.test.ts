@@ -1,8 +1,8 @@
 // Scenario 1: a duplicate storm through three starter CLI processes at once, against the strict IAM proxy.
-import { testIamEndpoint, testTemporalAddress } from '../helpers/env';
-import { seedFromEnvironment } from '../helpers/seeded-random';
+import { testIamEndpoint, testTemporalAddress } from '../../harness/env';
+import { seedFromEnvironment } from '../../harness/seeded-random';
 import { expectClean } from './report-check';
-import { duplicateStorm } from './scenarios/storm';
+import { duplicateStorm } from '../../harness/scenarios/storm';
 
 const seed = seedFromEnvironment();
 

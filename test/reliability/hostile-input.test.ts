@@ -3,17 +3,17 @@
 // worker rejects hostile events that bypass the starter and keeps working.
 import { Readable } from 'node:stream';
 import fc from 'fast-check';
-import { validateEvent } from '../../src/domain/event-validation';
+import { validateEvent } from '../../src/sources/event-validation';
 import type { PolicyEvent } from '../../src/domain/types';
-import { eventWorkflowId, payloadHash } from '../../src/event-identity';
-import { readEvents, type InputItem } from '../../src/starter/input';
+import { eventWorkflowId, payloadHash } from '../../src/temporal/event-identity';
+import { readEvents, type InputItem } from '../../src/sources/ndjson-input';
 import type { eventWorkflow } from '../../src/workflows/event-workflow';
-import { testIamEndpoint, testTemporalAddress, uniqueSuffix } from '../helpers/env';
-import { policiesNamed } from '../helpers/events';
-import { startIamProxy, type IamProxy } from '../helpers/iam-proxy';
-import { seedFromEnvironment } from '../helpers/seeded-random';
-import { startService, type RunningService } from '../helpers/service';
-import { directIam, documentFor, MANAGED_BY, runStarterCli } from './harness';
+import { testIamEndpoint, testTemporalAddress, uniqueSuffix } from '../../harness/env';
+import { policiesNamed } from '../../harness/events';
+import { startIamProxy, type IamProxy } from '../../harness/iam-proxy';
+import { seedFromEnvironment } from '../../harness/seeded-random';
+import { startService, type RunningService } from '../../harness/service';
+import { directIam, documentFor, MANAGED_BY, runStarterCli } from '../../harness/scenario-runner';
 import { expectClean } from './report-check';
 import {
   hostileLineArbitrary,
@@ -22,7 +22,7 @@ import {
   mixedStream,
   sampleHostileLines,
   streamReportProblems,
-} from './scenarios/hostile';
+} from '../../harness/scenarios/hostile';
 
 const seed = seedFromEnvironment();
 

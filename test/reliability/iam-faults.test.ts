@@ -1,8 +1,8 @@
 // Scenario 5: 30% throttling, 5% server errors, 2% lost answers and a 10-second outage of IAM.
-import { testIamEndpoint, testTemporalAddress } from '../helpers/env';
-import { seedFromEnvironment } from '../helpers/seeded-random';
+import { testIamEndpoint, testTemporalAddress } from '../../harness/env';
+import { seedFromEnvironment } from '../../harness/seeded-random';
 import { expectClean } from './report-check';
-import { iamFaults } from './scenarios/iam-faults';
+import { iamFaults } from '../../harness/scenarios/iam-faults';
 
 const seed = seedFromEnvironment();
 

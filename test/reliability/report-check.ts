@@ -1,5 +1,5 @@
 // The assertions every scenario test ends with: nothing lost, no wrong final state, no other problem.
-import type { ScenarioReport } from './harness';
+import type { ScenarioReport } from '../../harness/scenario-runner';
 
 export function expectClean(report: ScenarioReport): void {
   // Printed on failure with the problems, so a red test says what went wrong.

@@ -1,8 +1,8 @@
 // Scenario 4: the Temporal server (SQLite-backed) is stopped and started again mid-stream.
-import { testIamEndpoint, testTemporalAddress } from '../helpers/env';
-import { seedFromEnvironment } from '../helpers/seeded-random';
+import { testIamEndpoint, testTemporalAddress } from '../../harness/env';
+import { seedFromEnvironment } from '../../harness/seeded-random';
 import { expectClean } from './report-check';
-import { serverRestart } from './scenarios/server-restart';
+import { serverRestart } from '../../harness/scenarios/server-restart';
 
 const seed = seedFromEnvironment();
 

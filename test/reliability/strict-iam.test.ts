@@ -3,11 +3,11 @@
 // size limits are then enforced the way real IAM does, and the proxy counts every call.
 import { CreatePolicyCommand, IAMClient } from '@aws-sdk/client-iam';
 import { documentsEqual } from '../../src/domain/document';
-import { eventWorkflowId, payloadHash } from '../../src/event-identity';
+import { eventWorkflowId, payloadHash } from '../../src/temporal/event-identity';
 import type { PolicyEvent } from '../../src/domain/types';
 import { submitEvent, type SubmitReport } from '../../src/starter/submit';
 import type { eventWorkflow } from '../../src/workflows/event-workflow';
-import { testIamEndpoint, testTemporalAddress, uniqueSuffix } from '../helpers/env';
+import { testIamEndpoint, testTemporalAddress, uniqueSuffix } from '../../harness/env';
 import {
   defaultDocument,
   deleteEvent,
@@ -15,12 +15,12 @@ import {
   policiesNamed,
   upsertEvent,
   versionsOf,
-} from '../helpers/events';
-import { startIamProxy, type IamProxy } from '../helpers/iam-proxy';
-import { seedFromEnvironment } from '../helpers/seeded-random';
-import { MANAGED_BY, startService, type RunningService } from '../helpers/service';
+} from '../../harness/events';
+import { startIamProxy, type IamProxy } from '../../harness/iam-proxy';
+import { seedFromEnvironment } from '../../harness/seeded-random';
+import { MANAGED_BY, startService, type RunningService } from '../../harness/service';
 import { expectClean } from './report-check';
-import { attachedAndBoundary } from './scenarios/attached';
+import { attachedAndBoundary } from '../../harness/scenarios/attached';
 
 let proxy: IamProxy;
 let service: RunningService;

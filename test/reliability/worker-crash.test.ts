@@ -1,8 +1,8 @@
 // Scenario 3: the worker process is SIGKILLed repeatedly while ~100 events are in flight.
-import { testIamEndpoint, testTemporalAddress } from '../helpers/env';
-import { seedFromEnvironment } from '../helpers/seeded-random';
+import { testIamEndpoint, testTemporalAddress } from '../../harness/env';
+import { seedFromEnvironment } from '../../harness/seeded-random';
 import { expectClean } from './report-check';
-import { crash } from './scenarios/crash';
+import { crash } from '../../harness/scenarios/crash';
 
 const seed = seedFromEnvironment();
 

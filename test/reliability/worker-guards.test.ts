@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreatePolicyCommand, GetPolicyCommand } from '@aws-sdk/client-iam';
 import { submitEvent } from '../../src/starter/submit';
-import { testIamEndpoint, testTemporalAddress, uniqueSuffix } from '../helpers/env';
-import { documentAllowing, upsertEvent } from '../helpers/events';
-import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
-import { connectClient, directIam, MANAGED_BY } from './harness';
+import { testIamEndpoint, testTemporalAddress, uniqueSuffix } from '../../harness/env';
+import { documentAllowing, upsertEvent } from '../../harness/events';
+import { startWorkerProcess, type WorkerProcess } from '../../harness/worker-process';
+import { connectClient, directIam, MANAGED_BY } from '../../harness/scenario-runner';
 
 const REPO = join(__dirname, '..', '..');
 const directory = mkdtempSync(join(tmpdir(), 'worker-guards-'));

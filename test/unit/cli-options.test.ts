@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import { integerFrom } from '../../src/cli-options';
+import { integerFrom } from '../../src/config/cli-options';
 
 describe('integerFrom (--concurrency, --wait-time, --max-messages)', () => {
   const parse = integerFrom(1, 20);

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from '../../src/config';
+import { ConfigError, loadConfig } from '../../src/config/worker';
 
 test('defaults are the local ones', () => {
   const config = loadConfig({});

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { eventWorkflowId, payloadHash, policyWorkflowId } from '../../src/event-identity';
+import { eventWorkflowId, payloadHash, policyWorkflowId } from '../../src/temporal/event-identity';
 import type { PolicyEvent } from '../../src/domain/types';
 
 const event: PolicyEvent = {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { validateEvent, type EventValidation } from '../../src/domain/event-validation';
+import { validateEvent, type EventValidation } from '../../src/sources/event-validation';
 import type { PolicyEvent } from '../../src/domain/types';
 
 const examples = readFileSync(path.join(__dirname, '../../contract/examples/basic.ndjson'), 'utf8')

@@ -6,11 +6,10 @@ import {
   checkGuardrails,
   DEFAULT_GUARDRAILS,
   describeViolations,
-  GuardrailConfigError,
   globMatches,
   globsIntersect,
-  parseGuardrailConfig,
 } from '../../src/domain/guardrails';
+import { GuardrailConfigError, parseGuardrailConfig } from '../../src/config/guardrails-file';
 import type { PolicyDocument } from '../../src/domain/types';
 
 function allow(

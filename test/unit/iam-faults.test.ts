@@ -1,6 +1,6 @@
 // The test proxy's fault decisions: reproducible from a seed, in the proportions asked for.
-import { createFaultInjector } from '../helpers/iam-faults';
-import { seededRandom } from '../helpers/seeded-random';
+import { createFaultInjector } from '../../harness/iam-faults';
+import { seededRandom } from '../../harness/seeded-random';
 
 const decisions = (seed: number) => {
   const injector = createFaultInjector(seed, { throttleRate: 0.3, serverErrorRate: 0.05, dropRate: 0.05 });

@@ -1,5 +1,5 @@
 // The HTTP binding hands the starter the event as sent: `time` is neither invented nor rewritten.
-import { parseRequest } from '../../src/ingest/parse';
+import { parseRequest } from '../../src/sources/http/parse';
 
 const event = (time?: string) => ({
   specversion: '1.0',

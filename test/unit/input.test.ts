@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { boundedLines, MAX_LINE_BYTES, readEvents, type InputItem } from '../../src/starter/input';
+import { boundedLines, MAX_LINE_BYTES, readEvents, type InputItem } from '../../src/sources/ndjson-input';
 
 async function read(text: string): Promise<InputItem[]> {
   const items: InputItem[] = [];

@@ -1,4 +1,4 @@
-import { defaultMaxCachedWorkflows } from '../../src/worker-cache';
+import { defaultMaxCachedWorkflows } from '../../src/temporal/worker-cache';
 
 test('the cache fits the heap limit: 2 workflows per MiB above 64 MiB', () => {
   // node --max-old-space-size=256 gives a heap limit of 304 MiB (new space included).

@@ -1,0 +1,127 @@
+// Runs the service's worker as a separate process, exactly as `npm run worker` does (src/worker.ts through
+// tsx), so tests can SIGKILL it mid-work and start it again. tsx starts the worker in a child process of
+// its own: the worker gets its own process group and signals go to the whole group.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+
+export interface WorkerProcessOptions {
+  temporalAddress: string;
+  taskQueue: string;
+  /** IAM (moto or the test proxy), as AWS_ENDPOINT_URL. */
+  iamEndpoint: string;
+  /** More environment, e.g. IAM_ADOPT_UNMANAGED. */
+  env?: Record<string, string>;
+  /** How long start-up (bundling the workflows included) may take. */
+  readyTimeoutMs?: number;
+}
+
+export interface WorkerProcess {
+  readonly pid: number;
+  /** Whether the process has exited. */
+  exited(): boolean;
+  /** SIGKILL to the whole process group: no graceful shutdown, tasks in hand are lost. */
+  kill(): Promise<void>;
+  /** SIGTERM (graceful shutdown), SIGKILL after 15 s. */
+  stop(): Promise<void>;
+  /** The last lines the worker wrote to stderr. */
+  log(): string;
+}
+
+const REPO = join(__dirname, '..');
+const READY_LINE = 'worker: polling task queue';
+const LOG_LINES = 100;
+
+function waitForExit(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    // The negative PID addresses the process group that `detached` created: tsx and the worker.
+    process.kill(-child.pid!, signal);
+  } catch {
+    // Already gone.
+  }
+}
+
+/** The environment of a worker process: this one's, pointed at the given Temporal, task queue and IAM. */
+export function workerEnvironment(
+  options: Pick<WorkerProcessOptions, 'temporalAddress' | 'taskQueue' | 'iamEndpoint' | 'env'>,
+): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    TEMPORAL_ADDRESS: options.temporalAddress,
+    TEMPORAL_TASK_QUEUE: options.taskQueue,
+    AWS_ENDPOINT_URL: options.iamEndpoint,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_ACCOUNT_ID: '123456789012',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    ...options.env,
+  };
+}
+
+/** Starts the worker and resolves once it polls its task queue. */
+export async function startWorkerProcess(options: WorkerProcessOptions): Promise<WorkerProcess> {
+  const child = spawn(
+    process.execPath,
+    [join(REPO, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'src/worker.ts'],
+    {
+      cwd: REPO,
+      detached: true,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: workerEnvironment(options),
+    },
+  );
+  const lines: string[] = [];
+  const exited = waitForExit(child);
+  const ready = new Promise<void>((resolve, reject) => {
+    const timeoutMs = options.readyTimeoutMs ?? 120_000;
+    const timer = setTimeout(
+      () => reject(new Error(`worker not ready within ${timeoutMs} ms:\n${lines.join('')}`)),
+      timeoutMs,
+    );
+    child.stderr.on('data', (chunk: Buffer) => {
+      const text = chunk.toString('utf8');
+      lines.push(text);
+      if (lines.length > LOG_LINES) lines.shift();
+      if (text.includes(READY_LINE)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    void exited.then(() => {
+      clearTimeout(timer);
+      reject(
+        new Error(
+          `worker exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${lines.join('')}`,
+        ),
+      );
+    });
+  });
+  try {
+    await ready;
+  } catch (error) {
+    signalGroup(child, 'SIGKILL');
+    throw error;
+  }
+  return {
+    pid: child.pid!,
+    exited: () => child.exitCode !== null || child.signalCode !== null,
+    async kill() {
+      signalGroup(child, 'SIGKILL');
+      await exited;
+    },
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const timer = setTimeout(() => signalGroup(child, 'SIGKILL'), 15_000);
+      // To tsx only: it passes the signal on to the worker (once, so shutdown stays graceful).
+      child.kill('SIGTERM');
+      await exited;
+      clearTimeout(timer);
+    },
+    log: () => lines.join(''),
+  };
+}

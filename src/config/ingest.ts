@@ -1,0 +1,40 @@
+// The ingest server's own settings, from the environment, checked at start like the rest (src/config/worker.ts).
+import { z } from 'zod';
+import { ConfigError, parseEnvironment } from './worker';
+
+const schema = z.object({
+  INGEST_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  INGEST_HOST: z.string().min(1).default('0.0.0.0'),
+  INGEST_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  INGEST_AUTH: z.enum(['on', 'off']).default('on'),
+  INGEST_BODY_LIMIT: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(64 * 1024 * 1024)
+    .default(1024 * 1024),
+});
+
+export interface IngestConfig {
+  host: string;
+  port: number;
+  /** The bearer token every POST must carry; undefined only with INGEST_AUTH=off. */
+  token?: string;
+  /** Largest request body in bytes; larger ones get 413. */
+  bodyLimit: number;
+}
+
+export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestConfig {
+  const e = parseEnvironment(schema, env);
+  if (e.INGEST_AUTH === 'on' && e.INGEST_TOKEN === undefined) {
+    throw new ConfigError(
+      'INGEST_TOKEN: required (callers send "Authorization: Bearer <token>"); for local use only, INGEST_AUTH=off disables it',
+    );
+  }
+  return {
+    host: e.INGEST_HOST,
+    port: e.INGEST_PORT,
+    token: e.INGEST_AUTH === 'on' ? e.INGEST_TOKEN : undefined,
+    bodyLimit: e.INGEST_BODY_LIMIT,
+  };
+}

@@ -1,0 +1,73 @@
+// Builds the service's Temporal worker from its dependencies; shared by src/worker.ts and the tests.
+import type { IAMClient } from '@aws-sdk/client-iam';
+import { Client } from '@temporalio/client';
+import { Worker, type InjectedSinks, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import { getHeapStatistics } from 'node:v8';
+import { createActivities } from '../activities';
+import type { DeliveryDependencies } from '../activities/delivery-activities';
+import type { PolicyGuards } from '../domain/guardrails';
+import type { ServiceSinks } from '../messages/sinks';
+import { defaultMaxCachedWorkflows } from './worker-cache';
+
+export interface ServiceWorkerOptions {
+  /** The worker's connection; the activities' client (events to policy workflows, results back) uses it too. */
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  iam: IAMClient;
+  accountId: () => Promise<string>;
+  managedByTag: { key: string; value: string };
+  /** A prebuilt bundle (tests bundle once); otherwise the workflows are bundled at start. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Policy workflows continue-as-new at this history length (tests set it low). */
+  policyHistoryLimit?: number;
+  /** How long policy workflows gather a burst (POLICY_COALESCE_*); their built-in default when absent. */
+  coalesce?: DeliveryDependencies['coalesce'];
+  /** Worker tuning; the cache size defaults to what fits this service's workflows in the heap limit. */
+  tuning?: Pick<WorkerOptions, 'maxConcurrentActivityTaskExecutions' | 'maxCachedWorkflows'>;
+  /** How long and how many event deliveries wait for their result by update (tests set them). */
+  delivery?: Pick<DeliveryDependencies, 'resultWaitMs' | 'maxWaitingDeliveries' | 'maxWaitingPerPolicy'>;
+  /** Guardrails and adoption (IAM_GUARDRAILS_FILE, IAM_ADOPT_UNMANAGED); the default rules when absent. */
+  guards?: PolicyGuards;
+  /** Set the PolicyName search attribute on policy workflows (default true). */
+  searchAttributes?: boolean;
+  /** Where event outcomes go for metrics and logs (src/observability/event-sinks.ts); dropped when absent. */
+  sinks?: InjectedSinks<ServiceSinks>;
+}
+
+export function workflowsPath(): string {
+  return require.resolve('../workflows');
+}
+
+export async function createServiceWorker(options: ServiceWorkerOptions): Promise<Worker> {
+  const { connection, namespace, taskQueue, iam, accountId, managedByTag } = options;
+  // One connection, in the SDK's native core: the activities' two calls per event cost less there than
+  // through a second, JavaScript gRPC connection.
+  const client = new Client({ connection, namespace });
+  return Worker.create({
+    connection,
+    namespace,
+    taskQueue,
+    ...(options.workflowBundle
+      ? { workflowBundle: options.workflowBundle }
+      : { workflowsPath: workflowsPath() }),
+    activities: createActivities({
+      client,
+      taskQueue,
+      iam,
+      accountId,
+      managedByTag,
+      policyHistoryLimit: options.policyHistoryLimit,
+      coalesce: options.coalesce,
+      searchAttributes: options.searchAttributes,
+      guards: options.guards,
+      ...options.delivery,
+    }),
+    sinks: options.sinks ?? { events: { finished: { fn: () => undefined } } },
+    ...options.tuning,
+    // The workflow threads get the same heap limit as this one (a V8 flag; the SDK sets no resourceLimits).
+    maxCachedWorkflows:
+      options.tuning?.maxCachedWorkflows ??
+      defaultMaxCachedWorkflows(getHeapStatistics().heap_size_limit / 2 ** 20),
+  });
+}
