@@ -3,7 +3,6 @@
 import {
   ApplicationFailure,
   condition,
-  patched,
   proxySinks,
   setHandler,
   upsertSearchAttributes,
@@ -24,13 +23,6 @@ const { events } = proxySinks<ServiceSinks>();
 /** If no outcome came by then, hand the event over again: the policy workflow answers repeats from memory. */
 const REDELIVERY_INTERVAL = '10 minutes';
 
-/**
- * The event goes to its policy workflow as an update whose answer is the result, so the event workflow
- * usually ends in its first workflow task, with no signal back. When no answer comes within a few
- * seconds it is delivered by signal, as runs started before this change do.
- */
-const RESULT_BY_UPDATE = 'result-by-update';
-
 export async function eventWorkflow(input: EventWorkflowInput): Promise<EventResult> {
   let result: EventResult | undefined;
   setHandler(eventOutcomeSignal, (outcome) => {
@@ -40,10 +32,10 @@ export async function eventWorkflow(input: EventWorkflowInput): Promise<EventRes
 
   const { workflowId, runId } = workflowInfo();
   const replyTo = { workflowId, runId };
-  if (patched(RESULT_BY_UPDATE)) {
-    const answer = await delivery.deliverEventAndWait({ event: input.event, replyTo });
-    result ??= answer;
-  }
+  // First as an update whose answer is the result, so the event workflow usually ends in its first
+  // workflow task with no signal back; when no answer comes within a few seconds, by signal (durable).
+  const answer = await delivery.deliverEventAndWait({ event: input.event, replyTo });
+  result ??= answer;
   while (result === undefined) {
     await delivery.deliverEvent({ event: input.event, replyTo });
     await condition(() => result !== undefined, REDELIVERY_INTERVAL);

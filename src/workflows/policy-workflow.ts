@@ -7,10 +7,8 @@ import {
   CancellationScope,
   condition,
   continueAsNew,
-  getExternalWorkflowHandle,
   isCancellation,
   log,
-  patched,
   setHandler,
   sleep,
   workflowInfo,
@@ -40,7 +38,6 @@ import type { EventResult, PolicyEvent } from '../domain/types';
 import {
   applyEventUpdate,
   deliverEventSignal,
-  eventOutcomeSignal,
   lastAppliedQuery,
   pendingEventsQuery,
   policyStateQuery,
@@ -79,19 +76,6 @@ const iam = proxyLocalFirstActivities<PolicyActivities>({
 });
 
 const messaging = proxyLocalFirstActivities<DeliveryActivities>(TEMPORAL_CALL_OPTIONS);
-
-/**
- * Results go to the event workflows through a local activity (one marker, in the workflow task that
- * applies the next event) instead of external-signal commands (two history events and a workflow task
- * of their own per event). Runs started before this change keep signalling as they did.
- */
-const RESULTS_BY_ACTIVITY = 'results-by-local-activity';
-
-/**
- * When two or more events wait, gather the rest of the burst (until a quiet period passes) before applying
- * the newest. Runs started before this change apply at once, as they did.
- */
-const COALESCING_WINDOW = 'coalescing-window';
 
 /** An update handler waiting for its event's result (or for the run to hand over). */
 interface UpdateWaiter {
@@ -144,30 +128,22 @@ export async function policyWorkflow(input: PolicyWorkflowInput): Promise<void> 
   for (;;) {
     await condition(() => state.pending.length > 0 || state.outbox.length > 0 || shouldContinueAsNew());
     const window = settings.coalesce ?? DEFAULT_COALESCE_WINDOW;
-    if (shouldGather(state.pending.length, window) && !shouldContinueAsNew() && patched(COALESCING_WINDOW)) {
+    if (shouldGather(state.pending.length, window) && !shouldContinueAsNew()) {
       await gatherBurst(state, window, shouldContinueAsNew, async () => {
         answerUpdates(state, waiting);
-        if (state.outbox.length > 0) {
-          await (patched(RESULTS_BY_ACTIVITY) ? sendResults(state) : signalResults(state));
-        }
+        await sendResults(state);
       });
     }
     answerUpdates(state, waiting);
-    const resultsByActivity = patched(RESULTS_BY_ACTIVITY);
-    if (!resultsByActivity) await signalResults(state);
     if (shouldContinueAsNew()) {
       // Updates still waiting get no answer and their senders deliver again, to the next run, by signal.
       handingOver = true;
       await condition(allHandlersFinished);
       answerUpdates(state, waiting);
-      await (resultsByActivity ? sendResults(state) : signalResults(state));
+      await sendResults(state);
       return await continueAsNew<typeof policyWorkflow>({ ...input, ...settings, state });
     }
     const next = takeNext(state);
-    if (!resultsByActivity) {
-      if (next) finish(state, next, await applyEvent(next.event));
-      continue;
-    }
     // What takeNext settled (superseded, repeats) is answered while the next event is applied.
     answerUpdates(state, waiting);
     const sent = sendResults(state);
@@ -271,27 +247,14 @@ function answerUpdates(state: PolicyState, waiting: Map<string, UpdateWaiter[]>)
   });
 }
 
+/**
+ * Results go to the event workflows through a local activity (one marker, in the workflow task that
+ * applies the next event) instead of external-signal commands (two history events and a workflow task
+ * of their own per event). Results answered by update are not in the outbox any more.
+ */
 async function sendResults(state: PolicyState): Promise<void> {
   const outgoing = state.outbox.splice(0);
   if (outgoing.length > 0) await messaging.sendEventResults(outgoing);
-}
-
-/** How runs started before RESULTS_BY_ACTIVITY answer: one external signal per result. */
-async function signalResults(state: PolicyState): Promise<void> {
-  const outgoing = state.outbox.splice(0);
-  await Promise.all(
-    outgoing.map(async ({ replyTo, result }) => {
-      try {
-        await getExternalWorkflowHandle(replyTo.workflowId, replyTo.runId).signal(eventOutcomeSignal, result);
-      } catch (error) {
-        // The event workflow is gone (terminated, or a newer run replaced it); its result stays in `recent`.
-        log.warn('could not deliver an event result', {
-          workflowId: replyTo.workflowId,
-          error: String(error),
-        });
-      }
-    }),
-  );
 }
 
 /** Observe, plan, act: the plan decides the outcome, so a retried write still reports it exactly. */
