@@ -8,6 +8,7 @@
 // the earliest event in the stream whose policy is idle and has no earlier event waiting.
 //
 // Also a script: `npx tsx bench/baseline.ts FILE.ndjson --endpoint http://127.0.0.1:5000 [--concurrency N]`.
+import '../src/node-version'; // first: refuses a Node older than 24
 import { IAMClient } from '@aws-sdk/client-iam';
 import { readFileSync } from 'node:fs';
 import { createPolicyActivities } from '../src/activities/policy-activities';

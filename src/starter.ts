@@ -1,6 +1,7 @@
 // The starter CLI: submits CloudEvents from a file or stdin and prints one JSON line per event; and the
 // operator's read-only commands: status of an event, state of a policy, dry run of a file.
 // Exit status: 0 when no event ended rejected, conflict or failed; 1 when one did; 2 for usage or connection errors.
+import './node-version'; // first: refuses a Node older than 24
 import { Command, CommanderError } from 'commander';
 import { ConfigError, loadConfig, type ServiceConfig } from './config/worker';
 import { createAccountIdResolver } from './iam/account';

@@ -1,6 +1,7 @@
 // The worker: runs the event and policy workflows and the IAM activities until SIGINT or SIGTERM,
 // then finishes the tasks in hand and exits. With METRICS_PORT it serves Prometheus metrics; its logs
 // are JSON lines on stdout (LOG_LEVEL, warn by default).
+import './node-version'; // first: refuses a Node older than 24
 import { Runtime, type RuntimeOptions } from '@temporalio/worker';
 import { ConfigError, loadConfig } from './config/worker';
 import { createAccountIdResolver } from './iam/account';
