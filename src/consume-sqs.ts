@@ -3,7 +3,9 @@
 import './node-version'; // first: refuses a Node older than 24
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Command, CommanderError } from 'commander';
-import { ConfigError, loadConfig } from './config/worker';
+import { ConfigError, loadLogLevel } from './config/environment';
+import { loadManagedByTag } from './config/iam';
+import { loadTemporalConfig } from './config/temporal';
 import { createLogger } from './observability/logging';
 import { checkSearchAttributes } from './temporal/search-attribute-check';
 import { consumeQueue } from './sources/sqs/consumer';
@@ -18,8 +20,8 @@ interface ConsumeOptions {
 }
 
 async function consume(options: ConsumeOptions): Promise<void> {
-  const config = loadConfig();
-  const logger = createLogger(config.logLevel);
+  const config = { temporal: loadTemporalConfig(), managedByTag: loadManagedByTag() };
+  const logger = createLogger(loadLogLevel());
   const client = await connectClient(config.temporal);
   if (config.temporal.searchAttributes)
     await checkSearchAttributes(client.connection, config.temporal.namespace);

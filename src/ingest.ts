@@ -3,7 +3,9 @@
 import './node-version'; // first: refuses a Node older than 24
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ConfigError, loadConfig } from './config/worker';
+import { ConfigError, loadLogLevel } from './config/environment';
+import { loadManagedByTag } from './config/iam';
+import { loadTemporalConfig } from './config/temporal';
 import { loadIngestConfig } from './config/ingest';
 import { createIngestServer } from './sources/http/server';
 import { createLogger } from './observability/logging';
@@ -15,9 +17,9 @@ import { connectClient } from './temporal/connection';
 const READINESS_TIMEOUT_MS = 2000;
 
 async function main(): Promise<void> {
-  const config = loadConfig();
+  const config = { temporal: loadTemporalConfig(), managedByTag: loadManagedByTag() };
   const ingest = loadIngestConfig();
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(loadLogLevel());
   const client = await connectClient(config.temporal);
   if (config.temporal.searchAttributes)
     await checkSearchAttributes(client.connection, config.temporal.namespace);

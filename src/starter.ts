@@ -3,7 +3,9 @@
 // Exit status: 0 when no event ended rejected, conflict or failed; 1 when one did; 2 for usage or connection errors.
 import './node-version'; // first: refuses a Node older than 24
 import { Command, CommanderError } from 'commander';
-import { ConfigError, loadConfig, type ServiceConfig } from './config/worker';
+import { ConfigError } from './config/environment';
+import { loadIamConfig, loadManagedByTag, type IamConfig } from './config/iam';
+import { loadTemporalConfig } from './config/temporal';
 import { createAccountIdResolver } from './iam/account';
 import { createIamClient, createStsClient } from './iam/client';
 import { checkSearchAttributes } from './temporal/search-attribute-check';
@@ -42,7 +44,7 @@ function progress(enabled: boolean): { tick(count: number): void; done(): void }
 }
 
 /** Read-only IAM access for `policy` and `plan`, from the same environment as the worker's. */
-function iamReadDeps(config: ServiceConfig): IamReadDeps {
+function iamReadDeps(config: IamConfig): IamReadDeps {
   return {
     iam: createIamClient(),
     accountId: createAccountIdResolver(createStsClient(), config.accountId),
@@ -66,7 +68,7 @@ function readErrorsNamed(file: string, input: NodeJS.ReadableStream): (error: un
 }
 
 async function submitCommand(file: string, options: { wait: boolean; concurrency: number; full: boolean }) {
-  const config = loadConfig();
+  const config = { temporal: loadTemporalConfig(), managedByTag: loadManagedByTag() };
   const client = await connectClient(config.temporal);
   if (config.temporal.searchAttributes) {
     // Fails with the missing attributes named, before any event is read (see README, "Operating it").
@@ -99,8 +101,7 @@ async function submitCommand(file: string, options: { wait: boolean; concurrency
 }
 
 async function statusCommand(source: string, id: string, options: { full: boolean }) {
-  const config = loadConfig();
-  const client = await connectClient(config.temporal);
+  const client = await connectClient(loadTemporalConfig());
   try {
     const { result, ...status } = await eventStatus(client, source, id);
     process.stdout.write(`${JSON.stringify(options.full && result ? { ...status, result } : status)}\n`);
@@ -111,9 +112,9 @@ async function statusCommand(source: string, id: string, options: { full: boolea
 }
 
 async function policyCommand(name: string, options: { path: string; document: boolean }) {
-  const config = loadConfig();
-  const client = await connectClient(config.temporal);
-  const deps = iamReadDeps(config);
+  const iamConfig = loadIamConfig();
+  const client = await connectClient(loadTemporalConfig());
+  const deps = iamReadDeps(iamConfig);
   try {
     const report = await policyReport(client, deps, name, options.path);
     if (!options.document && 'document' in report.iam) delete report.iam.document;
@@ -126,15 +127,15 @@ async function policyCommand(name: string, options: { path: string; document: bo
 }
 
 async function planCommand(file: string) {
-  const config = loadConfig();
-  const client = await connectClient(config.temporal);
-  const deps = iamReadDeps(config);
+  const iamConfig = loadIamConfig();
+  const client = await connectClient(loadTemporalConfig());
+  const deps = iamReadDeps(iamConfig);
   const input = openInput(file);
   const explainFailure = readErrorsNamed(file, input);
   try {
     const summary = await dryRun(
       readEvents(input),
-      { ...deps, client, reservedTagKeys: [config.managedByTag.key] },
+      { ...deps, client, reservedTagKeys: [iamConfig.managedByTag.key] },
       (planned) => process.stdout.write(`${JSON.stringify(planned)}\n`),
     ).catch(explainFailure);
     process.exitCode = summary.anyUnsuccessful ? EXIT_UNSUCCESSFUL : 0;

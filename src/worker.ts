@@ -3,7 +3,8 @@
 // are JSON lines on stdout (LOG_LEVEL, warn by default).
 import './node-version'; // first: refuses a Node older than 24
 import { Runtime, type RuntimeOptions } from '@temporalio/worker';
-import { ConfigError, loadConfig } from './config/worker';
+import { ConfigError } from './config/environment';
+import { loadConfig } from './config/worker';
 import { createAccountIdResolver } from './iam/account';
 import { createIamClient, createStsClient, workerRetryOptions } from './iam/client';
 import { createLogger, sdkLogger } from './observability/logging';

@@ -1,6 +1,6 @@
-// The ingest server's own settings, from the environment, checked at start like the rest (src/config/worker.ts).
+// The ingest server's own settings, from the environment, checked at start like the rest (src/config/environment.ts).
 import { z } from 'zod';
-import { ConfigError, parseEnvironment } from './worker';
+import { ConfigError, parseEnvironment } from './environment';
 
 const schema = z.object({
   INGEST_PORT: z.coerce.number().int().min(0).max(65535).default(8080),

@@ -1,47 +1,20 @@
-// Configuration from environment variables, checked once at start so a mistake names its variable.
-import { readFileSync } from 'node:fs';
+// The worker's configuration: the Temporal and IAM blocks every process shares (src/config/temporal.ts,
+// src/config/iam.ts), and what only the worker reads: the policy workflows' settings, metrics, the
+// workflow cache, and its Worker Deployment. Checked once at start so a mistake names its variable.
 import { z } from 'zod';
 import { DEFAULT_COALESCE_WINDOW, type CoalesceWindow } from '../domain/coalescing';
-import { DEFAULT_GUARDRAILS, type GuardrailConfig, type PolicyGuards } from '../domain/guardrails';
-import { GuardrailConfigError, parseGuardrailConfig } from './guardrails-file';
+import { ConfigError, logLevelVariable, parseEnvironment, type LogLevel } from './environment';
+import { loadIamConfig, type IamConfig } from './iam';
+import { loadTemporalConfig, type TemporalConfig } from './temporal';
 
-const boolean = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((value) => value === 'true' || value === '1' || value === 'yes');
-
-const environmentSchema = z.object({
-  TEMPORAL_ADDRESS: z
-    .string()
-    .regex(/^[^\s:/]+:\d{1,5}$/, 'must be host:port, for example localhost:7233')
-    .default('localhost:7233'),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
-  TEMPORAL_TASK_QUEUE: z.string().min(1).default('iam-policy-events'),
-  TEMPORAL_TLS: boolean.optional(),
-  TEMPORAL_TLS_CERT_PATH: z.string().min(1).optional(),
-  TEMPORAL_TLS_KEY_PATH: z.string().min(1).optional(),
-  TEMPORAL_TLS_CA_PATH: z.string().min(1).optional(),
-  TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
-  TEMPORAL_API_KEY: z.string().min(1).optional(),
-  TEMPORAL_SEARCH_ATTRIBUTES: z.enum(['on', 'off']).default('on'),
+const workerSchema = z.object({
   METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   METRICS_HOST: z.string().min(1).default('0.0.0.0'),
-  IAM_MANAGED_BY_TAG: z
-    .string()
-    .regex(/^[^=]+=[^=]+$/, 'must be key=value, for example managed-by=iam-policy-events')
-    .default('managed-by=iam-policy-events'),
-  AWS_ACCOUNT_ID: z
-    .string()
-    .regex(/^\d{12}$/, 'must be 12 digits')
-    .optional(),
-  /** JSON file of guardrail rules (src/domain/guardrails.ts); the default rules when unset. */
-  IAM_GUARDRAILS_FILE: z.string().min(1).optional(),
-  /** Let upserts adopt present policies without the managed-by tag. Off by default. */
-  IAM_ADOPT_UNMANAGED: boolean.optional(),
   /**
    * Policy workflows continue-as-new once their history has this many events. A worker's memory per
    * cached policy workflow grows with its history, and the server suggests continue-as-new only at
    * thousands of events: without this the worker's memory kept growing; at 100 it stayed within 20 % of
-   * its size after 1,000 events in session 3's runs, at 300 it did not (BENCHMARKS.md §6).
+   * its size after 1,000 events, at 300 it did not (BENCHMARKS.md §6).
    */
   POLICY_HISTORY_LIMIT: z.coerce.number().int().min(100).max(50_000).default(100),
   /**
@@ -66,33 +39,38 @@ const environmentSchema = z.object({
    * Workflows the worker keeps in its cache; by default what fits the heap limit (src/worker-cache.ts).
    */
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(1).max(1_000_000).optional(),
-  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('warn'),
+  LOG_LEVEL: logLevelVariable,
+  /** Run as a version of a Worker Deployment (docs/deploying.md); off: an unversioned worker. */
+  TEMPORAL_WORKER_VERSIONING: z.enum(['on', 'off']).default('on'),
+  /** The Worker Deployment; by default the task queue's name. Temporal joins name and build ID with '.'. */
+  TEMPORAL_DEPLOYMENT_NAME: z
+    .string()
+    .min(1)
+    .regex(/^[^.]+$/, "must not contain '.'")
+    .optional(),
+  /** This worker's version in it; by default the package version and a digest of the workflow bundle. */
+  TEMPORAL_BUILD_ID: z.string().min(1).max(255).optional(),
+  /** When the worker makes its version the deployment's current one (new workflows start on it). */
+  TEMPORAL_DEPLOYMENT_PROMOTE: z.enum(['if-none', 'always', 'never']).default('if-none'),
 });
 
-export interface TlsConfig {
-  serverNameOverride?: string;
-  serverRootCACertificate?: Buffer;
-  clientCertPair?: { crt: Buffer; key: Buffer };
+export type DeploymentPromotion = z.infer<typeof workerSchema>['TEMPORAL_DEPLOYMENT_PROMOTE'];
+
+/** The worker's Worker Deployment version and when it makes that version current. */
+export interface WorkerDeploymentConfig {
+  deploymentName: string;
+  /** Absent: derived from the package version and the workflow bundle (src/temporal/worker-deployment.ts). */
+  buildId?: string;
+  /**
+   * if-none: only when the deployment has no current version yet (a first deploy); always: at every
+   * start; never: the operator promotes (`temporal worker deployment set-current-version`).
+   */
+  promote: DeploymentPromotion;
 }
 
-export interface TemporalConfig {
-  address: string;
-  namespace: string;
-  taskQueue: string;
-  /** `true` for TLS with system roots; an object for mTLS or a private CA; absent for plaintext. */
-  tls?: true | TlsConfig;
-  apiKey?: string;
-  /** Set PolicyName, EventType, EventSource and Outcome on workflows (the namespace must know them). */
-  searchAttributes: boolean;
-}
-
-export interface ServiceConfig {
+export interface ServiceConfig extends IamConfig {
   temporal: TemporalConfig;
-  managedByTag: { key: string; value: string };
-  accountId?: string;
-  logLevel: z.infer<typeof environmentSchema>['LOG_LEVEL'];
-  /** Guardrails and adoption, enforced by the worker's activities before any write. */
-  guards: PolicyGuards;
+  logLevel: LogLevel;
   /** Where the worker serves Prometheus metrics; absent: no metrics endpoint. */
   metrics?: { host: string; port: number };
   /** History length at which policy workflows continue-as-new (sent with every delivery, so running ones take it up). */
@@ -103,57 +81,20 @@ export interface ServiceConfig {
   coalesce: CoalesceWindow;
   /** WORKER_MAX_CACHED_WORKFLOWS; absent: sized from the heap limit (src/worker-cache.ts). */
   maxCachedWorkflows?: number;
+  /** The Worker Deployment version the worker runs as; absent with TEMPORAL_WORKER_VERSIONING=off. */
+  deployment?: WorkerDeploymentConfig;
 }
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
+/** The default deployment name: the task queue's, so that each task queue is its own deployment. */
+export function defaultDeploymentName(taskQueue: string): string {
+  return taskQueue.replaceAll('.', '-');
 }
 
-function readFileFor(variable: string, path: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (error) {
-    throw new ConfigError(`${variable}: cannot read ${path}: ${(error as Error).message}`);
-  }
-}
-
-/** The guardrails in `path` (IAM_GUARDRAILS_FILE); a file that cannot be read or parsed stops the process. */
-export function loadGuardrailsFile(path: string): GuardrailConfig {
-  const text = readFileFor('IAM_GUARDRAILS_FILE', path).toString('utf8');
-  try {
-    return parseGuardrailConfig(text);
-  } catch (error) {
-    if (error instanceof GuardrailConfigError) {
-      throw new ConfigError(`IAM_GUARDRAILS_FILE: ${path}: ${error.message}`);
-    }
-    throw error;
-  }
-}
-
-/**
- * The variables `schema` names, checked by it; an empty variable counts as unset (so its default applies).
- * Throws ConfigError naming every bad variable.
- */
-export function parseEnvironment<Shape extends z.ZodRawShape>(
-  schema: z.ZodObject<Shape>,
-  env: NodeJS.ProcessEnv,
-): z.infer<z.ZodObject<Shape>> {
-  const relevant = Object.fromEntries(
-    Object.keys(schema.shape)
-      .filter((key) => env[key] !== undefined && env[key] !== '')
-      .map((key) => [key, env[key]]),
-  );
-  const parsed = schema.safeParse(relevant);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
-  }
-  return parsed.data;
-}
-
-/** Reads and checks the configuration; throws ConfigError naming the first bad variable. */
+/** Reads and checks the worker's configuration; throws ConfigError naming the first bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
-  const e = parseEnvironment(environmentSchema, env);
+  const temporal = loadTemporalConfig(env);
+  const iam = loadIamConfig(env);
+  const e = parseEnvironment(workerSchema, env);
   const gathers = e.POLICY_COALESCE_QUIET_MS > 0 && e.POLICY_COALESCE_MAX_MS > 0;
   if (gathers && e.EVENT_RESULT_WAIT_MS > 0 && e.POLICY_COALESCE_MAX_MS >= e.EVENT_RESULT_WAIT_MS) {
     // The newest event of every gathered burst would outwait its sender and go again by signal.
@@ -162,60 +103,36 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
         `(${e.EVENT_RESULT_WAIT_MS}): an event waits for its result by update only that long`,
     );
   }
-  if ((e.TEMPORAL_TLS_CERT_PATH === undefined) !== (e.TEMPORAL_TLS_KEY_PATH === undefined)) {
-    throw new ConfigError('TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH must be set together (mTLS)');
+  if (e.TEMPORAL_WORKER_VERSIONING === 'off') {
+    const contradicting = (['TEMPORAL_DEPLOYMENT_NAME', 'TEMPORAL_BUILD_ID'] as const).filter(
+      (name) => e[name] !== undefined,
+    );
+    if (contradicting.length > 0) {
+      throw new ConfigError(
+        `TEMPORAL_WORKER_VERSIONING=off contradicts ${contradicting.join(' and ')}, which only a versioned worker uses`,
+      );
+    }
   }
 
-  let tls: TemporalConfig['tls'];
-  const wantsCustomTls =
-    e.TEMPORAL_TLS_CERT_PATH !== undefined ||
-    e.TEMPORAL_TLS_CA_PATH !== undefined ||
-    e.TEMPORAL_TLS_SERVER_NAME !== undefined;
-  if (e.TEMPORAL_TLS === false && wantsCustomTls) {
-    throw new ConfigError('TEMPORAL_TLS=false contradicts the TEMPORAL_TLS_* paths that are set');
-  }
-  if (wantsCustomTls) {
-    tls = {
-      serverNameOverride: e.TEMPORAL_TLS_SERVER_NAME,
-      serverRootCACertificate: e.TEMPORAL_TLS_CA_PATH
-        ? readFileFor('TEMPORAL_TLS_CA_PATH', e.TEMPORAL_TLS_CA_PATH)
-        : undefined,
-      clientCertPair:
-        e.TEMPORAL_TLS_CERT_PATH && e.TEMPORAL_TLS_KEY_PATH
-          ? {
-              crt: readFileFor('TEMPORAL_TLS_CERT_PATH', e.TEMPORAL_TLS_CERT_PATH),
-              key: readFileFor('TEMPORAL_TLS_KEY_PATH', e.TEMPORAL_TLS_KEY_PATH),
-            }
-          : undefined,
-    };
-  } else if (e.TEMPORAL_TLS === true || (e.TEMPORAL_TLS === undefined && e.TEMPORAL_API_KEY)) {
-    // Temporal Cloud with an API key always uses TLS.
-    tls = true;
-  }
-
-  const [tagKey, tagValue] = e.IAM_MANAGED_BY_TAG.split('=') as [string, string];
   return {
-    temporal: {
-      address: e.TEMPORAL_ADDRESS,
-      namespace: e.TEMPORAL_NAMESPACE,
-      taskQueue: e.TEMPORAL_TASK_QUEUE,
-      tls,
-      apiKey: e.TEMPORAL_API_KEY,
-      searchAttributes: e.TEMPORAL_SEARCH_ATTRIBUTES === 'on',
-    },
-    managedByTag: { key: tagKey, value: tagValue },
-    accountId: e.AWS_ACCOUNT_ID,
+    temporal,
+    ...iam,
     logLevel: e.LOG_LEVEL,
-    guards: {
-      guardrails: e.IAM_GUARDRAILS_FILE ? loadGuardrailsFile(e.IAM_GUARDRAILS_FILE) : DEFAULT_GUARDRAILS,
-      adoptUnmanaged: e.IAM_ADOPT_UNMANAGED ?? false,
-    },
     ...(e.METRICS_PORT !== undefined ? { metrics: { host: e.METRICS_HOST, port: e.METRICS_PORT } } : {}),
     policyHistoryLimit: e.POLICY_HISTORY_LIMIT,
     resultWaitMs: e.EVENT_RESULT_WAIT_MS,
     coalesce: { quietMs: e.POLICY_COALESCE_QUIET_MS, maxMs: e.POLICY_COALESCE_MAX_MS },
     ...(e.WORKER_MAX_CACHED_WORKFLOWS !== undefined
       ? { maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS }
+      : {}),
+    ...(e.TEMPORAL_WORKER_VERSIONING === 'on'
+      ? {
+          deployment: {
+            deploymentName: e.TEMPORAL_DEPLOYMENT_NAME ?? defaultDeploymentName(temporal.taskQueue),
+            ...(e.TEMPORAL_BUILD_ID !== undefined ? { buildId: e.TEMPORAL_BUILD_ID } : {}),
+            promote: e.TEMPORAL_DEPLOYMENT_PROMOTE,
+          },
+        }
       : {}),
   };
 }

@@ -7,7 +7,8 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { ServiceConfig } from '../config/worker';
+import type { ManagedByTag } from '../config/iam';
+import type { TemporalConfig } from '../config/temporal';
 import { validateEvent } from '../sources/event-validation';
 import type { EventResult, Outcome } from '../domain/types';
 import { eventWorkflowId, payloadHash } from '../temporal/event-identity';
@@ -50,7 +51,7 @@ type EventHandle = WorkflowHandle<typeof eventWorkflow>;
 /** The options every entry point (the CLI, ingest, consume-sqs) takes from the service's configuration. */
 export function submitOptionsFor(
   client: SubmitOptions['client'],
-  config: Pick<ServiceConfig, 'temporal' | 'managedByTag'>,
+  config: { temporal: TemporalConfig; managedByTag: ManagedByTag },
   wait: boolean,
 ): SubmitOptions {
   return {

@@ -1,7 +1,8 @@
 // Connections to Temporal for the worker and the starter, from the same configuration.
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { ConfigError, type TemporalConfig } from '../config/worker';
+import { ConfigError } from '../config/environment';
+import type { TemporalConfig } from '../config/temporal';
 
 function connectionOptions(config: TemporalConfig) {
   return { address: config.address, tls: config.tls, apiKey: config.apiKey };

@@ -1,7 +1,7 @@
 // Checks at start that the namespace knows the service's search attributes: without them every workflow
 // start fails, so a worker or starter says so at once, naming what is missing and how to add it.
 import type { ConnectionLike } from '@temporalio/client';
-import { ConfigError } from '../config/worker';
+import { ConfigError } from '../config/environment';
 import { SERVICE_SEARCH_ATTRIBUTES } from '../messages/search-attributes';
 
 /** temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD (@temporalio/proto is not a direct dependency). */

@@ -1,7 +1,7 @@
 // The Temporal UI as the console: search attributes, summaries and the policy workflow's queries, on
 // the real dev server; and a namespace without the attributes fails loudly, or works with them off.
 import { Client, Connection } from '@temporalio/client';
-import { ConfigError } from '../../src/config/worker';
+import { ConfigError } from '../../src/config/environment';
 import { policyWorkflowId } from '../../src/domain/ids';
 import { eventWorkflowId } from '../../src/temporal/event-identity';
 import { checkSearchAttributes } from '../../src/temporal/search-attribute-check';

@@ -2,7 +2,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig } from '../../src/config/worker';
+import { ConfigError } from '../../src/config/environment';
+import { loadConfig } from '../../src/config/worker';
 import { DEFAULT_GUARDRAILS } from '../../src/domain/guardrails';
 
 const dir = mkdtempSync(join(tmpdir(), 'config-guards-'));

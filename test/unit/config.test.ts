@@ -1,4 +1,7 @@
-import { ConfigError, loadConfig } from '../../src/config/worker';
+import { ConfigError, loadLogLevel } from '../../src/config/environment';
+import { loadIamConfig, loadManagedByTag } from '../../src/config/iam';
+import { loadTemporalConfig } from '../../src/config/temporal';
+import { loadConfig } from '../../src/config/worker';
 
 test('defaults are the local ones', () => {
   const config = loadConfig({});
@@ -115,4 +118,45 @@ test("the policy workflows' history limit is an integer from 100 to 50,000", () 
   for (const bad of ['50', '60000', '2.5', 'many']) {
     expect(() => loadConfig({ POLICY_HISTORY_LIMIT: bad })).toThrow(/POLICY_HISTORY_LIMIT/);
   }
+});
+
+test('the worker runs as a version of a Worker Deployment named after its task queue, promoting itself if none is current', () => {
+  expect(loadConfig({}).deployment).toEqual({ deploymentName: 'iam-policy-events', promote: 'if-none' });
+  // Temporal joins deployment name and build ID with '.', so a task queue's dots become dashes.
+  expect(loadConfig({ TEMPORAL_TASK_QUEUE: 'iam.prod' }).deployment?.deploymentName).toBe('iam-prod');
+  expect(
+    loadConfig({
+      TEMPORAL_DEPLOYMENT_NAME: 'iam-events',
+      TEMPORAL_BUILD_ID: '2.1.0-rc.1',
+      TEMPORAL_DEPLOYMENT_PROMOTE: 'never',
+    }).deployment,
+  ).toEqual({ deploymentName: 'iam-events', buildId: '2.1.0-rc.1', promote: 'never' });
+  expect(loadConfig({ TEMPORAL_WORKER_VERSIONING: 'off' }).deployment).toBeUndefined();
+});
+
+test.each([
+  [{ TEMPORAL_DEPLOYMENT_NAME: 'iam.events' }, /TEMPORAL_DEPLOYMENT_NAME: must not contain '.'/],
+  [{ TEMPORAL_DEPLOYMENT_PROMOTE: 'sometimes' }, /TEMPORAL_DEPLOYMENT_PROMOTE/],
+  [{ TEMPORAL_WORKER_VERSIONING: 'yes' }, /TEMPORAL_WORKER_VERSIONING/],
+  [{ TEMPORAL_BUILD_ID: 'x'.repeat(256) }, /TEMPORAL_BUILD_ID/],
+  [
+    { TEMPORAL_WORKER_VERSIONING: 'off', TEMPORAL_BUILD_ID: 'b1' },
+    /TEMPORAL_WORKER_VERSIONING=off contradicts TEMPORAL_BUILD_ID/,
+  ],
+])('invalid deployment settings %j fail naming the variable', (env, message) => {
+  expect(() => loadConfig(env)).toThrow(ConfigError);
+  expect(() => loadConfig(env)).toThrow(message);
+});
+
+test('the client-side tools read the Temporal block and what they need, not the worker settings', () => {
+  const workerOnly = { METRICS_PORT: '70000', POLICY_HISTORY_LIMIT: 'many', IAM_GUARDRAILS_FILE: '/no/such' };
+  expect(loadTemporalConfig(workerOnly)).toEqual(loadConfig({}).temporal);
+  expect(loadManagedByTag({ ...workerOnly, IAM_MANAGED_BY_TAG: 'owner=platform' })).toEqual({
+    key: 'owner',
+    value: 'platform',
+  });
+  expect(loadLogLevel({ ...workerOnly, LOG_LEVEL: 'info' })).toBe('info');
+  // The starter's `policy` and `plan` judge policies as the worker does: they read the guardrails.
+  expect(() => loadIamConfig(workerOnly)).toThrow(/IAM_GUARDRAILS_FILE: cannot read \/no\/such/);
+  expect(() => loadTemporalConfig({ TEMPORAL_ADDRESS: 'localhost' })).toThrow(/TEMPORAL_ADDRESS/);
 });
