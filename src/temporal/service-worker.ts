@@ -2,12 +2,11 @@
 import type { IAMClient } from '@aws-sdk/client-iam';
 import { Client } from '@temporalio/client';
 import { Worker, type InjectedSinks, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
-import { getHeapStatistics } from 'node:v8';
 import { createActivities } from '../activities';
 import type { DeliveryDependencies } from '../activities/delivery-activities';
 import type { PolicyGuards } from '../domain/guardrails';
 import type { ServiceSinks } from '../messages/sinks';
-import { defaultMaxCachedWorkflows } from './worker-cache';
+import { defaultMaxCachedWorkflows, oldSpaceLimitMiB } from './worker-cache';
 
 export interface ServiceWorkerOptions {
   /** The worker's connection; the activities' client (events to policy workflows, results back) uses it too. */
@@ -65,9 +64,7 @@ export async function createServiceWorker(options: ServiceWorkerOptions): Promis
     }),
     sinks: options.sinks ?? { events: { finished: { fn: () => undefined } } },
     ...options.tuning,
-    // The workflow threads get the same heap limit as this one (a V8 flag; the SDK sets no resourceLimits).
-    maxCachedWorkflows:
-      options.tuning?.maxCachedWorkflows ??
-      defaultMaxCachedWorkflows(getHeapStatistics().heap_size_limit / 2 ** 20),
+    // The workflow threads get the same old-space limit as this one (a V8 flag; the SDK sets no resourceLimits).
+    maxCachedWorkflows: options.tuning?.maxCachedWorkflows ?? defaultMaxCachedWorkflows(oldSpaceLimitMiB()),
   });
 }
