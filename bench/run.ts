@@ -27,7 +27,6 @@ function workerEnv(pairs: string[]): Record<string, string> {
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const started = new Date();
   const runId = Date.now().toString(36).slice(-6);
   const before = provenance();

@@ -183,7 +183,7 @@ export function runStarterCli(
       [join(REPO, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'src/starter.ts', 'submit', file, ...args],
       {
         cwd: REPO,
-        env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
+        env: { ...process.env, ...env },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );

@@ -102,7 +102,6 @@ function table(reports: ScenarioReport[]): string {
 
 async function main(): Promise<number> {
   const { seed, only, quick } = parseArguments(process.argv.slice(2));
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   const log = (text: string) => process.stderr.write(`chaos: ${text}\n`);
   log(`seed ${seed}${quick ? ' (quick)' : ''}; scenarios ${only.join(', ')}`);
   const servers: RunningServer[] = [];

@@ -20,9 +20,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 # Not `eval "$(...)"` alone: that would ignore a failure of ensure-tools.
 tools=$(bash scripts/ensure-tools.sh) || exit
-# The AWS SDK warns once per process that Node 20 support ends in 2027: noise in test output.
-export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
-eval "$tools"
+eval "$tools" # PATH too, when Node 24 comes from the tools cache
+echo "== node $(node --version) ($(command -v node))" >&2
 
 failed=()
 jest_status=0
