@@ -1,6 +1,6 @@
 # The worker's image; the starter runs from it too (see docker-compose.yml). Not built in CI: the
-# project's machines have no Docker engine.
-FROM node:20-slim
+# project's machines have no Docker engine. Node 24 LTS, as package.json's "engines" says.
+FROM node:24-slim
 WORKDIR /app
 # Runtime dependencies only (tsx runs the TypeScript sources; the worker bundles its workflows itself).
 COPY package.json package-lock.json ./
