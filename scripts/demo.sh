@@ -53,7 +53,7 @@ die() {
 }
 
 tools=$(bash scripts/ensure-tools.sh) || exit # not eval "$(...)": that ignores a failure
-eval "$tools"
+eval "$tools"                                 # PATH too, when Node 24 comes from the tools cache
 mkdir -p "$local_dir"
 
 # One demo per checkout: the SQLite file takes one server. The lock stays held by what the demo starts,
@@ -197,7 +197,7 @@ export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
 
 start worker "$local_dir/worker.log" npm run --silent worker
 worker_pid=$!
-say "worker started (log: $local_dir/worker.log); submitting $input ..."
+say "worker started on Node $(node --version) (log: $local_dir/worker.log); submitting $input ..."
 
 # One event at a time, so that each outcome shows (all at once, older events of a policy would end
 # superseded by the newest). Its lines go to the terminal. Like the rest it has a process group of its
