@@ -1,5 +1,5 @@
 // The direct baseline: a plain consumer that applies each event to IAM itself, with the same IAM calls
-// as the service (the service's own inspectPolicy, planEvent and applyPlan), without Temporal. It cannot
+// as the service (the service's own inspectPolicy, decide and applyPlan), without Temporal. It cannot
 // skip duplicates (it keeps no record of what it has seen) nor coalesce (it applies every event).
 //
 // Per-policy serialisation: two writers of one policy at once would race (both create, or both add a
@@ -12,9 +12,8 @@ import '../src/node-version'; // first: refuses a Node older than 24
 import { IAMClient } from '@aws-sdk/client-iam';
 import { readFileSync } from 'node:fs';
 import { createPolicyActivities } from '../src/activities/policy-activities';
-import { validatePolicyDocument } from '../src/domain/document-rules';
 import { validateEvent } from '../src/sources/event-validation';
-import { planEvent } from '../src/domain/plan';
+import { decide, decideWithoutObserving, observationInput } from '../src/domain/decide';
 import type { Outcome } from '../src/domain/types';
 
 export interface BaselineOptions {
@@ -63,19 +62,13 @@ export async function runBaseline(
     const validation = validateEvent(raw, { reservedTagKeys });
     if (!validation.ok) return { outcome: 'rejected', reason: validation.reason };
     const { event } = validation;
-    if (event.type === 'iam.policy.upsert') {
-      const problems = event.document ? validatePolicyDocument(event.document) : ['no document'];
-      if (problems.length > 0) return { outcome: 'rejected', reason: problems.join('; ') };
-    }
+    const early = decideWithoutObserving(event);
+    if (early) return { outcome: early.outcome, reason: early.reason };
     try {
-      const observation = await activities.inspectPolicy({
-        policyName: event.policyName,
-        path: event.path,
-        readDocument: event.type === 'iam.policy.upsert',
-      });
-      const plan = planEvent(event, observation);
-      if (plan.kind === 'none') return { outcome: plan.outcome, reason: plan.reason };
-      const written = await activities.applyPlan(plan);
+      const observation = await activities.inspectPolicy(observationInput(event));
+      const decision = decide(event, observation);
+      if (decision.kind === 'none') return { outcome: decision.outcome, reason: decision.reason };
+      const written = await activities.applyPlan(decision);
       return { outcome: written.outcome, reason: written.reason };
     } catch (error) {
       return { outcome: 'failed', reason: error instanceof Error ? error.message : String(error) };

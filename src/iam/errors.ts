@@ -1,8 +1,9 @@
 // Sorts AWS errors into: expected states the activities handle (NoSuchEntity, ...), transient ones
 // Temporal should retry with backoff (thrown as they are), and permanent ones no retry can fix
-// (thrown as non-retryable ApplicationFailures the workflow turns into an outcome).
+// (thrown as the non-retryable failures of src/messages/activity-failures.ts, which the workflow turns
+// into an outcome).
 import { ApplicationFailure } from '@temporalio/common';
-import { IAM_FAILURE_TYPES } from '../domain/plan';
+import { nonRetryableFailure } from '../messages/activity-failures';
 
 interface AwsErrorShape {
   name?: unknown;
@@ -104,14 +105,8 @@ export function toActivityFailure(error: unknown, operation: string): unknown {
   const code = awsErrorCode(error) ?? 'UnknownError';
   const message = typeof shape(error).message === 'string' ? String(shape(error).message) : '';
   const text = `IAM refused ${operation}: ${code}${message ? `: ${message}` : ''}`;
-  const type = REJECTED_INPUT_CODES.has(code)
-    ? IAM_FAILURE_TYPES.rejectedInput
-    : IAM_FAILURE_TYPES.requestRejected;
-  return ApplicationFailure.create({
-    message: text,
-    type,
-    nonRetryable: true,
+  return nonRetryableFailure(REJECTED_INPUT_CODES.has(code) ? 'rejectedInput' : 'requestRejected', text, {
     details: [{ code, httpStatus: httpStatus(error) }],
-    cause: error instanceof Error ? error : undefined,
+    ...(error instanceof Error ? { cause: error } : {}),
   });
 }

@@ -1,9 +1,10 @@
 // What the workflows may ask of activities: the interfaces the worker's activities implement. Kept here,
 // apart from the implementations (which need the AWS SDK and a Temporal client), so workflow code imports
-// only types and the activities import the workflows' definitions without a circle.
+// only types and the activities import the workflows' definitions without a circle. How their failures
+// read is in ./activity-failures.
 import type { EventDelivery, OutgoingResult } from '../domain/policy-queue';
-import type { InspectPolicyInput, PolicyObservation, WritePlan, WriteResult } from '../domain/plan';
-import type { EventResult } from '../domain/types';
+import type { ObservePolicyInput, PolicyObservation, WritePlan } from '../domain/decide';
+import type { EventResult, IamAction, Outcome, PolicyEntity } from '../domain/types';
 
 /** Messages between event and policy workflows that go through the Temporal client. */
 export interface DeliveryActivities {
@@ -15,8 +16,25 @@ export interface DeliveryActivities {
   sendEventResults(outgoing: OutgoingResult[]): Promise<void>;
 }
 
-/** The policy workflow's IAM work: observe a policy, and apply a plan made from that observation. */
+/** What carrying out a write did. */
+export interface WriteResult {
+  /** As decided, unless IAM answered otherwise at the last moment (a name taken, a DeleteConflict). */
+  outcome: Outcome;
+  actions: IamAction[];
+  policyArn?: string;
+  versionId?: string;
+  entities?: PolicyEntity[];
+  reason?: string;
+  notes?: string[];
+}
+
+/**
+ * The policy workflow's IAM work: observe a policy for decide() (src/domain/decide.ts), then carry out
+ * the write it chose. Neither decides an outcome.
+ */
 export interface PolicyActivities {
-  inspectPolicy(input: InspectPolicyInput): Promise<PolicyObservation>;
+  /** The policy, its document (upserts) or users (deletes), and the worker's guard rules. */
+  inspectPolicy(input: ObservePolicyInput): Promise<PolicyObservation>;
+  /** Carries out a write, re-reading IAM before each step so that a retry writes nothing twice. */
   applyPlan(plan: WritePlan): Promise<WriteResult>;
 }

@@ -1,14 +1,19 @@
 // `starter plan FILE`: what each event would do against IAM now, without writing anything and without
 // starting any workflow, so no event ID is consumed. Each event is planned on its own, against IAM and
-// the policy workflow as they are now (events earlier in the same input are not applied first).
+// the policy workflow as they are now (events earlier in the same input are not applied first): the
+// worker's observation and decide(), after the checks the event and policy workflows make in Temporal.
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { createPolicyActivities } from '../activities/policy-activities';
-import { upsertDocumentProblem } from '../domain/document-rules';
-import { checkGuardrails, DEFAULT_POLICY_GUARDS, describeViolations } from '../domain/guardrails';
+import {
+  decide,
+  decideWithoutObserving,
+  observationInput,
+  type Decision,
+  type WritePlan,
+} from '../domain/decide';
 import { validateEvent } from '../sources/event-validation';
 import { policyWorkflowId } from '../domain/ids';
 import { supersededByApplied } from '../domain/policy-queue';
-import { planEvent, type PolicyPlan } from '../domain/plan';
 import {
   UNSUCCESSFUL_OUTCOMES,
   type EventResult,
@@ -17,7 +22,6 @@ import {
   type PolicyEvent,
 } from '../domain/types';
 import { eventWorkflowId, payloadHash } from '../temporal/event-identity';
-import { listPolicyEntities } from '../iam/reads';
 import { lastAppliedQuery } from '../messages/workflow-messages';
 import type { InputItem } from '../sources/ndjson-input';
 import type { IamReadDeps } from './policy-report';
@@ -83,7 +87,7 @@ async function supersededBy(client: Client, event: PolicyEvent): Promise<string 
   return applied.position ? supersededByApplied(event, applied.position) : undefined;
 }
 
-function summarise(plan: Exclude<PolicyPlan, { kind: 'none' }>): PlanSummary {
+function summarise(plan: WritePlan): PlanSummary {
   switch (plan.kind) {
     case 'create':
       return { kind: 'create', tagsToSet: plan.tags, documentChanged: true };
@@ -103,22 +107,18 @@ function summarise(plan: Exclude<PolicyPlan, { kind: 'none' }>): PlanSummary {
 
 async function planOne(deps: DryRunDeps, event: PolicyEvent): Promise<Omit<PlannedEvent, 'line'>> {
   const identity = { source: event.source, id: event.id, policyName: event.policyName };
-  const documentProblem = upsertDocumentProblem(event);
-  if (documentProblem) return { ...identity, wouldBe: 'rejected', reason: documentProblem };
+  const early = decideWithoutObserving(event);
+  if (early)
+    return { ...identity, wouldBe: early.outcome, ...(early.reason ? { reason: early.reason } : {}) };
   const repeat = await repeatOf(deps.client, event);
   if (repeat) return { ...identity, wouldBe: 'unknown', ...repeat };
   const superseded = await supersededBy(deps.client, event);
   if (superseded) return { ...identity, wouldBe: 'superseded', reason: superseded };
 
-  const activities = createPolicyActivities(deps);
-  let plan: PolicyPlan;
+  let decision: Decision;
   try {
-    const observation = await activities.inspectPolicy({
-      policyName: event.policyName,
-      path: event.path,
-      readDocument: event.type === 'iam.policy.upsert',
-    });
-    plan = planEvent(event, observation);
+    const observation = await createPolicyActivities(deps).inspectPolicy(observationInput(event));
+    decision = decide(event, observation);
   } catch (error) {
     return {
       ...identity,
@@ -126,23 +126,17 @@ async function planOne(deps: DryRunDeps, event: PolicyEvent): Promise<Omit<Plann
       reason: error instanceof Error ? error.message : String(error),
     };
   }
-  if (plan.kind === 'none') {
-    return { ...identity, wouldBe: plan.outcome, ...(plan.reason ? { reason: plan.reason } : {}) };
+  if (decision.kind === 'none') {
+    const { outcome, reason, entities } = decision;
+    return {
+      ...identity,
+      wouldBe: outcome,
+      ...(reason ? { reason } : {}),
+      ...(entities ? { entities } : {}),
+    };
   }
-  if (plan.kind === 'delete') {
-    // The activity asks IAM again right before deleting; so does the dry run.
-    const entities = await listPolicyEntities(deps.iam, plan.policyArn);
-    if (entities.length > 0) return { ...identity, wouldBe: 'retained-in-use', entities };
-  }
-  // The activity refuses a document the guardrails forbid before writing; so does the dry run.
-  const document = plan.kind === 'delete' ? undefined : plan.document;
-  const violations = document
-    ? checkGuardrails(document, (deps.guards ?? DEFAULT_POLICY_GUARDS).guardrails)
-    : [];
-  if (violations.length > 0)
-    return { ...identity, wouldBe: 'rejected', reason: describeViolations(violations) };
   const outcome = { create: 'created', update: 'updated', delete: 'deleted' } as const;
-  return { ...identity, wouldBe: outcome[plan.kind], plan: summarise(plan) };
+  return { ...identity, wouldBe: outcome[decision.kind], plan: summarise(decision) };
 }
 
 /** Plans every item in input order, one at a time (a dry run is for reading, not for speed). */

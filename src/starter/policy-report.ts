@@ -4,7 +4,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { createPolicyActivities, type PolicyActivityDeps } from '../activities/policy-activities';
 import { policyWorkflowId } from '../domain/ids';
 import type { PolicyEntity } from '../domain/types';
-import type { ObservedPolicy } from '../domain/plan';
+import type { ObservedPolicy } from '../domain/decide';
 import { listPolicyEntities, listPolicyVersions, type PolicyVersionSummary } from '../iam/reads';
 import { lastAppliedQuery, pendingEventsQuery, policyStateQuery } from '../messages/workflow-messages';
 
@@ -78,7 +78,13 @@ async function workflowPart(client: Client, policyName: string): Promise<PolicyR
 async function iamPart(deps: IamReadDeps, policyName: string, path: string): Promise<PolicyReport['iam']> {
   try {
     const activities = createPolicyActivities(deps);
-    const observation = await activities.inspectPolicy({ policyName, path, readDocument: true });
+    const observation = await activities.inspectPolicy({
+      policyName,
+      path,
+      readDocument: true,
+      // Listed below for any policy (the observation lists them only for one the service may delete).
+      listEntities: false,
+    });
     if (!observation.exists) return { exists: false };
     const { policy } = observation;
     const [versions, attachments] = await Promise.all([

@@ -1,9 +1,7 @@
 // One long-lived workflow per policy (ID from the lower-cased name): the only writer of that policy.
 // It applies the events it receives one at a time, newest first, and answers each event workflow.
 import {
-  ActivityFailure,
   allHandlersFinished,
-  ApplicationFailure,
   CancellationScope,
   condition,
   continueAsNew,
@@ -13,16 +11,16 @@ import {
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { DeliveryActivities, PolicyActivities } from '../messages/activity-contracts';
+import type { DeliveryActivities, PolicyActivities, WriteResult } from '../messages/activity-contracts';
+import { readActivityFailure } from '../messages/activity-failures';
 import {
   DEFAULT_COALESCE_WINDOW,
   nextQuietWait,
   shouldGather,
   type CoalesceWindow,
 } from '../domain/coalescing';
-import { upsertDocumentProblem } from '../domain/document-rules';
 import { eventIdentity, resultWithoutWrites } from '../domain/event-result';
-import { IAM_FAILURE_TYPES, planEvent, type NoWritePlan, type WriteResult } from '../domain/plan';
+import { decide, decideWithoutObserving, observationInput, type NoWrite } from '../domain/decide';
 import {
   acceptDelivery,
   eventKey,
@@ -257,40 +255,34 @@ async function sendResults(state: PolicyState): Promise<void> {
   if (outgoing.length > 0) await messaging.sendEventResults(outgoing);
 }
 
-/** Observe, plan, act: the plan decides the outcome, so a retried write still reports it exactly. */
+/** Observe, decide, act: the decision owns the outcome, so a retried write still reports it exactly. */
 async function applyEvent(event: PolicyEvent): Promise<EventResult> {
-  const documentProblem = upsertDocumentProblem(event);
-  if (documentProblem) return rejected(event, documentProblem);
+  const early = decideWithoutObserving(event);
+  if (early) return fromNoWrite(event, early);
   for (let round = 1; ; round += 1) {
     try {
       return await observePlanAct(event);
     } catch (error) {
-      // Only an activity's failure becomes an outcome (a local activity's arrives unwrapped). Anything
-      // else is a bug in workflow code: failing the workflow task lets it retry once a fix is deployed.
-      if (!(error instanceof ActivityFailure) && !(error instanceof ApplicationFailure)) throw error;
-      const cause = error instanceof ActivityFailure ? error.cause : error;
-      const message = cause instanceof Error ? cause.message : String(cause);
-      const type = cause instanceof ApplicationFailure ? cause.type : undefined;
-      if (type === IAM_FAILURE_TYPES.concurrentChange && round < MAX_PLANNING_ROUNDS) {
+      // Only an activity's failure becomes an outcome. Anything else is a bug in workflow code: failing
+      // the workflow task lets it retry once a fix is deployed.
+      const failure = readActivityFailure(error);
+      if (!failure) throw error;
+      if (failure.kind === 'concurrentChange' && round < MAX_PLANNING_ROUNDS) {
         log.info('policy changed under the plan; observing again', { policy: event.policyName, round });
         continue;
       }
-      if (type === IAM_FAILURE_TYPES.rejectedInput) return rejected(event, message);
-      return resultWithoutWrites(event, 'failed', { reason: message });
+      if (failure.kind === 'rejectedInput') return rejected(event, failure.message);
+      return resultWithoutWrites(event, 'failed', { reason: failure.message });
     }
   }
 }
 
 async function observePlanAct(event: PolicyEvent): Promise<EventResult> {
-  const observation = await iam.inspectPolicy({
-    policyName: event.policyName,
-    path: event.path,
-    readDocument: event.type === 'iam.policy.upsert',
-  });
-  const plan = planEvent(event, observation);
-  if (plan.kind === 'none') return fromNoWrite(event, plan);
-  const written: WriteResult = await iam.applyPlan(plan);
-  const notes = [...(plan.kind === 'update' ? (plan.notes ?? []) : []), ...(written.notes ?? [])];
+  const observation = await iam.inspectPolicy(observationInput(event));
+  const decision = decide(event, observation);
+  if (decision.kind === 'none') return fromNoWrite(event, decision);
+  const written: WriteResult = await iam.applyPlan(decision);
+  const notes = [...(decision.kind === 'update' ? (decision.notes ?? []) : []), ...(written.notes ?? [])];
   return {
     ...eventIdentity(event),
     outcome: written.outcome,
@@ -307,11 +299,13 @@ function rejected(event: PolicyEvent, reason: string): EventResult {
   return resultWithoutWrites(event, 'rejected', { reason });
 }
 
-function fromNoWrite(event: PolicyEvent, plan: NoWritePlan): EventResult {
-  return resultWithoutWrites(event, plan.outcome, {
-    reason: plan.reason,
-    policyArn: plan.policyArn,
-    versionId: plan.versionId,
-    ...(plan.notes && plan.notes.length > 0 ? { notes: plan.notes } : {}),
+function fromNoWrite(event: PolicyEvent, decision: NoWrite): EventResult {
+  const { reason, policyArn, versionId, entities, notes } = decision;
+  return resultWithoutWrites(event, decision.outcome, {
+    ...(reason !== undefined ? { reason } : {}),
+    ...(policyArn !== undefined ? { policyArn } : {}),
+    ...(versionId !== undefined ? { versionId } : {}),
+    ...(entities !== undefined ? { entities } : {}),
+    ...(notes && notes.length > 0 ? { notes } : {}),
   });
 }

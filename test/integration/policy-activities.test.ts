@@ -18,7 +18,10 @@ import {
 } from '@aws-sdk/client-iam';
 import { ApplicationFailure } from '@temporalio/common';
 import { createPolicyActivities, type PolicyActivities } from '../../src/activities/policy-activities';
-import { planEvent, type CreatePlan, type WriteResult } from '../../src/domain/plan';
+import { UNUSED_FRESH_MS } from '../../src/iam/writes';
+import { decide, observationInput, type CreatePlan } from '../../src/domain/decide';
+import { DEFAULT_POLICY_GUARDS } from '../../src/domain/guardrails';
+import type { WriteResult } from '../../src/messages/activity-contracts';
 import type { PolicyDocument, PolicyEvent } from '../../src/domain/types';
 import { createAccountIdResolver } from '../../src/iam/account';
 import { createIamClient, createStsClient } from '../../src/iam/client';
@@ -80,21 +83,21 @@ function deletion(policyName: string, overrides: Partial<PolicyEvent> = {}): Pol
   };
 }
 
-/** What the policy workflow does with one event: observe, plan, act. */
+/** What the policy workflow does with one event: observe, decide, act. */
 async function processEvent(acts: PolicyActivities, event: PolicyEvent): Promise<WriteResult> {
-  const observation = await acts.inspectPolicy({
-    policyName: event.policyName,
-    path: event.path,
-    readDocument: event.type === 'iam.policy.upsert',
-  });
-  const plan = planEvent(event, observation);
-  if (plan.kind === 'none') {
-    const { outcome, reason, policyArn, versionId, notes } = plan;
-    const optional = { reason, policyArn, versionId, notes };
+  const decision = decide(event, await acts.inspectPolicy(observationInput(event)));
+  if (decision.kind === 'none') {
+    const { outcome, reason, policyArn, versionId, entities, notes } = decision;
+    const optional = { reason, policyArn, versionId, entities, notes };
     const present = Object.entries(optional).filter(([, value]) => value !== undefined);
     return { outcome, ...Object.fromEntries(present), actions: [] };
   }
-  return acts.applyPlan(plan);
+  return acts.applyPlan(decision);
+}
+
+/** The observation of an upsert of `policyName` at /. */
+function observeUpsert(acts: PolicyActivities, policyName: string) {
+  return acts.inspectPolicy({ policyName, path: '/', readDocument: true, listEntities: false });
 }
 
 function arnOf(policyName: string, path = '/'): string {
@@ -352,8 +355,7 @@ describe('upsert', () => {
   test('CreatePolicy meeting a name taken in another case (EntityAlreadyExists) is rejected', async () => {
     const name = `Taken-${uniqueSuffix()}`;
     // Observed absent, then someone else creates the other spelling before the write.
-    const observation = await activities.inspectPolicy({ policyName: name, path: '/', readDocument: true });
-    const plan = planEvent(upsert(name), observation) as CreatePlan;
+    const plan = decide(upsert(name), await observeUpsert(activities, name)) as CreatePlan;
     expect(plan.kind).toBe('create');
     const otherArn = await createForeignPolicy(name.toUpperCase());
     proxy.addRule({
@@ -506,6 +508,25 @@ describe('delete', () => {
     expect(await policyExists(arn)).toBe(true);
   });
 
+  test('a delete run long after its observation asks IAM again before deleting any version', async () => {
+    const name = `stale-${uniqueSuffix()}`;
+    const arn = await createManaged(name);
+    await processEvent(activities, upsert(name, { document: documentFor('s3:A') }));
+    const event = deletion(name);
+    const plan = decide(event, await activities.inspectPolicy(observationInput(event)));
+    if (plan.kind !== 'delete') throw new Error(`expected a delete plan, got ${plan.kind}`);
+    // Attached after the observation; moto would not refuse the delete, so only asking again saves it.
+    const user = `later-${uniqueSuffix()}`;
+    await admin.send(new CreateUserCommand({ UserName: user }));
+    await admin.send(new AttachUserPolicyCommand({ UserName: user, PolicyArn: arn }));
+    const result = await viaProxy.applyPlan({ ...plan, unusedSince: Date.now() - UNUSED_FRESH_MS - 1 });
+    expect(result).toMatchObject({ outcome: 'retained-in-use', policyArn: arn, actions: [] });
+    // moto ignores PolicyUsageFilter and lists the user as a boundary too; real IAM would not.
+    expect(result.entities).toContainEqual({ kind: 'user', name: user, usage: 'permissions-policy' });
+    expect(proxy.actions()).toEqual(['ListEntitiesForPolicy', 'ListEntitiesForPolicy']);
+    expect(await versionsOf(arn)).toHaveLength(2);
+  });
+
   test('DeleteConflict at DeletePolicy (attached in between): retained-in-use with the entity', async () => {
     const name = `conflict-${uniqueSuffix()}`;
     const arn = await createManaged(name);
@@ -529,8 +550,7 @@ describe('delete', () => {
 describe('retry after a crash', () => {
   test('create done but not reported: the second attempt is created too, one policy', async () => {
     const name = `retry-create-${uniqueSuffix()}`;
-    const observation = await activities.inspectPolicy({ policyName: name, path: '/', readDocument: true });
-    const plan = planEvent(upsert(name, { tags: { team: 'a' } }), observation);
+    const plan = decide(upsert(name, { tags: { team: 'a' } }), await observeUpsert(activities, name));
     if (plan.kind !== 'create') throw new Error(`expected a create plan, got ${plan.kind}`);
     const first = await activities.applyPlan(plan);
     const second = await activities.applyPlan(plan);
@@ -546,10 +566,7 @@ describe('retry after a crash', () => {
     const name = `retry-update-${uniqueSuffix()}`;
     await createManaged(name);
     const event = upsert(name, { document: documentFor('s3:PutObject') });
-    const plan = planEvent(
-      event,
-      await activities.inspectPolicy({ policyName: name, path: '/', readDocument: true }),
-    );
+    const plan = decide(event, await observeUpsert(activities, name));
     if (plan.kind !== 'update') throw new Error(`expected an update plan, got ${plan.kind}`);
     const first = await activities.applyPlan(plan);
     const second = await viaProxy.applyPlan(plan);
@@ -591,10 +608,7 @@ describe('retry after a crash', () => {
       await processEvent(activities, upsert(name, { document: documentFor(action) }));
     }
     const event = upsert(name, { document: documentFor('s3:E') });
-    const plan = planEvent(
-      event,
-      await activities.inspectPolicy({ policyName: name, path: '/', readDocument: true }),
-    );
+    const plan = decide(event, await observeUpsert(activities, name));
     if (plan.kind !== 'update') throw new Error(`expected an update plan, got ${plan.kind}`);
     // The first attempt pruned v1, then crashed before CreatePolicyVersion.
     await admin.send(new DeletePolicyVersionCommand({ PolicyArn: arn, VersionId: 'v1' }));
@@ -609,10 +623,8 @@ describe('retry after a crash', () => {
     const arn = await createManaged(name);
     await processEvent(activities, upsert(name, { document: documentFor('s3:A') }));
     await processEvent(activities, upsert(name, { document: documentFor('s3:B') }));
-    const plan = planEvent(
-      deletion(name),
-      await activities.inspectPolicy({ policyName: name, path: '/', readDocument: false }),
-    );
+    const event = deletion(name);
+    const plan = decide(event, await activities.inspectPolicy(observationInput(event)));
     if (plan.kind !== 'delete') throw new Error(`expected a delete plan, got ${plan.kind}`);
     await admin.send(new DeletePolicyVersionCommand({ PolicyArn: arn, VersionId: 'v1' }));
     await admin.send(new DeletePolicyVersionCommand({ PolicyArn: arn, VersionId: 'v2' }));
@@ -653,7 +665,7 @@ describe('IAM errors', () => {
         iamErrorResponse('AccessDenied', 'User is not authorized to perform: iam:GetPolicy', 403),
     });
     const failure = await viaProxy
-      .inspectPolicy({ policyName: `denied-${uniqueSuffix()}`, path: '/', readDocument: true })
+      .inspectPolicy(observationInput(upsert(`denied-${uniqueSuffix()}`)))
       .catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(ApplicationFailure);
     expect(failure).toMatchObject({ type: 'IamRequestRejected', nonRetryable: true });
@@ -665,7 +677,7 @@ describe('IAM errors', () => {
       respond: () => iamErrorResponse('Throttling', 'Rate exceeded', 400),
     });
     const failure = await activitiesAt(proxy.endpoint, 1)
-      .inspectPolicy({ policyName: `throttled-${uniqueSuffix()}`, path: '/', readDocument: true })
+      .inspectPolicy(observationInput(upsert(`throttled-${uniqueSuffix()}`)))
       .catch((error: unknown) => error);
     expect(failure).not.toBeInstanceOf(ApplicationFailure);
     expect(failure).toMatchObject({ name: 'Throttling' });
@@ -676,7 +688,7 @@ describe('IAM errors', () => {
       action: 'GetPolicy',
       respond: () => iamErrorResponse('ServiceFailure', 'internal', 500),
     });
-    const input = { policyName: `flaky-${uniqueSuffix()}`, path: '/', readDocument: true };
+    const input = observationInput(upsert(`flaky-${uniqueSuffix()}`));
     const serverError = await activitiesAt(proxy.endpoint, 1)
       .inspectPolicy(input)
       .catch((error: unknown) => error);
@@ -719,8 +731,9 @@ describe('clients and account', () => {
         managedByTag,
       });
       const name = `env-${uniqueSuffix()}`;
-      await expect(acts.inspectPolicy({ policyName: name, path: '/', readDocument: true })).resolves.toEqual({
+      await expect(observeUpsert(acts, name)).resolves.toEqual({
         exists: false,
+        guards: DEFAULT_POLICY_GUARDS,
       });
       expect(proxy.actions()).toEqual(['GetPolicy', 'ListPolicies']);
     } finally {

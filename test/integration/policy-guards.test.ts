@@ -1,6 +1,6 @@
-// The activities' guards against moto: guardrails refuse before any write, adoption of unmanaged
-// policies only when enabled (and never for a delete), and no version left behind when IAM's answer
-// to a write is lost and the request is sent again.
+// The guards against moto, through the activities and decide(): guardrails refuse before any write,
+// adoption of unmanaged policies only when enabled (and never for a delete), and no version left behind
+// when IAM's answer to a write is lost and the request is sent again.
 import {
   CreatePolicyCommand,
   CreatePolicyVersionCommand,
@@ -8,12 +8,12 @@ import {
   ListPolicyVersionsCommand,
   type PolicyVersion,
 } from '@aws-sdk/client-iam';
-import { ApplicationFailure } from '@temporalio/common';
 import { createPolicyActivities, type PolicyActivities } from '../../src/activities/policy-activities';
 import { decodePolicyDocument, documentsEqual } from '../../src/domain/document';
 import { DEFAULT_GUARDRAILS, type PolicyGuards } from '../../src/domain/guardrails';
 import { parseGuardrailConfig } from '../../src/config/guardrails-file';
-import { planEvent, type WriteResult } from '../../src/domain/plan';
+import { decide, observationInput } from '../../src/domain/decide';
+import type { WriteResult } from '../../src/messages/activity-contracts';
 import type { PolicyDocument, PolicyEvent } from '../../src/domain/types';
 import { createIamClient } from '../../src/iam/client';
 import { testIamEndpoint, uniqueSuffix } from '../../harness/env';
@@ -63,18 +63,18 @@ function deletion(policyName: string): PolicyEvent {
 }
 
 async function processEvent(acts: PolicyActivities, event: PolicyEvent): Promise<WriteResult> {
-  const observation = await acts.inspectPolicy({
-    policyName: event.policyName,
-    path: event.path,
-    readDocument: event.type === 'iam.policy.upsert',
-  });
-  const plan = planEvent(event, observation);
-  if (plan.kind === 'none')
-    return { outcome: plan.outcome, reason: plan.reason, actions: [], notes: plan.notes };
-  // As the policy workflow does: the plan's notes, then those applying added.
-  const written = await acts.applyPlan(plan);
-  const notes = [...(plan.kind === 'update' ? (plan.notes ?? []) : []), ...(written.notes ?? [])];
+  const decision = decide(event, await acts.inspectPolicy(observationInput(event)));
+  if (decision.kind === 'none')
+    return { outcome: decision.outcome, reason: decision.reason, actions: [], notes: decision.notes };
+  // As the policy workflow does: the decision's notes, then those carrying it out added.
+  const written = await acts.applyPlan(decision);
+  const notes = [...(decision.kind === 'update' ? (decision.notes ?? []) : []), ...(written.notes ?? [])];
   return { ...written, ...(notes.length > 0 ? { notes } : {}) };
+}
+
+/** The observation of an upsert of `policyName` at /. */
+function observeUpsert(acts: PolicyActivities, policyName: string) {
+  return acts.inspectPolicy({ policyName, path: '/', readDocument: true, listEntities: false });
 }
 
 const arnOf = (name: string) => `arn:aws:iam::${ACCOUNT_ID}:policy/${name}`;
@@ -91,13 +91,9 @@ async function tagsOf(arn: string): Promise<Record<string, string>> {
 describe('guardrails', () => {
   test('a create granting privilege escalation is refused before any IAM write, naming the rule', async () => {
     const acts = activitiesAt(proxy.endpoint);
-    const failure = await processEvent(
-      acts,
-      upsert(`guard-esc-${uniqueSuffix()}`, allowing('iam:*Policy*')),
-    ).catch((error: unknown) => error);
-    expect(failure).toBeInstanceOf(ApplicationFailure);
-    expect(failure).toMatchObject({ type: 'IamRejectedInput', nonRetryable: true });
-    expect((failure as Error).message).toMatch(
+    const result = await processEvent(acts, upsert(`guard-esc-${uniqueSuffix()}`, allowing('iam:*Policy*')));
+    expect(result.outcome).toBe('rejected');
+    expect(result.reason).toMatch(
       /guardrail no-privilege-escalation: Statement\[0\] allows "iam:\*Policy\*"/,
     );
     expect(proxy.actions()).toEqual(['GetPolicy', 'ListPolicies']);
@@ -107,8 +103,9 @@ describe('guardrails', () => {
     const name = `guard-upd-${uniqueSuffix()}`;
     const acts = activitiesAt(motoEndpoint);
     expect((await processEvent(acts, upsert(name, allowing('s3:GetObject')))).outcome).toBe('created');
-    const failure = await processEvent(acts, upsert(name, allowing('*'))).catch((error: unknown) => error);
-    expect((failure as Error).message).toMatch(/no-full-admin/);
+    const result = await processEvent(acts, upsert(name, allowing('*')));
+    expect(result.outcome).toBe('rejected');
+    expect(result.reason).toMatch(/no-full-admin/);
     expect(await versionsOf(arnOf(name))).toHaveLength(1);
   });
 
@@ -123,7 +120,7 @@ describe('guardrails', () => {
     const strict = activitiesAt(motoEndpoint, { guardrails: DEFAULT_GUARDRAILS, adoptUnmanaged: false });
     await expect(
       processEvent(strict, upsert(`guard-cfg-${uniqueSuffix()}`, allowing('sts:AssumeRole'))),
-    ).rejects.toThrow(/no-assume-any-role/);
+    ).resolves.toMatchObject({ outcome: 'rejected', reason: expect.stringMatching(/no-assume-any-role/) });
   });
 });
 
@@ -188,9 +185,10 @@ describe('adoption of unmanaged policies', () => {
     const adopting = activitiesAt(motoEndpoint, { guardrails: DEFAULT_GUARDRAILS, adoptUnmanaged: true });
     const name = `adopt-guard-${uniqueSuffix()}`;
     const arn = await foreign(name);
-    await expect(processEvent(adopting, upsert(name, allowing('iam:PassRole')))).rejects.toThrow(
-      /no-pass-any-role/,
-    );
+    await expect(processEvent(adopting, upsert(name, allowing('iam:PassRole')))).resolves.toMatchObject({
+      outcome: 'rejected',
+      reason: expect.stringMatching(/no-pass-any-role/),
+    });
     expect(await tagsOf(arn)).toEqual({});
   });
 });
@@ -242,10 +240,7 @@ describe('lost answers to writes', () => {
     const wanted = allowing('s3:PutObject');
     const event = upsert(name, wanted);
     const twoTries = activitiesAt(proxy.endpoint, undefined, 2);
-    const plan = planEvent(
-      event,
-      await twoTries.inspectPolicy({ policyName: name, path: '/', readDocument: true }),
-    );
+    const plan = decide(event, await observeUpsert(twoTries, name));
     if (plan.kind !== 'update') throw new Error(`expected an update plan, got ${plan.kind}`);
     loseCreatePolicyVersionAnswers(2);
     await expect(twoTries.applyPlan(plan)).rejects.toThrow();
@@ -271,10 +266,7 @@ describe('lost answers to writes', () => {
       }),
     );
     const acts = activitiesAt(proxy.endpoint);
-    const plan = planEvent(
-      upsert(name, allowing('s3:PutObject')),
-      await acts.inspectPolicy({ policyName: name, path: '/', readDocument: true }),
-    );
+    const plan = decide(upsert(name, allowing('s3:PutObject')), await observeUpsert(acts, name));
     if (plan.kind !== 'update') throw new Error(`expected an update plan, got ${plan.kind}`);
     loseCreatePolicyVersionAnswers(1); // IAM makes v3; the SDK sends the request again: v4
     proxy.clearRequests();

@@ -1,5 +1,6 @@
-// planEvent with adoption of unmanaged policies (IAM_ADOPT_UNMANAGED): upserts only, recorded in notes.
-import { planEvent, type ObservedPolicy, type PolicyObservation } from '../../src/domain/plan';
+// decide with adoption of unmanaged policies (IAM_ADOPT_UNMANAGED): upserts only, recorded in notes.
+import { decide, type ObservedPolicy, type PolicyObservation } from '../../src/domain/decide';
+import { DEFAULT_GUARDRAILS } from '../../src/domain/guardrails';
 import type { PolicyDocument, PolicyEvent } from '../../src/domain/types';
 
 const document: PolicyDocument = {
@@ -17,9 +18,11 @@ const event = (type: PolicyEvent['type'], overrides: Partial<PolicyEvent> = {}):
   ...overrides,
 });
 
-function unmanaged(overrides: Partial<ObservedPolicy> = {}): PolicyObservation {
+/** An unmanaged policy as observed by a worker that adopts such policies, or (the default) does not. */
+function unmanaged(overrides: Partial<ObservedPolicy> = {}, adoptUnmanaged = false): PolicyObservation {
   return {
     exists: true,
+    guards: { guardrails: DEFAULT_GUARDRAILS, adoptUnmanaged },
     policy: {
       arn: 'arn:aws:iam::123456789012:policy/Legacy',
       name: 'Legacy',
@@ -34,7 +37,7 @@ function unmanaged(overrides: Partial<ObservedPolicy> = {}): PolicyObservation {
 }
 
 test('without adoption an unmanaged policy is rejected', () => {
-  expect(planEvent(event('iam.policy.upsert'), unmanaged())).toMatchObject({
+  expect(decide(event('iam.policy.upsert'), unmanaged())).toMatchObject({
     kind: 'none',
     outcome: 'rejected',
     reason: expect.stringContaining('not managed by this service') as unknown,
@@ -42,7 +45,7 @@ test('without adoption an unmanaged policy is rejected', () => {
 });
 
 test('an adoptable policy is adopted by an upsert even when nothing else changes', () => {
-  expect(planEvent(event('iam.policy.upsert'), unmanaged({ adoptable: true }))).toEqual({
+  expect(decide(event('iam.policy.upsert'), unmanaged({}, true))).toEqual({
     kind: 'update',
     policyArn: 'arn:aws:iam::123456789012:policy/Legacy',
     observedDefaultVersionId: 'v2',
@@ -59,10 +62,7 @@ test('adoption keeps the other rules: content and tags are planned, another path
     Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }],
   };
   expect(
-    planEvent(
-      event('iam.policy.upsert', { document: other, tags: { team: 'a' } }),
-      unmanaged({ adoptable: true }),
-    ),
+    decide(event('iam.policy.upsert', { document: other, tags: { team: 'a' } }), unmanaged({}, true)),
   ).toMatchObject({
     kind: 'update',
     adopt: true,
@@ -70,9 +70,7 @@ test('adoption keeps the other rules: content and tags are planned, another path
     tagsToSet: { team: 'a' },
     tagKeysToRemove: ['owner'],
   });
-  expect(
-    planEvent(event('iam.policy.upsert', { path: '/x/' }), unmanaged({ adoptable: true })),
-  ).toMatchObject({
+  expect(decide(event('iam.policy.upsert', { path: '/x/' }), unmanaged({}, true))).toMatchObject({
     kind: 'none',
     outcome: 'rejected',
     reason: expect.stringContaining('path /x/') as unknown,
@@ -80,14 +78,14 @@ test('adoption keeps the other rules: content and tags are planned, another path
 });
 
 test('a delete never adopts', () => {
-  expect(planEvent(event('iam.policy.delete'), unmanaged({ adoptable: true }))).toMatchObject({
+  expect(decide(event('iam.policy.delete'), unmanaged({}, true))).toMatchObject({
     kind: 'none',
     outcome: 'rejected',
   });
 });
 
 test('an owned policy is never marked for adoption', () => {
-  const plan = planEvent(
+  const plan = decide(
     event('iam.policy.upsert', { tags: { team: 'b' } }),
     unmanaged({ owned: true, tags: {} }),
   );

@@ -1,0 +1,347 @@
+// Carrying out a write decide() chose. Each runs at least once (an activity may be retried after a crash
+// at any point), so each re-reads IAM before it writes and recognises its own earlier writes: a retry ends
+// in the same state and outcome as an uninterrupted run, with no extra version. IAM errors pass through,
+// except those that are an answer here (NoSuchEntity, EntityAlreadyExists, DeleteConflict).
+import {
+  CreatePolicyCommand,
+  CreatePolicyVersionCommand,
+  DeletePolicyCommand,
+  DeletePolicyVersionCommand,
+  SetDefaultPolicyVersionCommand,
+  TagPolicyCommand,
+  UntagPolicyCommand,
+  type IAMClient,
+  type Tag,
+} from '@aws-sdk/client-iam';
+import type { CreatePlan, DeletePlan, UpdatePlan } from '../domain/decide';
+import { documentsEqual, serialiseDocument } from '../domain/document';
+import type { IamAction, PolicyDocument } from '../domain/types';
+import type { WriteResult } from '../messages/activity-contracts';
+import { nonRetryableFailure } from '../messages/activity-failures';
+import { isDeleteConflict, isEntityAlreadyExists, isNoSuchEntity } from './errors';
+import {
+  describePolicy,
+  findPolicy,
+  isManagedByKey,
+  withoutManagedByKey,
+  type IamContext,
+  type ManagedByTag,
+} from './observe';
+import {
+  getPolicyVersionDocument,
+  listPolicyEntities,
+  listPolicyVersions,
+  versionNumber,
+  type PolicyVersionSummary,
+} from './reads';
+
+/** IAM keeps at most this many versions of a managed policy. */
+const MAX_POLICY_VERSIONS = 5;
+
+/**
+ * How long the observation's "nothing uses the policy" is relied on for deleting versions. Observation
+ * and delete normally run in one workflow task, milliseconds apart; a delete run later (a retry, a worker
+ * that took over) asks IAM again first.
+ */
+export const UNUSED_FRESH_MS = 5_000;
+
+function tagList(tags: Record<string, string>): Tag[] {
+  return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+}
+
+// ---- create ----
+
+export async function createPolicy(context: IamContext, plan: CreatePlan): Promise<WriteResult> {
+  const { managedByTag } = context;
+  const tags = { ...withoutManagedByKey(managedByTag, plan.tags), [managedByTag.key]: managedByTag.value };
+  try {
+    const { Policy: created } = await context.iam.send(
+      new CreatePolicyCommand({
+        PolicyName: plan.policyName,
+        Path: plan.path,
+        PolicyDocument: serialiseDocument(plan.document),
+        ...(plan.description !== undefined ? { Description: plan.description } : {}),
+        Tags: tagList(tags),
+      }),
+    );
+    const versionId = created?.DefaultVersionId ?? 'v1';
+    return {
+      outcome: 'created',
+      policyArn: created?.Arn,
+      versionId,
+      actions: [{ action: 'CreatePolicy', versionId }],
+    };
+  } catch (error) {
+    if (!isEntityAlreadyExists(error)) throw error;
+    return recogniseExistingPolicy(context, plan);
+  }
+}
+
+/** CreatePolicy said the name is taken: by an earlier attempt of ours (done), or by another policy. */
+async function recogniseExistingPolicy(context: IamContext, plan: CreatePlan): Promise<WriteResult> {
+  const existing = await findPolicy(context, plan.policyName, plan.path);
+  // IAM is eventually consistent: a policy just created may not be readable yet. Retry later.
+  if (!existing) throw new Error(`CreatePolicy reports ${plan.policyName} exists, but it cannot be read yet`);
+  const observed = await describePolicy(context, existing, true);
+  const ours =
+    observed.owned &&
+    observed.name === plan.policyName &&
+    observed.path === plan.path &&
+    observed.document !== undefined &&
+    documentsEqual(observed.document, plan.document);
+  if (ours) {
+    return {
+      outcome: 'created',
+      policyArn: observed.arn,
+      versionId: observed.defaultVersionId,
+      actions: [
+        {
+          action: 'CreatePolicy',
+          versionId: observed.defaultVersionId,
+          detail: 'made by an earlier attempt whose result was lost',
+        },
+      ],
+    };
+  }
+  const whose = observed.owned ? 'with other content' : 'and is not managed by this service';
+  return {
+    outcome: 'rejected',
+    policyArn: observed.arn,
+    actions: [],
+    reason:
+      `a policy named ${observed.name} already exists at path ${observed.path} ${whose} ` +
+      '(IAM policy names are unique per account, ignoring case and path); nothing was written',
+  };
+}
+
+// ---- update ----
+
+/** Sets and removes tags as planned; the managed-by tag is never touched here. */
+export async function updateTags(
+  iam: IAMClient,
+  managedByTag: ManagedByTag,
+  plan: Pick<UpdatePlan, 'policyArn' | 'tagsToSet' | 'tagKeysToRemove'>,
+  actions: IamAction[],
+): Promise<void> {
+  // Removals first: IAM compares tag keys ignoring case, and the plan never removes a key it sets.
+  const keysToRemove = plan.tagKeysToRemove.filter((key) => !isManagedByKey(managedByTag, key));
+  if (keysToRemove.length > 0) {
+    await iam.send(new UntagPolicyCommand({ PolicyArn: plan.policyArn, TagKeys: keysToRemove }));
+    actions.push({ action: 'UntagPolicy', detail: keysToRemove.join(', ') });
+  }
+  const tagsToSet = withoutManagedByKey(managedByTag, plan.tagsToSet);
+  if (Object.keys(tagsToSet).length > 0) {
+    await iam.send(new TagPolicyCommand({ PolicyArn: plan.policyArn, Tags: tagList(tagsToSet) }));
+    actions.push({ action: 'TagPolicy', detail: Object.keys(tagsToSet).join(', ') });
+  }
+}
+
+/**
+ * Whether a version holds `wanted`, reading each version's document at most once: a version's document
+ * never changes, and one update may ask about the same version twice (finding it, removing copies).
+ */
+function versionHoldsDocument(iam: IAMClient, policyArn: string, wanted: PolicyDocument) {
+  const known = new Map<string, boolean>();
+  return async (version: PolicyVersionSummary): Promise<boolean> => {
+    let holds = known.get(version.versionId);
+    if (holds === undefined) {
+      holds = documentsEqual(await getPolicyVersionDocument(iam, policyArn, version.versionId), wanted);
+      known.set(version.versionId, holds);
+    }
+    return holds;
+  };
+}
+
+type DocumentUpdate = Pick<UpdatePlan, 'policyArn' | 'observedDefaultVersionId'> & {
+  document: PolicyDocument;
+};
+
+/**
+ * Deletes copies of `wanted` that earlier tries of this same update left behind: non-default versions
+ * newer than the default seen when observing (only this plan's tries made those). A CreatePolicyVersion
+ * whose answer was lost and that the SDK or Temporal sent again makes one each time.
+ */
+async function removeLeftoverCopies(
+  iam: IAMClient,
+  plan: DocumentUpdate,
+  keepVersionId: string,
+  versions: PolicyVersionSummary[],
+  holdsDocument: (version: PolicyVersionSummary) => Promise<boolean>,
+  actions: IamAction[],
+  notes: string[],
+): Promise<void> {
+  const observed = versionNumber(plan.observedDefaultVersionId);
+  for (const version of versions) {
+    if (version.isDefault || version.versionId === keepVersionId || !(version.number > observed)) continue;
+    if (!(await holdsDocument(version))) continue;
+    await deleteVersionIfPresent(iam, plan.policyArn, version.versionId, actions);
+    notes.push(
+      `version ${version.versionId} was a copy of version ${keepVersionId} left by a retried request whose answer was lost; it was deleted`,
+    );
+  }
+}
+
+/**
+ * Makes `plan.document` the default document with no version to spare, pruning the oldest non-default
+ * version first at IAM's limit; returns the default version's ID.
+ */
+export async function setDefaultDocument(
+  iam: IAMClient,
+  plan: DocumentUpdate,
+  actions: IamAction[],
+  notes: string[],
+): Promise<string> {
+  const { policyArn, document: wanted } = plan;
+  const holdsDocument = versionHoldsDocument(iam, policyArn, wanted);
+  const versions = await listPolicyVersions(iam, policyArn);
+  const current = versions.find((version) => version.isDefault);
+  // The default moved since observing, and only this workflow writes the policy: an earlier attempt did it.
+  if (current && current.versionId !== plan.observedDefaultVersionId) {
+    if (await holdsDocument(current)) {
+      notes.push(
+        `version ${current.versionId} already held this document: an earlier attempt made it the default`,
+      );
+      await removeLeftoverCopies(iam, plan, current.versionId, versions, holdsDocument, actions, notes);
+      return current.versionId;
+    }
+  }
+  const others = versions.filter((version) => !version.isDefault);
+  // A version an earlier attempt of this plan made (only those are newer than the default it was decided
+  // against) that holds the document. Older versions are not read: a return to an older content gets a
+  // new version, like any other change, instead of up to four reads on every update.
+  const observed = versionNumber(plan.observedDefaultVersionId);
+  const madeByEarlierAttempts = others.filter((version) => version.number > observed);
+  for (const version of [...madeByEarlierAttempts].reverse()) {
+    if (await holdsDocument(version)) {
+      await iam.send(
+        new SetDefaultPolicyVersionCommand({ PolicyArn: policyArn, VersionId: version.versionId }),
+      );
+      actions.push({ action: 'SetDefaultPolicyVersion', versionId: version.versionId });
+      await removeLeftoverCopies(iam, plan, version.versionId, versions, holdsDocument, actions, notes);
+      return version.versionId;
+    }
+  }
+  // Prune before creating: IAM answers a 6th version with LimitExceeded, which the SDK retries in vain.
+  let count = versions.length;
+  for (const oldest of others) {
+    if (count < MAX_POLICY_VERSIONS) break;
+    await deleteVersionIfPresent(iam, policyArn, oldest.versionId, actions);
+    count -= 1;
+  }
+  const { PolicyVersion: created, $metadata } = await iam.send(
+    new CreatePolicyVersionCommand({
+      PolicyArn: policyArn,
+      PolicyDocument: serialiseDocument(wanted),
+      SetAsDefault: true,
+    }),
+  );
+  if (!created?.VersionId) throw new Error(`CreatePolicyVersion returned no version ID for ${policyArn}`);
+  actions.push({ action: 'CreatePolicyVersion', versionId: created.VersionId });
+  // The SDK sent it more than once (an answer was lost): an earlier send may have made a version too.
+  if (($metadata.attempts ?? 1) > 1) {
+    await removeLeftoverCopies(
+      iam,
+      plan,
+      created.VersionId,
+      await listPolicyVersions(iam, policyArn),
+      holdsDocument,
+      actions,
+      notes,
+    );
+  }
+  return created.VersionId;
+}
+
+export async function updatePolicy(context: IamContext, plan: UpdatePlan): Promise<WriteResult> {
+  const { iam, managedByTag } = context;
+  const actions: IamAction[] = [];
+  // Only what carrying out adds: the decision's own notes reach the event's record from the decision.
+  const notes: string[] = [];
+  try {
+    if (plan.adopt) {
+      // First, so that from here on the policy is ours; tagging again on a retry changes nothing.
+      await iam.send(
+        new TagPolicyCommand({
+          PolicyArn: plan.policyArn,
+          Tags: [{ Key: managedByTag.key, Value: managedByTag.value }],
+        }),
+      );
+      actions.push({ action: 'TagPolicy', detail: `${managedByTag.key} (adopted an unmanaged policy)` });
+    }
+    await updateTags(iam, managedByTag, plan, actions);
+    const versionId = plan.document
+      ? await setDefaultDocument(iam, { ...plan, document: plan.document }, actions, notes)
+      : plan.observedDefaultVersionId;
+    return {
+      outcome: 'updated',
+      policyArn: plan.policyArn,
+      versionId,
+      actions,
+      ...(notes.length > 0 ? { notes } : {}),
+    };
+  } catch (error) {
+    if (!isNoSuchEntity(error)) throw error;
+    throw nonRetryableFailure(
+      'concurrentChange',
+      `policy ${plan.policyArn} disappeared while it was being updated (deleted outside this service?)`,
+      { details: [{ actions }] },
+    );
+  }
+}
+
+// ---- delete ----
+
+/** Deletes a version; one already gone (an earlier attempt deleted it) is fine. */
+export async function deleteVersionIfPresent(
+  iam: IAMClient,
+  policyArn: string,
+  versionId: string,
+  actions: IamAction[],
+): Promise<void> {
+  try {
+    await iam.send(new DeletePolicyVersionCommand({ PolicyArn: policyArn, VersionId: versionId }));
+    actions.push({ action: 'DeletePolicyVersion', versionId });
+  } catch (error) {
+    if (!isNoSuchEntity(error)) throw error;
+  }
+}
+
+/**
+ * Deletes the non-default versions, then the policy; only once nothing uses it. `now` is the worker's
+ * clock, to judge whether the observation's answer to that is recent enough to rely on.
+ */
+export async function deletePolicy(
+  iam: IAMClient,
+  plan: DeletePlan,
+  now: number = Date.now(),
+): Promise<WriteResult> {
+  const { policyArn } = plan;
+  const actions: IamAction[] = [];
+  try {
+    // Versions, unlike the policy, IAM lets go even while the policy is in use: ask again unless the
+    // observation just did. Asked of IAM, not taken from AttachmentCount, which leaves out boundaries.
+    if (plan.unusedSince === undefined || now - plan.unusedSince > UNUSED_FRESH_MS) {
+      const entities = await listPolicyEntities(iam, policyArn);
+      if (entities.length > 0) return { outcome: 'retained-in-use', policyArn, entities, actions };
+    }
+    // IAM refuses DeletePolicy while non-default versions exist.
+    for (const version of await listPolicyVersions(iam, policyArn)) {
+      if (!version.isDefault) await deleteVersionIfPresent(iam, policyArn, version.versionId, actions);
+    }
+    await iam.send(new DeletePolicyCommand({ PolicyArn: policyArn }));
+    actions.push({ action: 'DeletePolicy' });
+    return { outcome: 'deleted', policyArn, actions };
+  } catch (error) {
+    // Gone already: an earlier attempt deleted it and its result was lost.
+    if (isNoSuchEntity(error)) return { outcome: 'deleted', policyArn, actions };
+    if (!isDeleteConflict(error)) throw error;
+    // Attached since it was last listed: real IAM refuses (moto would not), and its refusal is the fresh answer.
+    const entities = await listPolicyEntities(iam, policyArn);
+    if (entities.length === 0) {
+      throw new Error(
+        `IAM refused to delete ${policyArn} (DeleteConflict) but lists nothing using it; will retry`,
+      );
+    }
+    return { outcome: 'retained-in-use', policyArn, entities, actions };
+  }
+}
