@@ -162,7 +162,7 @@ function settingsOf({ maxHistoryLength, coalesce }: PolicyWorkflowSettings): Pol
  * Waits while the burst keeps arriving: quiet periods, one after another, until one passes with no
  * arrival or the window's bound is reached. Older events are settled as superseded as soon as a newer
  * one waits, so only the newest waits. One timer per quiet period, not one per arrival: Temporal fires
- * timers up to about a second late anyway (BENCHMARKS.md §10), and restarting it costs history.
+ * timers up to about a second late anyway (docs/decisions/burst-window.md), and restarting it costs history.
  */
 async function gatherBurst(
   state: PolicyState,
