@@ -3,7 +3,7 @@
 //   BENCH_MAX_CACHED_WORKFLOWS, BENCH_MAX_CONCURRENT_ACTIVITIES   Worker tuning (createServiceWorker's `tuning`)
 //   BENCH_ACTIVITIES=remote             the workflows bundled so that their local activities run as ordinary
 //                                       activity tasks (as before they ran locally first): the "before" of
-//                                       BENCHMARKS.md §5
+//                                       docs/decisions/local-first-activities.md
 //   BENCH_SOURCE_MAP=off                the workflow bundle's source map emptied: the SDK maps the stack of
 //                                       every promise workflow code creates through it
 //   BENCH_MEMORY_LOG=FILE               every 5 s, one JSON line of process.memoryUsage() appended to FILE

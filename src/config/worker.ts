@@ -14,7 +14,7 @@ const workerSchema = z.object({
    * Policy workflows continue-as-new once their history has this many events. A worker's memory per
    * cached policy workflow grows with its history, and the server suggests continue-as-new only at
    * thousands of events: without this the worker's memory kept growing; at 100 it stayed within 20 % of
-   * its size after 1,000 events, at 300 it did not (BENCHMARKS.md §6).
+   * its size after 1,000 events, at 300 it did not (docs/decisions/policy-history-limit.md).
    */
   POLICY_HISTORY_LIMIT: z.coerce.number().int().min(100).max(50_000).default(100),
   /**

@@ -1,6 +1,6 @@
 // Activities that run first as local activities and, when that does not succeed within a few attempts,
 // as ordinary activities. A local activity runs inside the workflow task: no activity task to schedule,
-// match and report, a third fewer history events per event and half of the server's CPU (BENCHMARKS.md).
+// match and report: fewer history events and less server CPU (docs/decisions/local-first-activities.md).
 // An ordinary activity is what an operator can see while it keeps failing: the UI shows it pending, with
 // its attempt count and last failure, and the server spaces its retries. So the quick path is local and a
 // long IAM outage falls over to the visible one.
