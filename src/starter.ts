@@ -71,7 +71,7 @@ async function submitCommand(file: string, options: { wait: boolean; concurrency
   const config = { temporal: loadTemporalConfig(), managedByTag: loadManagedByTag() };
   const client = await connectClient(config.temporal);
   if (config.temporal.searchAttributes) {
-    // Fails with the missing attributes named, before any event is read (see README, "Operating it").
+    // Fails with the missing attributes named, before any event is read (docs/operating.md).
     await checkSearchAttributes(client.connection, config.temporal.namespace).catch(
       async (error: unknown) => {
         await client.connection.close();

@@ -42,7 +42,7 @@ export interface SubmitOptions {
   wait: boolean;
   /** Tag keys events may not set: the service's own managed-by tag. */
   reservedTagKeys?: string[];
-  /** Set PolicyName, EventType and EventSource on the event workflow (default true; see README). */
+  /** Set PolicyName, EventType and EventSource on the event workflow (default true; docs/operating.md). */
   searchAttributes?: boolean;
 }
 

@@ -7,7 +7,7 @@ import { SERVICE_SEARCH_ATTRIBUTES } from '../messages/search-attributes';
 /** temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD (@temporalio/proto is not a direct dependency). */
 const KEYWORD = 2;
 
-/** The commands that register the service's attributes on a cluster (see README, "Operating it"). */
+/** The commands that register the service's attributes on a cluster (docs/operating.md). */
 export function registrationCommands(namespace: string, names: readonly string[]): string {
   return names
     .map(

@@ -1,7 +1,7 @@
 // The worker sizes its workflow cache from the old-space limit set by --max-old-space-size
 // (src/temporal/worker-cache.ts), while the cached workflows live in the SDK's workflow thread, which the
 // SDK starts without `resourceLimits`. That holds only if such a thread can retain as much as the flag
-// says and no more, as the README says ("the limit applies to each thread"), however much larger V8's
+// says and no more, as docs/operating.md says ("the limit applies to each thread"), however much larger V8's
 // heap_size_limit is (it adds the young generation: 48 MiB on Node 20, 192 MiB on Node 24). Checked here
 // on this Node: a thread retains objects until it runs out of memory.
 import { spawnSync } from 'node:child_process';
