@@ -1,14 +1,15 @@
-// Records histories of the event and policy workflows as the current code writes them, for
-// test/integration/replay.test.ts: workflow code that no longer replays them would break running
-// workflows (policy workflows live long). After a `patched()` change, record a new generation into a
-// new directory and keep the old ones: old runs must still replay. Remove a generation only when no run
-// of it can be open any more.
+// Records histories of the event and policy workflows as a release's code writes them, for
+// test/integration/replay.test.ts. Policy workflows are auto-upgraded to each new build (docs/deploying.md),
+// so a new build must replay the histories of every release whose policy workflows may still run; event
+// workflows are pinned to their build and never replay on another, but their histories are kept too, as
+// the proof that the replay check can fail. Record once per release, into a directory named after it.
 //
-//   npx tsx scripts/record-histories.ts <generation>
-//       (own dev server and moto; writes test/fixtures/histories/<generation>/, e.g. 3-result-by-update)
+//   npx tsx scripts/record-histories.ts [release]
+//       (own dev server and moto; writes test/fixtures/histories/<release>/, default: package.json's version)
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { version } from '../package.json';
 import { policyWorkflowId } from '../src/domain/ids';
 import { eventWorkflowId } from '../src/temporal/event-identity';
 import { submitEvent, type SubmitOptions } from '../src/starter/submit';
@@ -17,12 +18,12 @@ import { forPolicyNamed, startIamProxy, unavailableForPolicy } from '../harness/
 import { MANAGED_BY, startService } from '../harness/service';
 import { startMoto, startTemporal, temporalCliPath } from '../harness/servers';
 
-const generation = process.argv[2];
-if (!generation || !/^[\w.-]+$/.test(generation)) {
-  console.error('usage: npx tsx scripts/record-histories.ts <generation>   (a directory name, e.g. 2-foo)');
+const release = process.argv[2] ?? version;
+if (!/^[\w.-]+$/.test(release)) {
+  console.error('usage: npx tsx scripts/record-histories.ts [release]   (a directory name, e.g. 0.1.0)');
   process.exit(2);
 }
-const OUT = join(__dirname, '../test/fixtures/histories', generation);
+const OUT = join(__dirname, '../test/fixtures/histories', release);
 
 async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
