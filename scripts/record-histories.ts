@@ -6,6 +6,7 @@
 //
 //   npx tsx scripts/record-histories.ts [release]
 //       (own dev server and moto; writes test/fixtures/histories/<release>/, default: package.json's version)
+import '../src/node-version'; // first: refuses a Node older than 24
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
