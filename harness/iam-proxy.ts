@@ -8,24 +8,14 @@ import type { AddressInfo } from 'node:net';
 import { createFaultInjector, type FaultInjector, type FaultKind, type FaultPlan } from './iam-faults';
 import { iamErrorResponse, type ProxyResponse } from './iam-xml';
 import { createStrictIam, type StrictIam } from './strict-iam';
+import type { Forward, RecordedRequest } from './iam-proxy-types';
 
 export { iamErrorResponse, urlEncodeDocuments, type ProxyResponse } from './iam-xml';
 export type { FaultKind, FaultPlan } from './iam-faults';
-
-export interface RecordedRequest {
-  /** The Query API action, e.g. "GetPolicy"; '' for requests that carry none (moto-api). */
-  action: string;
-  /** Every form parameter of the request, e.g. PolicyArn, PolicyUsageFilter. */
-  params: Record<string, string>;
-  /** The fault injected into this request, if any. */
-  fault?: FaultKind;
-}
+export type { Forward, RecordedRequest } from './iam-proxy-types';
 
 /** A rule's answer that cuts the connection instead of answering (the caller sees a network error). */
 export const DROP_CONNECTION: ProxyResponse = { status: 0, body: '' };
-
-/** Sends the request on to moto and returns its answer, for rules that alter it. */
-export type Forward = () => Promise<ProxyResponse>;
 
 export interface ProxyRule {
   action: string;

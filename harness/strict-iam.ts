@@ -9,8 +9,8 @@ import {
   ListPolicyVersionsCommand,
   paginateListPolicies,
 } from '@aws-sdk/client-iam';
-import { iamErrorResponse, iamResponse, urlEncodeDocuments, xmlText } from './iam-xml';
-import type { Forward, ProxyResponse, RecordedRequest } from './iam-proxy';
+import { iamErrorResponse, iamResponse, urlEncodeDocuments, xmlText, type ProxyResponse } from './iam-xml';
+import type { Forward, RecordedRequest } from './iam-proxy-types';
 
 /** IAM's limit for a managed policy document, in characters without white space. */
 export const IAM_DOCUMENT_SIZE_LIMIT = 6144;
