@@ -8,11 +8,19 @@ import type { AddressInfo } from 'node:net';
 import { createFaultInjector, type FaultInjector, type FaultKind, type FaultPlan } from './iam-faults';
 import { iamErrorResponse, type ProxyResponse } from './iam-xml';
 import { createStrictIam, type StrictIam } from './strict-iam';
+import {
+  createIamConsistency,
+  type ConsistencyPlan,
+  type IamConsistency,
+  type LossRule,
+  type RacingAttacher,
+} from './iam-consistency';
 import type { Forward, RecordedRequest } from './iam-proxy-types';
 
 export { iamErrorResponse, urlEncodeDocuments, type ProxyResponse } from './iam-xml';
 export type { FaultKind, FaultPlan } from './iam-faults';
 export type { Forward, RecordedRequest } from './iam-proxy-types';
+export type { ConsistencyPlan, LossRule, RacingAttacher } from './iam-consistency';
 
 /** A rule's answer that cuts the connection instead of answering (the caller sees a network error). */
 export const DROP_CONNECTION: ProxyResponse = { status: 0, body: '' };
@@ -49,6 +57,8 @@ export interface IamProxyOptions {
   seed?: number;
   /** Keep every request's parameters (default true); long chaos runs keep only the counts. */
   recordParams?: boolean;
+  /** Replicas that lag behind writes (see iam-consistency.ts); strongly consistent when absent. */
+  consistency?: ConsistencyPlan;
 }
 
 export interface IamProxy {
@@ -70,6 +80,14 @@ export interface IamProxy {
   startOutage(durationMs: number): void;
   /** Faults injected so far, by kind. */
   faultCounts(): Record<FaultKind, number>;
+  /** How far IAM's read replicas lag behind writes to a policy (undefined: not at all). */
+  setConsistency(plan: ConsistencyPlan | undefined): void;
+  /** IAM applies the matching writes, but their answers are lost (the connection is cut). */
+  loseAnswers(rule: LossRule): void;
+  /** Someone else attaches a role to the policy just before the request `before` names is handled. */
+  raceAttach(attacher: RacingAttacher): void;
+  /** Reads answered from a lagging replica so far. */
+  staleReads(): number;
   /** What strict mode has seen set as permissions boundaries (empty when not strict). */
   boundaries(): Map<string, { kind: 'user' | 'role'; name: string }[]>;
   close(): Promise<void>;
@@ -123,6 +141,7 @@ export async function startIamProxy(target: string, options: IamProxyOptions = {
   const faults: FaultInjector = createFaultInjector(options.seed ?? 1, options.faults);
   const strict: StrictIam | undefined = options.strict ? createStrictIam(target) : undefined;
   const recordParams = options.recordParams ?? true;
+  const consistency: IamConsistency = createIamConsistency(options.consistency);
 
   function answerFor(recorded: RecordedRequest, forward: Forward): Promise<ProxyResponse> {
     const rule = rules.find(
@@ -164,10 +183,23 @@ export async function startIamProxy(target: string, options: IamProxyOptions = {
         send(decision.response);
         return;
       }
-      const forward = () =>
+      const toMoto = () =>
         forwardTo(targetUrl, incoming.method ?? 'POST', incoming.url ?? '/', incoming.headers, body);
-      const answer = await answerFor({ ...recorded, params }, forward);
-      if (answer === DROP_CONNECTION) {
+      // The proxy's own look-ups (snapshots, the racing attacher), signed as the request being handled.
+      const raw = (query: Record<string, string>) =>
+        forwardTo(
+          targetUrl,
+          'POST',
+          '/',
+          incoming.headers,
+          Buffer.from(new URLSearchParams({ Version: '2010-05-08', ...query }).toString(), 'utf8'),
+        );
+      const full = { ...recorded, params };
+      await consistency.beforeHandling(full, raw);
+      const forward = consistency.replicaForward(full, toMoto, raw);
+      const answer = await answerFor(full, forward);
+      if (answer === DROP_CONNECTION || consistency.loseAnswer(full, answer)) {
+        if (answer !== DROP_CONNECTION) recorded.fault = 'dropped-after';
         incoming.socket.destroy();
         return;
       }
@@ -217,6 +249,10 @@ export async function startIamProxy(target: string, options: IamProxyOptions = {
     setFaults: (plan) => faults.setPlan(plan),
     startOutage: (durationMs) => faults.startOutage(durationMs),
     faultCounts: () => faults.counts(),
+    setConsistency: (plan) => consistency.setPlan(plan),
+    loseAnswers: (rule) => consistency.loseAnswers(rule),
+    raceAttach: (attacher) => consistency.raceAttach(attacher),
+    staleReads: () => consistency.staleReads(),
     boundaries: () => strict?.boundaries() ?? new Map(),
     close: () =>
       new Promise<void>((resolve, reject) => {

@@ -334,3 +334,88 @@ describe('faults', () => {
     expect(proxy.requests.map((r) => r.fault ?? '-')).toEqual(['-', 'delayed', 'outage', '-']);
   });
 });
+
+describe('consistency (lagging replicas, lost answers, a racing attacher)', () => {
+  const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const defaultOf = async (arn: string) =>
+    (await iam.send(new GetPolicyCommand({ PolicyArn: arn }))).Policy?.DefaultVersionId;
+
+  test('after each write to a policy, its reads answer the state from before it for lagMs; other policies are current', async () => {
+    proxy.setConsistency({ lagMs: 600 });
+    const name = `lag-${uniqueSuffix()}`;
+    const arn = await createPolicy(name);
+    // Right after CreatePolicy: not there yet.
+    expect(await failureOf(iam.send(new GetPolicyCommand({ PolicyArn: arn })))).toMatchObject({
+      status: 404,
+    });
+    await pause(700);
+    expect(await defaultOf(arn)).toBe('v1');
+
+    await iam.send(
+      new CreatePolicyVersionCommand({
+        PolicyArn: arn,
+        PolicyDocument: document('s3:B'),
+        SetAsDefault: true,
+      }),
+    );
+    // The old default, the old version list, and no v2 yet.
+    expect(await defaultOf(arn)).toBe('v1');
+    const { Versions } = await iam.send(new ListPolicyVersionsCommand({ PolicyArn: arn }));
+    expect(Versions?.map((v) => v.VersionId)).toEqual(['v1']);
+    expect(
+      await failureOf(iam.send(new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: 'v2' }))),
+    ).toMatchObject({ status: 404 });
+    // The control plane (moto) has it, and a policy not written lately is current.
+    expect((await moto.send(new GetPolicyCommand({ PolicyArn: arn }))).Policy?.DefaultVersionId).toBe('v2');
+    await pause(700);
+    expect(await defaultOf(arn)).toBe('v2');
+
+    await iam.send(new DeletePolicyVersionCommand({ PolicyArn: arn, VersionId: 'v1' }));
+    await iam.send(new DeletePolicyCommand({ PolicyArn: arn }));
+    // Still there for a while after DeletePolicy.
+    expect(await defaultOf(arn)).toBe('v2');
+    await pause(700);
+    expect(await failureOf(iam.send(new GetPolicyCommand({ PolicyArn: arn })))).toMatchObject({
+      status: 404,
+    });
+    expect(proxy.staleReads()).toBe(5);
+  });
+
+  test('a lost answer: IAM applied the write, the caller sees a cut connection', async () => {
+    const name = `lost-${uniqueSuffix()}`;
+    const arn = await createPolicy(name);
+    proxy.loseAnswers({ action: 'CreatePolicyVersion', policyName: name });
+    const failure = await failureOf(
+      iam.send(
+        new CreatePolicyVersionCommand({
+          PolicyArn: arn,
+          PolicyDocument: document('s3:C'),
+          SetAsDefault: true,
+        }),
+      ),
+    );
+    expect(failure.status).toBeUndefined();
+    expect((await moto.send(new GetPolicyCommand({ PolicyArn: arn }))).Policy?.DefaultVersionId).toBe('v2');
+    // Only once: the next answer arrives.
+    await iam.send(
+      new CreatePolicyVersionCommand({
+        PolicyArn: arn,
+        PolicyDocument: document('s3:D'),
+        SetAsDefault: true,
+      }),
+    );
+  });
+
+  test('a racing attacher attaches its role just before the named request is handled', async () => {
+    const name = `race-${uniqueSuffix()}`;
+    const arn = await createPolicy(name);
+    const role = `racer-${uniqueSuffix()}`;
+    await iam.send(new CreateRoleCommand({ RoleName: role, AssumeRolePolicyDocument: trust }));
+    proxy.raceAttach({ policyName: name, roleName: role, before: 'DeletePolicy' });
+    expect(await entityNames(arn)).toEqual([]);
+    expect(await failureOf(iam.send(new DeletePolicyCommand({ PolicyArn: arn })))).toMatchObject({
+      name: 'DeleteConflictException',
+    });
+    expect(await entityNames(arn)).toEqual([`role:${role}`]);
+  });
+});
