@@ -7,13 +7,16 @@ import {
   NativeConnection,
   Runtime,
   type Worker,
+  type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
+import type { DeploymentPromotion } from '../src/config/worker';
 import type { SubmitOptions } from '../src/starter/submit';
 import {
   createServiceWorker,
   workflowsPath,
   type ServiceWorkerOptions,
 } from '../src/temporal/service-worker';
+import { promoteVersion } from '../src/temporal/worker-deployment';
 import { testIamEndpoint, testTemporalAddress, uniqueSuffix } from './env';
 
 export const MANAGED_BY = { key: 'managed-by', value: 'iam-policy-events' };
@@ -31,6 +34,8 @@ export interface RunningService {
   client: Client;
   iam: IAMClient;
   taskQueue: string;
+  /** A versioned worker's build ID (its deployment version); undefined for an unversioned worker. */
+  buildId?: string;
   /** The starter library's options for this service: wait for outcomes, the managed-by tag reserved. */
   submitOptions(): SubmitOptions;
   stop(): Promise<void>;
@@ -49,6 +54,14 @@ export interface StartServiceOptions {
   searchAttributes?: boolean;
   sinks?: ServiceWorkerOptions['sinks'];
   delivery?: ServiceWorkerOptions['delivery'];
+  /**
+   * Run as a version of this Worker Deployment (its build ID derived from the bundle unless given),
+   * made current as `promote` says (default if-none), before startService returns. Absent: an
+   * unversioned worker, as tests that do not test versioning need (they would each need a deployment).
+   */
+  deployment?: { deploymentName: string; buildId?: string; promote?: DeploymentPromotion };
+  /** Another workflow bundle than the service's (a test variant of the workflows). */
+  workflowBundle?: WorkflowBundleWithSourceMap;
 }
 
 export async function startService(options: StartServiceOptions = {}): Promise<RunningService> {
@@ -61,7 +74,8 @@ export async function startService(options: StartServiceOptions = {}): Promise<R
   const [nativeConnection, connection, workflowBundle] = await Promise.all([
     NativeConnection.connect({ address }),
     Connection.connect({ address }),
-    bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: new DefaultLogger('WARN') }),
+    options.workflowBundle ??
+      bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: new DefaultLogger('WARN') }),
   ]);
   const client = new Client({ connection });
   const iam = testIamClient(options.iamEndpoint);
@@ -78,12 +92,33 @@ export async function startService(options: StartServiceOptions = {}): Promise<R
     searchAttributes: options.searchAttributes,
     sinks: options.sinks,
     delivery: options.delivery,
+    ...(options.deployment ? { deployment: options.deployment } : {}),
   });
   const running = worker.run();
+  const version = worker.options.workerDeploymentOptions?.version;
+  if (options.deployment && version) {
+    // As src/worker.ts does, except that a failed promotion fails the test.
+    try {
+      await Promise.race([
+        promoteVersion(nativeConnection.workflowService, {
+          namespace: 'default',
+          version,
+          promote: options.deployment.promote ?? 'if-none',
+        }),
+        running,
+      ]);
+    } catch (error) {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await Promise.allSettled([running]);
+      await Promise.allSettled([nativeConnection.close(), connection.close()]);
+      throw error;
+    }
+  }
   return {
     client,
     iam,
     taskQueue,
+    buildId: version?.buildId,
     submitOptions: () => ({ client, taskQueue, wait: true, reservedTagKeys: [MANAGED_BY.key] }),
     async stop() {
       worker.shutdown();

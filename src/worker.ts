@@ -1,10 +1,11 @@
 // The worker: runs the event and policy workflows and the IAM activities until SIGINT or SIGTERM,
 // then finishes the tasks in hand and exits. With METRICS_PORT it serves Prometheus metrics; its logs
-// are JSON lines on stdout (LOG_LEVEL, warn by default).
+// are JSON lines on stdout (LOG_LEVEL, warn by default). It runs as a version of a Worker Deployment
+// unless TEMPORAL_WORKER_VERSIONING=off (docs/deploying.md).
 import './node-version'; // first: refuses a Node older than 24
-import { Runtime, type RuntimeOptions } from '@temporalio/worker';
+import { Runtime, type NativeConnection, type RuntimeOptions, type Worker } from '@temporalio/worker';
 import { ConfigError } from './config/environment';
-import { loadConfig } from './config/worker';
+import { loadConfig, type ServiceConfig } from './config/worker';
 import { createAccountIdResolver } from './iam/account';
 import { createIamClient, createStsClient, workerRetryOptions } from './iam/client';
 import { createLogger, sdkLogger } from './observability/logging';
@@ -15,6 +16,38 @@ import { createServiceMetrics } from './observability/service-metrics';
 import { checkSearchAttributes } from './temporal/search-attribute-check';
 import { connectWorker } from './temporal/connection';
 import { createServiceWorker } from './temporal/service-worker';
+import { promoteVersion } from './temporal/worker-deployment';
+
+/**
+ * Makes the worker's version current as TEMPORAL_DEPLOYMENT_PROMOTE says, and says where it stands, for
+ * the start line. Never throws: a worker whose version is not current still serves the workflows pinned
+ * to its build, and the operator can promote it.
+ */
+async function takeUpDeployment(
+  worker: Worker,
+  connection: NativeConnection,
+  config: ServiceConfig,
+): Promise<string> {
+  const version = worker.options.workerDeploymentOptions?.version;
+  if (!config.deployment || !version) return 'unversioned';
+  const { deploymentName, buildId } = version;
+  const self = `deployment ${deploymentName}, build ${buildId}`;
+  try {
+    const { promoted, currentBuildId } = await promoteVersion(connection.workflowService, {
+      namespace: config.temporal.namespace,
+      version,
+      promote: config.deployment.promote,
+    });
+    if (currentBuildId === buildId) return `${self}, current${promoted ? ' (made current now)' : ''}`;
+    return (
+      `${self}, not current (current: ${currentBuildId ?? 'none'}; new workflows start there until ` +
+      `temporal worker deployment set-current-version --deployment-name ${deploymentName} --build-id ${buildId})`
+    );
+  } catch (error) {
+    process.stderr.write(`worker: WARNING: ${error instanceof Error ? error.message : String(error)}\n`);
+    return `${self}, not current`;
+  }
+}
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -54,6 +87,7 @@ async function main(): Promise<void> {
         ? { tuning: { maxCachedWorkflows: config.maxCachedWorkflows } }
         : {}),
       sinks: createEventSinks(logger, metrics),
+      ...(config.deployment ? { deployment: config.deployment } : {}),
     });
     if (config.metrics && metrics) {
       metricsServer = await startMetricsServer({
@@ -65,11 +99,17 @@ async function main(): Promise<void> {
         `worker: metrics on http://${config.metrics.host}:${metricsServer.port}/metrics\n`,
       );
     }
+    const running = worker.run();
+    // The version can be made current only once the worker polls; a worker that stops first ends this.
+    const deployment = await Promise.race([
+      takeUpDeployment(worker, connection, config),
+      running.then(() => 'stopped'),
+    ]);
     process.stderr.write(
       `worker: polling task queue ${config.temporal.taskQueue} on ${config.temporal.address} (namespace ${config.temporal.namespace}, ` +
-        `cache ${worker.options.maxCachedWorkflows} workflows)\n`,
+        `cache ${worker.options.maxCachedWorkflows} workflows; ${deployment})\n`,
     );
-    await worker.run();
+    await running;
   } finally {
     await Promise.allSettled([connection.close(), metricsServer?.close()]);
   }

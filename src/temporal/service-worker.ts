@@ -1,12 +1,21 @@
 // Builds the service's Temporal worker from its dependencies; shared by src/worker.ts and the tests.
 import type { IAMClient } from '@aws-sdk/client-iam';
 import { Client } from '@temporalio/client';
-import { Worker, type InjectedSinks, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import {
+  bundleWorkflowCode,
+  Runtime,
+  Worker,
+  type InjectedSinks,
+  type NativeConnection,
+  type WorkerOptions,
+} from '@temporalio/worker';
+import { readFile } from 'node:fs/promises';
 import { createActivities } from '../activities';
 import type { DeliveryDependencies } from '../activities/delivery-activities';
 import type { PolicyGuards } from '../domain/guardrails';
 import type { ServiceSinks } from '../messages/sinks';
 import { defaultMaxCachedWorkflows, oldSpaceLimitMiB } from './worker-cache';
+import { buildIdOf, type DeploymentVersion } from './worker-deployment';
 
 export interface ServiceWorkerOptions {
   /** The worker's connection; the activities' client (events to policy workflows, results back) uses it too. */
@@ -32,10 +41,45 @@ export interface ServiceWorkerOptions {
   searchAttributes?: boolean;
   /** Where event outcomes go for metrics and logs (src/observability/event-sinks.ts); dropped when absent. */
   sinks?: InjectedSinks<ServiceSinks>;
+  /**
+   * Run as this version of a Worker Deployment (docs/deploying.md); without a build ID, buildIdOf the
+   * workflow bundle. Absent: an unversioned worker. The worker does not make its version current:
+   * promoteVersion (src/temporal/worker-deployment.ts) does, once it polls.
+   */
+  deployment?: { deploymentName: string; buildId?: string };
 }
 
 export function workflowsPath(): string {
   return require.resolve('../workflows');
+}
+
+/** The bundle's code, bundled here when the worker would otherwise bundle it itself. */
+async function workflowCode(bundle: ServiceWorkerOptions['workflowBundle']): Promise<string> {
+  if (bundle === undefined) {
+    const logger = Runtime.instance().logger;
+    return (await bundleWorkflowCode({ workflowsPath: workflowsPath(), logger })).code;
+  }
+  return 'code' in bundle ? bundle.code : readFile(bundle.codePath, 'utf8');
+}
+
+/** The version a versioned worker runs as: the build ID given, else the one of its workflow bundle. */
+async function deploymentVersion(
+  options: ServiceWorkerOptions,
+): Promise<{ version?: DeploymentVersion; workflowBundle?: ServiceWorkerOptions['workflowBundle'] }> {
+  const { deployment, workflowBundle } = options;
+  if (!deployment) return { workflowBundle };
+  if (deployment.buildId !== undefined) {
+    return {
+      version: { deploymentName: deployment.deploymentName, buildId: deployment.buildId },
+      workflowBundle,
+    };
+  }
+  // The worker would bundle the workflows anyway: bundled here, the same code gives the build ID too.
+  const code = await workflowCode(workflowBundle);
+  return {
+    version: { deploymentName: deployment.deploymentName, buildId: buildIdOf(code) },
+    workflowBundle: workflowBundle ?? { code },
+  };
 }
 
 export async function createServiceWorker(options: ServiceWorkerOptions): Promise<Worker> {
@@ -43,13 +87,24 @@ export async function createServiceWorker(options: ServiceWorkerOptions): Promis
   // One connection, in the SDK's native core: the activities' two calls per event cost less there than
   // through a second, JavaScript gRPC connection.
   const client = new Client({ connection, namespace });
+  const { version, workflowBundle } = await deploymentVersion(options);
   return Worker.create({
     connection,
     namespace,
     taskQueue,
-    ...(options.workflowBundle
-      ? { workflowBundle: options.workflowBundle }
-      : { workflowsPath: workflowsPath() }),
+    ...(workflowBundle ? { workflowBundle } : { workflowsPath: workflowsPath() }),
+    // Each workflow type declares its versioning behaviour (versionedAs, src/workflows/versioning.ts),
+    // except a run whose first task an unversioned worker completed: it moves with the current version,
+    // as it would among unversioned workers.
+    ...(version
+      ? {
+          workerDeploymentOptions: {
+            version,
+            useWorkerVersioning: true,
+            defaultVersioningBehavior: 'AUTO_UPGRADE',
+          },
+        }
+      : {}),
     activities: createActivities({
       client,
       taskQueue,

@@ -14,6 +14,7 @@ import { proxyLocalFirstActivities, TEMPORAL_CALL_OPTIONS } from './local-first-
 import { eventOutcomeSignal, eventResultQuery } from '../messages/workflow-messages';
 import { outcomeSearchAttributes, POLICY_NAME } from '../messages/search-attributes';
 import type { ServiceSinks } from '../messages/sinks';
+import { versionedAs } from './versioning';
 import type { EventWorkflowInput } from '../messages/workflow-io';
 
 const delivery = proxyLocalFirstActivities<DeliveryActivities>(TEMPORAL_CALL_OPTIONS);
@@ -22,6 +23,12 @@ const { events } = proxySinks<ServiceSinks>();
 
 /** If no outcome came by then, hand the event over again: the policy workflow answers repeats from memory. */
 const REDELIVERY_INTERVAL = '10 minutes';
+
+// Worker Versioning (docs/deploying.md): an event workflow usually lives for seconds, so it is pinned to
+// the build it started on and ends there: its own code may change from one build to the next without
+// patched(). What it exchanges with the policy workflows (already on the newer build) must still be
+// understood both ways. The cost: a build's workers run until the event workflows pinned to it ended.
+versionedAs('PINNED', eventWorkflow);
 
 export async function eventWorkflow(input: EventWorkflowInput): Promise<EventResult> {
   let result: EventResult | undefined;

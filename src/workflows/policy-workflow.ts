@@ -42,6 +42,7 @@ import {
   type PendingEventView,
 } from '../messages/workflow-messages';
 import { proxyLocalFirstActivities, TEMPORAL_CALL_OPTIONS } from './local-first-activities';
+import { versionedAs } from './versioning';
 import type { PolicyWorkflowInput, PolicyWorkflowSettings } from '../messages/workflow-io';
 
 /** How often an event is observed and planned again when the policy changed under its plan. */
@@ -84,6 +85,15 @@ interface UpdateWaiter {
 function replyToken(event: { source: string; id: string }, replyTo: EventDelivery['replyTo']): string {
   return `${eventKey(event)} ${replyTo.runId}`;
 }
+
+// Worker Versioning (docs/deploying.md): a policy workflow lives for ever, so it auto-upgrades: at its
+// next workflow task after a new build became current it moves to that build, which replays its history.
+// So every change to this workflow and to what it runs (src/domain, local-first-activities.ts) must
+// replay the histories of the build before it. A change that issues other commands, or the same ones
+// in another order (an activity where a timer was, one more await before an existing one), goes behind
+// patched() or into a new workflow type. Pinned instead, policy workflows would keep every build's
+// workers running for ever: on server 1.29 a pinned workflow does not move even at continue-as-new.
+versionedAs('AUTO_UPGRADE', policyWorkflow);
 
 export async function policyWorkflow(input: PolicyWorkflowInput): Promise<void> {
   const state: PolicyState = input.state ?? newPolicyState(input.policyKey);
