@@ -22,6 +22,11 @@ const iamSchema = managedBySchema.extend({
   IAM_GUARDRAILS_FILE: z.string().min(1).optional(),
   /** Let upserts adopt present policies without the managed-by tag. Off by default. */
   IAM_ADOPT_UNMANAGED: booleanVariable.optional(),
+  /**
+   * How long a policy workflow waits for IAM's eventually consistent reads to show its own last write
+   * before the event fails (src/domain/read-fence.ts); 0: decide on whatever is read.
+   */
+  IAM_CONSISTENCY_WAIT_MS: z.coerce.number().int().min(0).max(900_000).optional(),
 });
 
 export interface ManagedByTag {
@@ -55,6 +60,8 @@ export function loadIamConfig(env: NodeJS.ProcessEnv = process.env): IamConfig {
     guards: {
       guardrails: e.IAM_GUARDRAILS_FILE ? loadGuardrailsFile(e.IAM_GUARDRAILS_FILE) : DEFAULT_GUARDRAILS,
       adoptUnmanaged: e.IAM_ADOPT_UNMANAGED ?? false,
+      // Absent: the policy workflow's default (DEFAULT_CONSISTENCY_WAIT_MS, 2 minutes).
+      ...(e.IAM_CONSISTENCY_WAIT_MS !== undefined ? { consistencyWaitMs: e.IAM_CONSISTENCY_WAIT_MS } : {}),
     },
   };
 }

@@ -47,6 +47,12 @@ export interface PolicyGuards {
   guardrails: GuardrailConfig;
   /** Let an upsert take over a present policy without the managed-by tag (tag it, then proceed). */
   adoptUnmanaged: boolean;
+  /**
+   * How long the policy workflow waits for IAM's reads to show its own last write (IAM_CONSISTENCY_WAIT_MS,
+   * src/domain/read-fence.ts); DEFAULT_CONSISTENCY_WAIT_MS when absent. With the rules because the
+   * observing worker's configuration reaches the workflow this way.
+   */
+  consistencyWaitMs?: number;
 }
 
 export interface GuardrailViolation {

@@ -2,6 +2,7 @@
 // which event to apply next, which are superseded, and what to tell each event workflow.
 import { resultWithoutWrites } from './event-result';
 import { compareEventOrder } from './ordering';
+import type { ReadFence } from './read-fence';
 import type { EventResult, Outcome, PolicyEvent } from './types';
 
 /** Where an event workflow waits for its outcome. */
@@ -58,6 +59,8 @@ export interface PolicyState {
   /** Recently finished events, oldest first, to answer repeated deliveries without applying again. */
   recent: FinishedEvent[];
   outbox: OutgoingResult[];
+  /** What this workflow's last write left in IAM: reads showing less are stale (src/domain/read-fence.ts). */
+  fence?: ReadFence;
 }
 
 /** How many finished events the state remembers; older repeats are still caught by their position. */
