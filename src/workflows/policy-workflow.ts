@@ -20,7 +20,14 @@ import {
   type CoalesceWindow,
 } from '../domain/coalescing';
 import { eventIdentity, resultWithoutWrites } from '../domain/event-result';
-import { decide, decideWithoutObserving, observationInput, type NoWrite } from '../domain/decide';
+import {
+  decide,
+  decideWithoutObserving,
+  observationInput,
+  type NoWrite,
+  type PolicyObservation,
+} from '../domain/decide';
+import { DEFAULT_CONSISTENCY_WAIT_MS, fenceAfterWrite, fenceVerdict } from '../domain/read-fence';
 import {
   acceptDelivery,
   eventKey,
@@ -155,7 +162,7 @@ export async function policyWorkflow(input: PolicyWorkflowInput): Promise<void> 
     // What takeNext settled (superseded, repeats) is answered while the next event is applied.
     answerUpdates(state, waiting);
     const sent = sendResults(state);
-    if (next) finish(state, next, await applyEvent(next.event));
+    if (next) finish(state, next, await applyEvent(state, next.event));
     await sent;
   }
 }
@@ -266,12 +273,12 @@ async function sendResults(state: PolicyState): Promise<void> {
 }
 
 /** Observe, decide, act: the decision owns the outcome, so a retried write still reports it exactly. */
-async function applyEvent(event: PolicyEvent): Promise<EventResult> {
+async function applyEvent(state: PolicyState, event: PolicyEvent): Promise<EventResult> {
   const early = decideWithoutObserving(event);
   if (early) return fromNoWrite(event, early);
   for (let round = 1; ; round += 1) {
     try {
-      return await observePlanAct(event);
+      return await observePlanAct(state, event);
     } catch (error) {
       // Only an activity's failure becomes an outcome. Anything else is a bug in workflow code: failing
       // the workflow task lets it retry once a fix is deployed.
@@ -287,11 +294,45 @@ async function applyEvent(event: PolicyEvent): Promise<EventResult> {
   }
 }
 
-async function observePlanAct(event: PolicyEvent): Promise<EventResult> {
-  const observation = await iam.inspectPolicy(observationInput(event));
+/**
+ * Observes until IAM's reads show this workflow's own last write (src/domain/read-fence.ts): a stale
+ * observation is read again with backoff, up to the bound; still stale then, the event fails (nothing
+ * written, resubmittable). Without staleness this issues exactly the one observation.
+ */
+async function observeFresh(
+  state: PolicyState,
+  event: PolicyEvent,
+): Promise<{ observation: PolicyObservation } | { failed: string }> {
+  for (let waits = 0; ; waits += 1) {
+    const observation = await iam.inspectPolicy(observationInput(event));
+    const bound = observation.guards.consistencyWaitMs ?? DEFAULT_CONSISTENCY_WAIT_MS;
+    const verdict = fenceVerdict(state.fence, observation, workflowTime(), bound, waits);
+    if (verdict.kind === 'decide') return { observation };
+    if (verdict.kind === 'give-up') return { failed: verdict.reason };
+    log.info("IAM does not show this workflow's last write yet; observing again", {
+      policy: event.policyName,
+      reason: verdict.reason,
+      waitMs: verdict.ms,
+    });
+    await sleep(verdict.ms);
+  }
+}
+
+async function observePlanAct(state: PolicyState, event: PolicyEvent): Promise<EventResult> {
+  const observed = await observeFresh(state, event);
+  if ('failed' in observed) return resultWithoutWrites(event, 'failed', { reason: observed.failed });
+  const { observation } = observed;
   const decision = decide(event, observation);
   if (decision.kind === 'none') return fromNoWrite(event, decision);
-  const written: WriteResult = await iam.applyPlan(decision);
+  let written: WriteResult;
+  try {
+    written = await iam.applyPlan(decision);
+  } catch (error) {
+    // Some of the write may be done: what IAM holds is no longer known here, so nothing is fenced.
+    state.fence = undefined;
+    throw error;
+  }
+  state.fence = fenceAfterWrite(state.fence, decision, observation, written, workflowTime());
   const notes = [...(decision.kind === 'update' ? (decision.notes ?? []) : []), ...(written.notes ?? [])];
   return {
     ...eventIdentity(event),
