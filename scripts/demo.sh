@@ -194,6 +194,9 @@ say "Temporal dev server on 127.0.0.1:$temporal_port and moto on 127.0.0.1:$moto
 export TEMPORAL_ADDRESS=127.0.0.1:$temporal_port
 export AWS_ENDPOINT_URL=http://127.0.0.1:$moto_port AWS_REGION=us-east-1
 export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
+# The dev server keeps its state between demos: after a change to the workflows, the worker's new build
+# must take over from the last demo's, whose worker is gone (docs/deploying.md).
+export TEMPORAL_DEPLOYMENT_PROMOTE=${TEMPORAL_DEPLOYMENT_PROMOTE:-always}
 
 start worker "$local_dir/worker.log" npm run --silent worker
 worker_pid=$!
