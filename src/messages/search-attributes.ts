@@ -15,16 +15,68 @@ export const OUTCOME = defineSearchAttributeKey('Outcome', SearchAttributeType.K
 /** Every attribute the service sets; a namespace must have them all (or TEMPORAL_SEARCH_ATTRIBUTES=off). */
 export const SERVICE_SEARCH_ATTRIBUTES = [POLICY_NAME, EVENT_TYPE, EVENT_SOURCE, OUTCOME] as const;
 
+/**
+ * A Keyword value holds at most 255 characters on PostgreSQL visibility (a longer one makes the history
+ * service log "value too long" forever and the workflow never appears) and 2,048 bytes of JSON on the
+ * dev server (a control character is 6 bytes there, an emoji 4). 255 code points of any text stay
+ * within both.
+ */
+export const MAX_KEYWORD_CODE_POINTS = 255;
+/** Temporal refuses a start whose summary is over 400 bytes (limit.userMetadataSummarySize). */
+export const MAX_SUMMARY_BYTES = 400;
+/** Temporal refuses a start whose details are over 20,000 bytes (limit.userMetadataDetailsSize). */
+export const MAX_DETAILS_BYTES = 20_000;
+const DIGEST_LENGTH = 16;
+
+/** FNV-1a, twice with different offsets: pure, so workflow code can compute it too. Not cryptographic. */
+function shortDigest(text: string): string {
+  let a = 0x811c9dc5;
+  let b = 0x01000193 ^ 0x5bd1e995;
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193) >>> 0;
+    b = Math.imul(b ^ c, 0x01000193) >>> 0;
+  }
+  return (a.toString(16).padStart(8, '0') + b.toString(16).padStart(8, '0')).slice(0, DIGEST_LENGTH);
+}
+
+/**
+ * `text` when it fits in `maxCodePoints` and `maxBytes` (as JSON, the way Temporal stores it); else as
+ * many of its first code points as fit, "…" and a digest of the whole, so different long values stay
+ * apart. The full value is kept elsewhere (the workflow's input and details).
+ */
+export function fitted(text: string, maxCodePoints: number, maxBytes = Number.POSITIVE_INFINITY): string {
+  const bytes = (value: string) => new TextEncoder().encode(JSON.stringify(value)).length;
+  const codePoints = Array.from(text);
+  if (codePoints.length <= maxCodePoints && bytes(text) <= maxBytes) return text;
+  const suffix = `…${shortDigest(text)}`;
+  const cut = (keep: number) => codePoints.slice(0, keep).join('') + suffix;
+  // The longest prefix that fits: a binary search, as the JSON size grows with the prefix.
+  let low = 0;
+  let high = Math.max(0, Math.min(codePoints.length, maxCodePoints - suffix.length));
+  while (low < high) {
+    const middle = Math.ceil((low + high) / 2);
+    if (bytes(cut(middle)) <= maxBytes) low = middle;
+    else high = middle - 1;
+  }
+  return cut(low);
+}
+
+/** A Keyword search attribute value every supported visibility store accepts. */
+export function keywordValue(text: string): string {
+  return fitted(text, MAX_KEYWORD_CODE_POINTS, 2048);
+}
+
 export function eventSearchAttributes(event: PolicyEvent): SearchAttributePair[] {
   return [
-    { key: POLICY_NAME, value: event.policyName.toLowerCase() },
+    { key: POLICY_NAME, value: keywordValue(event.policyName.toLowerCase()) },
     { key: EVENT_TYPE, value: event.type },
-    { key: EVENT_SOURCE, value: event.source },
+    { key: EVENT_SOURCE, value: keywordValue(event.source) },
   ];
 }
 
 export function policySearchAttributes(policyName: string): SearchAttributePair[] {
-  return [{ key: POLICY_NAME, value: policyName.toLowerCase() }];
+  return [{ key: POLICY_NAME, value: keywordValue(policyName.toLowerCase()) }];
 }
 
 /** "upsert reports-read (seq 2) from urn:example:access-requests": the event workflow's summary in the UI. */
@@ -32,7 +84,7 @@ export function eventSummary(event: PolicyEvent): string {
   const verb = event.type === 'iam.policy.upsert' ? 'upsert' : 'delete';
   const position =
     event.sequence !== undefined ? ` (seq ${event.sequence})` : event.time ? ` (time ${event.time})` : '';
-  return `${verb} ${event.policyName}${position} from ${event.source}`;
+  return fitted(`${verb} ${event.policyName}${position} from ${event.source}`, 200, MAX_SUMMARY_BYTES);
 }
 
 /** Longer details for the UI: the event's identity and what it asks for, as Temporal markdown. */
@@ -44,7 +96,7 @@ export function eventDetails(event: PolicyEvent): string {
   if (event.sequence !== undefined) lines.push(`**sequence** ${event.sequence}`);
   if (event.time) lines.push(`**time** ${event.time}`);
   if (event.tags) lines.push(`**tags** ${Object.keys(event.tags).join(', ') || '(none)'}`);
-  return lines.join('\n\n');
+  return fitted(lines.join('\n\n'), Number.POSITIVE_INFINITY, MAX_DETAILS_BYTES);
 }
 
 export function policySummary(policyName: string): string {

@@ -96,10 +96,40 @@ export async function submitEvent(raw: unknown, options: SubmitOptions): Promise
     return { ...identity, ...(await awaitOutcome(handle)) };
   } catch (error) {
     if (!(error instanceof WorkflowExecutionAlreadyStartedError)) {
-      throw explainStartFailure(error, options.client.options.namespace);
+      const explained = explainStartFailure(error, options.client.options.namespace);
+      // Refused as invalid (and not for a missing search attribute, a configuration error): asking
+      // again gets the same answer, so the event is rejected rather than retried or dead-lettered.
+      const refusal = explained === error ? invalidArgument(error) : undefined;
+      if (refusal !== undefined) {
+        return {
+          ...identity,
+          outcome: 'rejected',
+          reason: `Temporal refused the event's workflow: ${refusal}`,
+        };
+      }
+      throw explained;
     }
     return { ...identity, ...(await reportRepeat(options, workflowId, hash)) };
   }
+}
+
+/** gRPC status INVALID_ARGUMENT. */
+const INVALID_ARGUMENT = 3;
+
+/**
+ * The server's message when `error` (or an error in its cause chain: the client wraps gRPC errors in a
+ * ServiceError) is INVALID_ARGUMENT. Duck-typed: gRPC errors need not be this realm's Error.
+ */
+export function invalidArgument(error: unknown): string | undefined {
+  let cause: unknown = error;
+  for (let depth = 0; depth < 5 && typeof cause === 'object' && cause !== null; depth += 1) {
+    const { code, details, message } = cause as { code?: unknown; details?: unknown; message?: unknown };
+    if (code === INVALID_ARGUMENT) {
+      return typeof details === 'string' && details !== '' ? details : String(message);
+    }
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  return undefined;
 }
 
 /** The same (source, id) again: a duplicate when the payload matches the first delivery's, else a conflict. */
