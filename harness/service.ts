@@ -2,7 +2,6 @@
 import { IAMClient } from '@aws-sdk/client-iam';
 import { Client, Connection } from '@temporalio/client';
 import {
-  bundleWorkflowCode,
   DefaultLogger,
   NativeConnection,
   Runtime,
@@ -11,13 +10,10 @@ import {
 } from '@temporalio/worker';
 import type { DeploymentPromotion } from '../src/config/worker';
 import type { SubmitOptions } from '../src/starter/submit';
-import {
-  createServiceWorker,
-  workflowsPath,
-  type ServiceWorkerOptions,
-} from '../src/temporal/service-worker';
+import { createServiceWorker, type ServiceWorkerOptions } from '../src/temporal/service-worker';
 import { promoteVersion } from '../src/temporal/worker-deployment';
 import { testIamEndpoint, testTemporalAddress, uniqueSuffix } from './env';
+import { serviceWorkflowBundle } from './workflow-bundle';
 
 export const MANAGED_BY = { key: 'managed-by', value: 'iam-policy-events' };
 export const ACCOUNT_ID = '123456789012';
@@ -74,8 +70,7 @@ export async function startService(options: StartServiceOptions = {}): Promise<R
   const [nativeConnection, connection, workflowBundle] = await Promise.all([
     NativeConnection.connect({ address }),
     Connection.connect({ address }),
-    options.workflowBundle ??
-      bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: new DefaultLogger('WARN') }),
+    options.workflowBundle ?? serviceWorkflowBundle(),
   ]);
   const client = new Client({ connection });
   const iam = testIamClient(options.iamEndpoint);

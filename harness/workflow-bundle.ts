@@ -20,3 +20,23 @@ export function bundleServiceWorkflows(workflowModule?: string): Promise<Workflo
       : {}),
   });
 }
+
+/**
+ * Names a file holding the service's workflows prebuilt (bundleServiceWorkflows' code): in-process test
+ * workers use it, and so does src/worker.ts, so worker processes skip bundling too. jest's global setup
+ * writes one per run and sets it.
+ */
+export const WORKFLOW_BUNDLE_PATH = 'WORKFLOW_BUNDLE_PATH';
+
+let bundled: Promise<WorkflowBundleWithSourceMap> | undefined;
+
+/**
+ * The service's workflows for a worker in this process: the file WORKFLOW_BUNDLE_PATH names, else a bundle
+ * built once per process on first use.
+ */
+export function serviceWorkflowBundle(): Promise<WorkflowBundleWithSourceMap | { codePath: string }> {
+  const codePath = process.env[WORKFLOW_BUNDLE_PATH];
+  if (codePath) return Promise.resolve({ codePath });
+  bundled ??= bundleServiceWorkflows();
+  return bundled;
+}

@@ -88,6 +88,10 @@ async function main(): Promise<void> {
         : {}),
       sinks: createEventSinks(logger, metrics),
       ...(config.deployment ? { deployment: config.deployment } : {}),
+      // A prebuilt bundle of these workflows (the tests build one per run), else bundled at start.
+      ...(process.env.WORKFLOW_BUNDLE_PATH
+        ? { workflowBundle: { codePath: process.env.WORKFLOW_BUNDLE_PATH } }
+        : {}),
     });
     if (config.metrics && metrics) {
       metricsServer = await startMetricsServer({

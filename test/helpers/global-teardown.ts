@@ -1,3 +1,6 @@
+import { rmSync } from 'node:fs';
+
 export default async function globalTeardown(): Promise<void> {
   await Promise.all((globalThis.__servers ?? []).map((server) => server.stop()));
+  if (globalThis.__workflowBundle) rmSync(globalThis.__workflowBundle, { force: true });
 }
