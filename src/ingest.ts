@@ -27,7 +27,11 @@ async function main(): Promise<void> {
     process.stderr.write('ingest: WARNING: INGEST_AUTH=off: anyone who reaches the port can submit events\n');
   }
   const server: Server = createIngestServer({
-    submit: (raw) => submitEvent(raw, submitOptionsFor(client, config, false)),
+    // The gRPC calls share the request's deadline, so a hung Temporal frees them too.
+    submit: (raw) =>
+      client.connection.withDeadline(Date.now() + ingest.requestTimeoutMs, () =>
+        submitEvent(raw, submitOptionsFor(client, config, false)),
+      ),
     ready: async () => {
       await client.connection.withDeadline(Date.now() + READINESS_TIMEOUT_MS, () =>
         client.workflowService.getSystemInfo({}),
@@ -36,6 +40,7 @@ async function main(): Promise<void> {
     },
     token: ingest.token,
     bodyLimit: ingest.bodyLimit,
+    requestTimeoutMs: ingest.requestTimeoutMs,
     logger,
   });
   await new Promise<void>((resolve, reject) => {

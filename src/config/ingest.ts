@@ -13,6 +13,7 @@ const schema = z.object({
     .min(1024)
     .max(64 * 1024 * 1024)
     .default(1024 * 1024),
+  INGEST_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
 });
 
 export interface IngestConfig {
@@ -22,6 +23,8 @@ export interface IngestConfig {
   token?: string;
   /** Largest request body in bytes; larger ones get 413. */
   bodyLimit: number;
+  /** How long a request may wait for Temporal before it is answered 503 with Retry-After. */
+  requestTimeoutMs: number;
 }
 
 export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestConfig {
@@ -36,5 +39,6 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestCo
     port: e.INGEST_PORT,
     token: e.INGEST_AUTH === 'on' ? e.INGEST_TOKEN : undefined,
     bodyLimit: e.INGEST_BODY_LIMIT,
+    requestTimeoutMs: e.INGEST_REQUEST_TIMEOUT_MS,
   };
 }

@@ -194,6 +194,48 @@ test('/healthz answers while the process runs; /readyz and event posts answer 50
   }
 });
 
+test('a Temporal that hangs (SIGSTOP) gets every request answered 503 with Retry-After by the deadline; after SIGCONT a retry is accepted or a duplicate', async () => {
+  const temporal = await startTemporal();
+  const port = await freePort();
+  const other = startProcess('src/ingest.ts', [], {
+    ...ingestEnvironment(temporal.address, 'unused', port),
+    INGEST_REQUEST_TIMEOUT_MS: '2000',
+  });
+  const postEvent = (event: unknown) =>
+    fetch(`http://127.0.0.1:${port}/`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/cloudevents+json' },
+      body: JSON.stringify(event),
+      signal: AbortSignal.timeout(30_000),
+    });
+  try {
+    await other.waitFor(/ingest: listening/);
+    expect((await postEvent(upsertEvent(`ingest-hang-a-${uniqueSuffix()}`, { sequence: 1 }))).status).toBe(
+      202,
+    );
+    temporal.process.kill('SIGSTOP');
+    const event = upsertEvent(`ingest-hang-b-${uniqueSuffix()}`, { sequence: 1 });
+    const before = Date.now();
+    const response = await postEvent(event);
+    expect(response.status).toBe(503);
+    expect(Date.now() - before).toBeLessThan(10_000);
+    expect(response.headers.get('retry-after')).toBe('5');
+    expect(((await response.json()) as IngestAnswer).error).toMatch(/Temporal is unavailable/);
+    temporal.process.kill('SIGCONT');
+    // The hung start may or may not have reached Temporal: the retry is accepted or a duplicate.
+    let retried = 503;
+    for (let attempt = 0; attempt < 20 && retried === 503; attempt += 1) {
+      retried = (await postEvent(event)).status;
+      if (retried === 503) await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    expect([200, 202]).toContain(retried);
+  } finally {
+    temporal.process.kill('SIGCONT');
+    await other.stop();
+    await temporal.stop();
+  }
+});
+
 test('without INGEST_TOKEN (and without INGEST_AUTH=off) it refuses to start, naming the variable', async () => {
   const env = ingestEnvironment(testTemporalAddress(), 'unused', await freePort());
   const refused = startProcess('src/ingest.ts', [], { ...env, INGEST_TOKEN: '' });

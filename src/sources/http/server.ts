@@ -14,6 +14,8 @@ export interface IngestDependencies {
   ready(): Promise<boolean>;
   token?: string;
   bodyLimit: number;
+  /** Longest wait for Temporal per request; then 503 with Retry-After (INGEST_REQUEST_TIMEOUT_MS). */
+  requestTimeoutMs?: number;
   logger: Logger;
 }
 
@@ -74,6 +76,39 @@ async function readBody(request: IncomingMessage, limit: number): Promise<string
   return Buffer.concat(chunks).toString('utf8');
 }
 
+const RETRY_AFTER_SECONDS = '5';
+const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+
+class DeadlineExceeded extends Error {}
+
+/** `work`, or a DeadlineExceeded after `timeoutMs`: a hung Temporal must not hold the request. */
+async function withinDeadline<T>(work: Promise<T>, timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(
+      () => reject(new DeadlineExceeded(`no answer from Temporal within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+  });
+  // What is still in flight after the deadline ends on its own; its failure is not reported twice.
+  work.catch(() => undefined);
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** In order: a batch's events for one policy reach Temporal in the order the sender gave them. */
+async function submitAll(
+  items: ParsedItem[],
+  deps: IngestDependencies,
+): Promise<(SubmitReport & { status: number })[]> {
+  const results = [];
+  for (const item of items) results.push(await submitItem(item, deps));
+  return results;
+}
+
 /** The answer for one event: its report, with its own HTTP status. */
 async function submitItem(
   item: ParsedItem,
@@ -99,19 +134,16 @@ async function handleEvents(request: IncomingMessage, response: ServerResponse, 
   const started = Date.now();
   let results;
   try {
-    // In order: a batch's events for one policy reach Temporal in the order the sender gave them.
-    results = [];
-    for (const item of parsed.items) results.push(await submitItem(item, deps));
+    results = await withinDeadline(submitAll(parsed.items, deps), deps.requestTimeoutMs);
   } catch (error) {
-    // Temporal unreachable or refusing: nothing after the failure was accepted; the sender retries.
-    deps.logger.error({ err: error }, 'could not start event workflows');
-    throw new HttpError(
-      503,
-      `Temporal is unavailable: ${error instanceof Error ? error.message : String(error)}`,
-      {
-        'retry-after': '5',
-      },
+    // Temporal unreachable, refusing or not answering: the sender retries, and a retry of an event that
+    // did start is a duplicate.
+    const message = error instanceof Error ? error.message : String(error);
+    deps.logger.warn(
+      { event: 'ingest', mode: parsed.mode, reason: message },
+      'could not start event workflows',
     );
+    throw new HttpError(503, `Temporal is unavailable: ${message}`, { 'retry-after': RETRY_AFTER_SECONDS });
   }
   deps.logger.info(
     {
