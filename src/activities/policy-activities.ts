@@ -1,6 +1,7 @@
 // The policy workflow's two activities, as wiring: observe a policy (src/iam/observe.ts) and carry out
 // a write decide() chose (src/iam/writes.ts). IAM's refusals become the non-retryable failures of
 // src/messages/activity-failures.ts; transient errors are thrown as they are, for Temporal to retry.
+import { Context } from '@temporalio/activity';
 import { DEFAULT_POLICY_GUARDS, type PolicyGuards } from '../domain/guardrails';
 import type { PolicyActivities } from '../messages/activity-contracts';
 import { toActivityFailure } from '../iam/errors';
@@ -23,6 +24,15 @@ async function withIamFailures<T>(operation: string, work: () => Promise<T>): Pr
 
 export type { PolicyActivities };
 
+/** Whether an earlier attempt of this activity ran (and may have written); false outside an activity. */
+function isRetry(): boolean {
+  try {
+    return Context.current().info.attempt > 1;
+  } catch {
+    return false;
+  }
+}
+
 export function createPolicyActivities(deps: PolicyActivityDeps): PolicyActivities {
   const context: IamContext = { iam: deps.iam, accountId: deps.accountId, managedByTag: deps.managedByTag };
   const guards = deps.guards ?? DEFAULT_POLICY_GUARDS;
@@ -34,7 +44,9 @@ export function createPolicyActivities(deps: PolicyActivityDeps): PolicyActiviti
         case 'create':
           return withIamFailures(`creating policy ${plan.policyName}`, () => createPolicy(context, plan));
         case 'update':
-          return withIamFailures(`updating policy ${plan.policyArn}`, () => updatePolicy(context, plan));
+          return withIamFailures(`updating policy ${plan.policyArn}`, () =>
+            updatePolicy(context, plan, isRetry()),
+          );
         case 'delete':
           return withIamFailures(`deleting policy ${plan.policyArn}`, () => deletePolicy(context.iam, plan));
       }

@@ -39,6 +39,10 @@ export function isEntityAlreadyExists(error: unknown): boolean {
   return awsErrorCode(error) === 'EntityAlreadyExists';
 }
 
+export function isLimitExceeded(error: unknown): boolean {
+  return awsErrorCode(error) === 'LimitExceeded';
+}
+
 export function isDeleteConflict(error: unknown): boolean {
   return awsErrorCode(error) === 'DeleteConflict';
 }

@@ -18,7 +18,7 @@ import { documentsEqual, serialiseDocument } from '../domain/document';
 import type { IamAction, PolicyDocument } from '../domain/types';
 import type { WriteResult } from '../messages/activity-contracts';
 import { nonRetryableFailure } from '../messages/activity-failures';
-import { isDeleteConflict, isEntityAlreadyExists, isNoSuchEntity } from './errors';
+import { isDeleteConflict, isEntityAlreadyExists, isLimitExceeded, isNoSuchEntity } from './errors';
 import {
   describePolicy,
   findPolicy,
@@ -44,6 +44,37 @@ const MAX_POLICY_VERSIONS = 5;
  * that took over) asks IAM again first.
  */
 export const UNUSED_FRESH_MS = 5_000;
+
+/**
+ * How long a write step waits for IAM's eventually consistent reads to list a version it knows exists
+ * (its own write); then it fails, to be retried. Well within the activity's 30 s start-to-close timeout.
+ */
+export const OWN_WRITE_READ_WAIT_MS = 15_000;
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The policy's versions once the listing `shows` what a write of ours made: right after a write, IAM's
+ * reads may still answer the state before it, and acting on that list would miss our own version.
+ */
+export async function listVersionsShowing(
+  iam: IAMClient,
+  policyArn: string,
+  shows: (versions: PolicyVersionSummary[]) => boolean,
+  waitMs: number = OWN_WRITE_READ_WAIT_MS,
+): Promise<PolicyVersionSummary[]> {
+  const started = Date.now();
+  for (let delay = 250; ; delay = Math.min(delay * 2, 2_000)) {
+    const versions = await listPolicyVersions(iam, policyArn);
+    if (shows(versions)) return versions;
+    if (Date.now() - started + delay > waitMs) {
+      throw new Error(
+        `IAM does not list the versions of ${policyArn} as written yet (eventual consistency); will retry`,
+      );
+    }
+    await pause(delay);
+  }
+}
 
 function tagList(tags: Record<string, string>): Tag[] {
   return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
@@ -190,6 +221,7 @@ export async function setDefaultDocument(
   plan: DocumentUpdate,
   actions: IamAction[],
   notes: string[],
+  retried = false,
 ): Promise<string> {
   const { policyArn, document: wanted } = plan;
   const holdsDocument = versionHoldsDocument(iam, policyArn, wanted);
@@ -228,31 +260,88 @@ export async function setDefaultDocument(
     await deleteVersionIfPresent(iam, policyArn, oldest.versionId, actions);
     count -= 1;
   }
-  const { PolicyVersion: created, $metadata } = await iam.send(
-    new CreatePolicyVersionCommand({
-      PolicyArn: policyArn,
-      PolicyDocument: serialiseDocument(wanted),
-      SetAsDefault: true,
-    }),
-  );
-  if (!created?.VersionId) throw new Error(`CreatePolicyVersion returned no version ID for ${policyArn}`);
-  actions.push({ action: 'CreatePolicyVersion', versionId: created.VersionId });
-  // The SDK sent it more than once (an answer was lost): an earlier send may have made a version too.
-  if (($metadata.attempts ?? 1) > 1) {
+  const highest = Math.max(0, ...versions.map((version) => version.number));
+  let created: string | undefined;
+  let attempts = 1;
+  try {
+    const { PolicyVersion: version, $metadata } = await iam.send(
+      new CreatePolicyVersionCommand({
+        PolicyArn: policyArn,
+        PolicyDocument: serialiseDocument(wanted),
+        SetAsDefault: true,
+      }),
+    );
+    created = version?.VersionId;
+    attempts = $metadata.attempts ?? 1;
+  } catch (error) {
+    // Pruned below the limit, yet over it: an earlier send of this request (its answer lost) made a version.
+    if (!isLimitExceeded(error)) throw error;
+    const own = await ownLostVersion(iam, plan, highest, holdsDocument, actions, notes);
+    if (own === undefined) throw error;
+    return own;
+  }
+  if (!created) throw new Error(`CreatePolicyVersion returned no version ID for ${policyArn}`);
+  actions.push({ action: 'CreatePolicyVersion', versionId: created });
+  // Sent more than once (an answer was lost), or this is a retry of the whole step: an earlier send may
+  // have made a copy. Listed once IAM's reads show our version, so that a lagging read hides no copy.
+  if (attempts > 1 || retried) {
+    const latest = created;
     await removeLeftoverCopies(
       iam,
       plan,
-      created.VersionId,
-      await listPolicyVersions(iam, policyArn),
+      latest,
+      await listVersionsShowing(iam, policyArn, (listed) => listed.some((v) => v.versionId === latest)),
       holdsDocument,
       actions,
       notes,
     );
   }
-  return created.VersionId;
+  return created;
 }
 
-export async function updatePolicy(context: IamContext, plan: UpdatePlan): Promise<WriteResult> {
+/**
+ * After LimitExceeded: the version an earlier send of our CreatePolicyVersion made (numbered above
+ * `highest`, the newest before it, and holding the document), made default and reported as created;
+ * undefined when there is none (the limit is real).
+ */
+async function ownLostVersion(
+  iam: IAMClient,
+  plan: DocumentUpdate,
+  highest: number,
+  holdsDocument: (version: PolicyVersionSummary) => Promise<boolean>,
+  actions: IamAction[],
+  notes: string[],
+): Promise<string | undefined> {
+  const { policyArn } = plan;
+  const versions = await listVersionsShowing(iam, policyArn, (listed) =>
+    listed.some((version) => version.number > highest),
+  ).catch(() => undefined);
+  if (!versions) return undefined;
+  for (const version of versions.filter((v) => v.number > highest).reverse()) {
+    if (!(await holdsDocument(version))) continue;
+    actions.push({
+      action: 'CreatePolicyVersion',
+      versionId: version.versionId,
+      detail: 'made by an earlier send whose answer was lost',
+    });
+    if (!version.isDefault) {
+      await iam.send(
+        new SetDefaultPolicyVersionCommand({ PolicyArn: policyArn, VersionId: version.versionId }),
+      );
+      actions.push({ action: 'SetDefaultPolicyVersion', versionId: version.versionId });
+    }
+    await removeLeftoverCopies(iam, plan, version.versionId, versions, holdsDocument, actions, notes);
+    return version.versionId;
+  }
+  return undefined;
+}
+
+/** `retried`: an earlier attempt of this same step may have written (the activity's attempt > 1). */
+export async function updatePolicy(
+  context: IamContext,
+  plan: UpdatePlan,
+  retried = false,
+): Promise<WriteResult> {
   const { iam, managedByTag } = context;
   const actions: IamAction[] = [];
   // Only what carrying out adds: the decision's own notes reach the event's record from the decision.
@@ -270,7 +359,7 @@ export async function updatePolicy(context: IamContext, plan: UpdatePlan): Promi
     }
     await updateTags(iam, managedByTag, plan, actions);
     const versionId = plan.document
-      ? await setDefaultDocument(iam, { ...plan, document: plan.document }, actions, notes)
+      ? await setDefaultDocument(iam, { ...plan, document: plan.document }, actions, notes, retried)
       : plan.observedDefaultVersionId;
     return {
       outcome: 'updated',

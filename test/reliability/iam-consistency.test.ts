@@ -1,7 +1,7 @@
 // IAM as it really behaves: reads of a policy answer the state from before its latest write for a while
 // (the strict proxy's lagging replicas). The policy workflow, the only writer of its policy, must not
 // misjudge its own writes: it reads again until IAM shows them (src/domain/read-fence.ts).
-import { GetPolicyCommand, IAMClient } from '@aws-sdk/client-iam';
+import { GetPolicyCommand, GetPolicyVersionCommand, IAMClient } from '@aws-sdk/client-iam';
 import { documentsEqual } from '../../src/domain/document';
 import { submitEvent, type SubmitReport } from '../../src/starter/submit';
 import { testIamEndpoint, uniqueSuffix } from '../../harness/env';
@@ -86,4 +86,56 @@ test('a delete right after a create deletes; an upsert right after that delete c
   expect(await policiesNamed(moto, name)).toHaveLength(0);
   expect((await submit(upsertEvent(name, { sequence: 3 }))).outcome).toBe('created');
   expect(await policiesNamed(moto, name)).toHaveLength(1);
+}, 180_000);
+
+async function documentsOfVersions(arn: string): Promise<{ id: string; isDefault: boolean; doc: unknown }[]> {
+  const versions = await versionsOf(moto, arn);
+  return Promise.all(
+    versions.map(async (version) => {
+      const { PolicyVersion } = await moto.send(
+        new GetPolicyVersionCommand({ PolicyArn: arn, VersionId: version.VersionId }),
+      );
+      return {
+        id: version.VersionId ?? '',
+        isDefault: version.IsDefaultVersion === true,
+        doc: JSON.parse(decodeURIComponent(PolicyVersion?.Document ?? '')) as unknown,
+      };
+    }),
+  );
+}
+
+test('a lost CreatePolicyVersion answer at the version limit, with lagging reads: updated, never rejected, no second copy', async () => {
+  const name = `lag-limit-${uniqueSuffix()}`;
+  const arn = policyArn(name);
+  expect(
+    (await submit(upsertEvent(name, { sequence: 1, document: documentAllowing(['s3:A1']) }))).outcome,
+  ).toBe('created');
+  for (let sequence = 2; sequence <= 5; sequence += 1) {
+    const document = documentAllowing([`s3:A${sequence}`]);
+    expect((await submit(upsertEvent(name, { sequence, document }))).outcome).toBe('updated');
+  }
+  expect(await versionsOf(moto, arn)).toHaveLength(5);
+  // IAM makes the version, the answer is lost, the SDK sends it again: a 6th version is LimitExceeded.
+  proxy.loseAnswers({ action: 'CreatePolicyVersion', policyName: name });
+  const wanted = documentAllowing(['s3:Final']);
+  const report = await submit(upsertEvent(name, { sequence: 6, document: wanted }));
+  expect(report.result).toMatchObject({ outcome: 'updated', versionId: 'v6' });
+  const versions = await documentsOfVersions(arn);
+  expect(versions).toHaveLength(5);
+  expect(versions.filter((v) => documentsEqual(v.doc as Record<string, unknown>, wanted))).toEqual([
+    expect.objectContaining({ id: 'v6', isDefault: true }),
+  ]);
+}, 180_000);
+
+test('a lost CreatePolicyVersion answer below the limit, with lagging reads: the copy the SDK retry made is removed', async () => {
+  const name = `lag-copy-${uniqueSuffix()}`;
+  const arn = policyArn(name);
+  expect((await submit(upsertEvent(name, { sequence: 1 }))).outcome).toBe('created');
+  proxy.loseAnswers({ action: 'CreatePolicyVersion', policyName: name });
+  const wanted = documentAllowing(['s3:Copy']);
+  expect((await submit(upsertEvent(name, { sequence: 2, document: wanted }))).outcome).toBe('updated');
+  const copies = (await documentsOfVersions(arn)).filter((v) =>
+    documentsEqual(v.doc as Record<string, unknown>, wanted),
+  );
+  expect(copies).toEqual([expect.objectContaining({ isDefault: true })]);
 }, 180_000);
