@@ -247,6 +247,19 @@ export function createStrictIam(motoEndpoint: string): StrictIam {
         const response = await forward();
         return isSuccess(response) ? urlEncodeDocuments(response) : response;
       }
+      case 'GetPolicy': {
+        // Real IAM counts permissions-boundary uses in GetPolicy; moto does not track boundaries.
+        const response = await forward();
+        if (!isSuccess(response)) return response;
+        const count = boundaryEntities(params.PolicyArn ?? '').length;
+        return {
+          ...response,
+          body: response.body.replace(
+            '</AttachmentCount>',
+            `</AttachmentCount><PermissionsBoundaryUsageCount>${count}</PermissionsBoundaryUsageCount>`,
+          ),
+        };
+      }
       case 'ListPolicyVersions': {
         // Real IAM lists versions without their documents; moto includes them.
         const response = await forward();

@@ -28,6 +28,7 @@ import {
   type ManagedByTag,
 } from './observe';
 import {
+  getPolicy,
   getPolicyVersionDocument,
   listPolicyEntities,
   listPolicyVersions,
@@ -396,8 +397,20 @@ export async function deleteVersionIfPresent(
 }
 
 /**
+ * Whether IAM counts any user, group or role using the policy (permissions policy or boundary): one
+ * GetPolicy, for the checks right before each delete step. Absent counts as unused here; the steps that
+ * follow meet NoSuchEntity (deleted) or DeleteConflict (in use) then.
+ */
+async function countsUsers(iam: IAMClient, policyArn: string): Promise<boolean> {
+  const policy = await getPolicy(iam, policyArn);
+  return (policy?.AttachmentCount ?? 0) + (policy?.PermissionsBoundaryUsageCount ?? 0) > 0;
+}
+
+/**
  * Deletes the non-default versions, then the policy; only once nothing uses it. `now` is the worker's
- * clock, to judge whether the observation's answer to that is recent enough to rely on.
+ * clock, to judge whether the observation's answer to that is recent enough to rely on. Someone may
+ * attach the policy at any moment: IAM is asked again right before the versions are deleted and right
+ * before DeletePolicy, and every version deleted is reported, whatever the outcome.
  */
 export async function deletePolicy(
   iam: IAMClient,
@@ -406,6 +419,12 @@ export async function deletePolicy(
 ): Promise<WriteResult> {
   const { policyArn } = plan;
   const actions: IamAction[] = [];
+  const retained = async (): Promise<WriteResult> => ({
+    outcome: 'retained-in-use',
+    policyArn,
+    entities: await listPolicyEntities(iam, policyArn),
+    actions,
+  });
   try {
     // Versions, unlike the policy, IAM lets go even while the policy is in use: ask again unless the
     // observation just did. Asked of IAM, not taken from AttachmentCount, which leaves out boundaries.
@@ -414,9 +433,13 @@ export async function deletePolicy(
       if (entities.length > 0) return { outcome: 'retained-in-use', policyArn, entities, actions };
     }
     // IAM refuses DeletePolicy while non-default versions exist.
-    for (const version of await listPolicyVersions(iam, policyArn)) {
-      if (!version.isDefault) await deleteVersionIfPresent(iam, policyArn, version.versionId, actions);
-    }
+    const others = (await listPolicyVersions(iam, policyArn)).filter((version) => !version.isDefault);
+    // Right before the versions go (they cannot be restored): attached since the observation?
+    if (others.length > 0 && (await countsUsers(iam, policyArn))) return await retained();
+    for (const version of others) await deleteVersionIfPresent(iam, policyArn, version.versionId, actions);
+    // And right before the policy: IAM's DeleteConflict would catch it too, but only for attachments it
+    // has seen; this check costs one read and narrows the window to the two calls.
+    if (others.length > 0 && (await countsUsers(iam, policyArn))) return await retained();
     await iam.send(new DeletePolicyCommand({ PolicyArn: policyArn }));
     actions.push({ action: 'DeletePolicy' });
     return { outcome: 'deleted', policyArn, actions };
@@ -428,7 +451,10 @@ export async function deletePolicy(
     const entities = await listPolicyEntities(iam, policyArn);
     if (entities.length === 0) {
       throw new Error(
-        `IAM refused to delete ${policyArn} (DeleteConflict) but lists nothing using it; will retry`,
+        `IAM refused to delete ${policyArn} (DeleteConflict) but lists nothing using it; will retry` +
+          (actions.length > 0
+            ? ` (versions deleted so far: ${actions.map((a) => a.versionId).join(', ')})`
+            : ''),
       );
     }
     return { outcome: 'retained-in-use', policyArn, entities, actions };

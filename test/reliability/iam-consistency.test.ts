@@ -1,7 +1,7 @@
 // IAM as it really behaves: reads of a policy answer the state from before its latest write for a while
 // (the strict proxy's lagging replicas). The policy workflow, the only writer of its policy, must not
 // misjudge its own writes: it reads again until IAM shows them (src/domain/read-fence.ts).
-import { GetPolicyCommand, GetPolicyVersionCommand, IAMClient } from '@aws-sdk/client-iam';
+import { CreateRoleCommand, GetPolicyCommand, GetPolicyVersionCommand, IAMClient } from '@aws-sdk/client-iam';
 import { documentsEqual } from '../../src/domain/document';
 import { submitEvent, type SubmitReport } from '../../src/starter/submit';
 import { testIamEndpoint, uniqueSuffix } from '../../harness/env';
@@ -139,3 +139,57 @@ test('a lost CreatePolicyVersion answer below the limit, with lagging reads: the
   );
   expect(copies).toEqual([expect.objectContaining({ isDefault: true })]);
 }, 180_000);
+
+describe('a racing attacher (a role attaches the policy between the observation and the delete)', () => {
+  const trust = JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+  });
+
+  async function policyWithThreeVersions(name: string): Promise<void> {
+    for (let sequence = 1; sequence <= 3; sequence += 1) {
+      const document = documentAllowing([`s3:V${sequence}`]);
+      await submit(upsertEvent(name, { sequence, document }));
+    }
+    expect(await versionsOf(moto, policyArn(name))).toHaveLength(3);
+  }
+
+  async function racingRole(name: string, before: string): Promise<string> {
+    const role = `racer-${uniqueSuffix()}`;
+    await moto.send(new CreateRoleCommand({ RoleName: role, AssumeRolePolicyDocument: trust }));
+    proxy.raceAttach({ policyName: name, roleName: role, before });
+    return role;
+  }
+
+  test('attached before the versions go: retained-in-use, no version deleted (the policy keeps its history)', async () => {
+    const name = `race-early-${uniqueSuffix()}`;
+    await policyWithThreeVersions(name);
+    const role = await racingRole(name, 'ListPolicyVersions');
+    const report = await submit(deleteEvent(name, { sequence: 4 }));
+    expect(report.result).toMatchObject({
+      outcome: 'retained-in-use',
+      entities: [{ kind: 'role', name: role, usage: 'permissions-policy' }],
+      actions: [],
+    });
+    expect(await versionsOf(moto, policyArn(name))).toHaveLength(3);
+  }, 180_000);
+
+  test('attached while the versions go: retained-in-use, and the versions deleted are in the outcome', async () => {
+    const name = `race-late-${uniqueSuffix()}`;
+    await policyWithThreeVersions(name);
+    await racingRole(name, 'DeletePolicyVersion');
+    const report = await submit(deleteEvent(name, { sequence: 4 }));
+    expect(report.result).toMatchObject({
+      outcome: 'retained-in-use',
+      actions: [
+        { action: 'DeletePolicyVersion', versionId: 'v1' },
+        { action: 'DeletePolicyVersion', versionId: 'v2' },
+      ],
+    });
+    expect(await policiesNamed(moto, name)).toHaveLength(1);
+    // DeletePolicy was never sent: the check right before it saw the role.
+    expect(
+      proxy.requests.filter((r) => r.action === 'DeletePolicy' && r.params.PolicyArn === policyArn(name)),
+    ).toEqual([]);
+  }, 180_000);
+});
