@@ -13,6 +13,11 @@ import { submitEvent, submitOptionsFor } from './starter/submit';
 import { integerFrom } from './config/cli-options';
 import { connectClient } from './temporal/connection';
 
+/** Longest wait for Temporal to start one message's workflow. */
+const SUBMIT_TIMEOUT_MS = 10_000;
+/** Longest wait for Temporal's answer when checking whether it is back. */
+const READINESS_TIMEOUT_MS = 2000;
+
 interface ConsumeOptions {
   queueUrl: string;
   waitTime: number;
@@ -44,7 +49,17 @@ async function consume(options: ConsumeOptions): Promise<void> {
     await consumeQueue({
       sqs,
       queueUrl: options.queueUrl,
-      submit: (raw) => submitEvent(raw, submitOptionsFor(client, config, false)),
+      // A deadline, so a hung Temporal is noticed like an unreachable one (the message then stays).
+      submit: (raw) =>
+        client.connection.withDeadline(Date.now() + SUBMIT_TIMEOUT_MS, () =>
+          submitEvent(raw, submitOptionsFor(client, config, false)),
+        ),
+      available: async () => {
+        await client.connection.withDeadline(Date.now() + READINESS_TIMEOUT_MS, () =>
+          client.workflowService.getSystemInfo({}),
+        );
+        return true;
+      },
       logger,
       waitTimeSeconds: options.waitTime,
       maxMessages: options.maxMessages,
@@ -70,9 +85,10 @@ function buildProgram(): Command {
       `
 A message is deleted once its event workflow has started (or was found a duplicate). Anything else is
 left in the queue and comes back after the visibility timeout: a body that is not JSON, an invalid
-event, a conflict (same source and id, other payload), or Temporal being unavailable. Give the queue a
-redrive policy (maxReceiveCount) so that such messages end in its dead-letter queue. Each one is logged
-with its message ID (JSON lines on stdout, LOG_LEVEL). FIFO queues keep their order per message group.
+event, a conflict (same source and id, other payload). Give the queue a redrive policy (maxReceiveCount
+3 or more) so that such messages end in its dead-letter queue. Each one is logged with its message ID
+and reason (JSON lines on stdout, LOG_LEVEL). While Temporal is unavailable nothing is received, so an
+outage does not dead-letter valid messages. FIFO queues keep their order per message group.
 
 Examples:
   npm run consume-sqs -- --queue-url https://sqs.eu-west-1.amazonaws.com/123456789012/iam-policy-events

@@ -1,7 +1,8 @@
 // Long-polls an SQS queue (standard or FIFO) and starts each message's event workflow through the
 // starter library. A message is deleted only once its workflow started or was found a duplicate; any
-// other message (unparseable, invalid, conflicting, or Temporal unavailable) is left in the queue, so it
-// comes back after its visibility timeout and, with a redrive policy, ends in the dead-letter queue.
+// other message (unparseable, invalid, conflicting) is left in the queue, so it comes back after its
+// visibility timeout and, with a redrive policy, ends in the dead-letter queue. While Temporal is
+// unavailable nothing is received, so valid messages are not dead-lettered by an outage.
 import {
   DeleteMessageCommand,
   ReceiveMessageCommand,
@@ -23,6 +24,14 @@ export interface ConsumerOptions {
   maxMessages: number;
   /** Stops the loop: the current long poll is cut short and messages in hand are finished first. */
   signal: AbortSignal;
+  /**
+   * True when Temporal answers. After a message failed for want of Temporal (or SQS), the consumer
+   * receives nothing until this holds, so an outage does not spend the receive counts of valid
+   * messages and only poison messages reach the dead-letter queue. Without it: a pause, then receive.
+   */
+  available?(): Promise<boolean>;
+  /** Pause after a failed receive, and between availability checks (default 5 s). */
+  pauseMs?: number;
 }
 
 /** What became of one message. */
@@ -30,6 +39,11 @@ export type MessageDisposition = 'deleted' | 'left';
 
 /** Back-off after a failed receive or an unavailable Temporal, so an outage is not a busy loop. */
 const ERROR_PAUSE_MS = 5000;
+
+/** Shared by the groups of one receive: set when a message failed for want of Temporal or SQS. */
+interface OutageState {
+  unavailable: boolean;
+}
 
 function pause(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -89,25 +103,58 @@ function byGroup(messages: Message[]): Message[][] {
   return [...groups.values()];
 }
 
-async function handleGroup(messages: Message[], options: ConsumerOptions): Promise<void> {
+async function handleGroup(messages: Message[], options: ConsumerOptions, state: OutageState): Promise<void> {
   for (const message of messages) {
+    // Not tried during an outage: it comes back after its visibility timeout, received once only.
+    if (state.unavailable) return;
     try {
       await handleMessage(message, options);
     } catch (error) {
       // Temporal or SQS unavailable: the message stays and comes back; the rest of its group waits too.
-      options.logger.error(
-        { messageId: message.MessageId, err: error },
-        'message left in the queue after an error',
+      options.logger.warn(
+        {
+          messageId: message.MessageId,
+          reason: error instanceof Error ? error.message : String(error),
+        },
+        'message left in the queue: Temporal or SQS unavailable',
       );
-      await pause(ERROR_PAUSE_MS, options.signal);
+      state.unavailable = true;
       return;
     }
   }
 }
 
+/**
+ * After a failure: a pause, then no receive until Temporal answers (without a probe, the pause alone).
+ * The pause comes first so that a failure Temporal's probe does not see is no busy loop.
+ */
+async function awaitAvailability(options: ConsumerOptions): Promise<void> {
+  const pauseMs = options.pauseMs ?? ERROR_PAUSE_MS;
+  const answers = () => (options.available?.() ?? Promise.resolve(true)).catch(() => false);
+  const since = Date.now();
+  let reported = false;
+  while (!options.signal.aborted) {
+    await pause(pauseMs, options.signal);
+    if (await answers()) {
+      if (reported) {
+        options.logger.info({ pausedMs: Date.now() - since }, 'Temporal answers again: receiving resumed');
+      }
+      return;
+    }
+    if (!reported) options.logger.warn({}, 'Temporal unavailable: receiving paused until it answers');
+    reported = true;
+  }
+}
+
 /** Runs until `options.signal` aborts. */
 export async function consumeQueue(options: ConsumerOptions): Promise<void> {
+  const state: OutageState = { unavailable: false };
   while (!options.signal.aborted) {
+    if (state.unavailable) {
+      await awaitAvailability(options);
+      state.unavailable = false;
+      continue;
+    }
     let messages: Message[];
     try {
       const received = await options.sqs.send(
@@ -123,9 +170,9 @@ export async function consumeQueue(options: ConsumerOptions): Promise<void> {
     } catch (error) {
       if (options.signal.aborted) break;
       options.logger.error({ err: error, queueUrl: options.queueUrl }, 'receiving from SQS failed');
-      await pause(ERROR_PAUSE_MS, options.signal);
+      await pause(options.pauseMs ?? ERROR_PAUSE_MS, options.signal);
       continue;
     }
-    await Promise.all(byGroup(messages).map((group) => handleGroup(group, options)));
+    await Promise.all(byGroup(messages).map((group) => handleGroup(group, options, state)));
   }
 }
