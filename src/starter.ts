@@ -13,7 +13,7 @@ import { dryRun } from './starter/dry-run';
 import { eventStatus } from './starter/event-status';
 import { openInput, readEvents } from './sources/ndjson-input';
 import { policyReport, type IamReadDeps } from './starter/policy-report';
-import { submitStream } from './starter/submit-stream';
+import { StreamInterrupted, submitStream } from './starter/submit-stream';
 import { submitOptionsFor, type SubmitReport } from './starter/submit';
 import { integerFrom } from './config/cli-options';
 import { connectClient } from './temporal/connection';
@@ -63,11 +63,16 @@ function readErrorsNamed(file: string, input: NodeJS.ReadableStream): (error: un
     readError = error;
   });
   return (error: unknown): never => {
+    // Submission stopped first (Temporal unavailable): the input was then closed, which is no read error.
+    if (error instanceof StreamInterrupted) throw error;
     throw readError ? new ConfigError(`cannot read ${file}: ${readError.message}`) : error;
   };
 }
 
-async function submitCommand(file: string, options: { wait: boolean; concurrency: number; full: boolean }) {
+async function submitCommand(
+  file: string,
+  options: { wait: boolean; concurrency: number; full: boolean; retryFor: number },
+) {
   const config = { temporal: loadTemporalConfig(), managedByTag: loadManagedByTag() };
   const client = await connectClient(config.temporal);
   if (config.temporal.searchAttributes) {
@@ -87,7 +92,16 @@ async function submitCommand(file: string, options: { wait: boolean; concurrency
   try {
     const summary = await submitStream(
       readEvents(input),
-      { ...submitOptionsFor(client, config, options.wait), concurrency: options.concurrency },
+      {
+        ...submitOptionsFor(client, config, options.wait),
+        concurrency: options.concurrency,
+        retryForMs: options.retryFor * 1000,
+        onRetry: ({ cause, outageMs, retryForMs }) =>
+          process.stderr.write(
+            `starter: Temporal unavailable for ${Math.round(outageMs / 1000)} s (${cause}); ` +
+              `retrying for up to ${Math.round(retryForMs / 1000)} s; ${count} event(s) reported so far\n`,
+          ),
+      },
       (report) => {
         process.stdout.write(`${outputLine(report, options.full)}\n`);
         bar.tick(++count);
@@ -164,6 +178,12 @@ export function buildProgram(): Command {
     .option('--wait', 'print each event once its outcome is final, instead of once it is accepted', false)
     .option('--concurrency <n>', 'events submitted at once', integerFrom(1, 1000), 16)
     .option('--full', "with --wait, include each event's full record (IAM actions, version IDs)", false)
+    .option(
+      '--retry-for <seconds>',
+      'while Temporal is unavailable, keep retrying this long before giving up',
+      integerFrom(0, 86400),
+      120,
+    )
     .description('submit events and print one JSON line per event')
     .addHelpText(
       'after',
@@ -175,6 +195,10 @@ failed), plus reason and entities where they apply.
 Examples:
   npm run --silent starter -- submit contract/examples/basic.ndjson --wait
   cat events.ndjson | npm run --silent starter -- submit - --concurrency 32
+
+If Temporal becomes unavailable mid-stream, the starter retries (progress on stderr) for --retry-for
+seconds, then stops naming the cause; the lines printed so far stand, and resubmitting the whole input
+is safe (events already started come back as duplicates).
 
 ${ENVIRONMENT_HELP} TEMPORAL_SEARCH_ATTRIBUTES (on).
 Exit status: 0 all events fine, 1 some event rejected/conflict/failed, 2 usage or connection error.`,

@@ -1,5 +1,6 @@
 // Submits a stream of events with bounded concurrency. Deliveries of the same (source, id) go one after
 // another so the first one is the one that starts the workflow and the others report `duplicate`.
+import { ConfigError } from '../config/environment';
 import { UNSUCCESSFUL_OUTCOMES } from '../domain/types';
 import { eventWorkflowId } from '../temporal/event-identity';
 import type { InputItem } from '../sources/ndjson-input';
@@ -8,6 +9,80 @@ import { submitEvent, type SubmitOptions, type SubmitReport } from './submit';
 export interface StreamOptions extends SubmitOptions {
   /** Events in flight at once. */
   concurrency: number;
+  /**
+   * How long to keep retrying while Temporal is unavailable (from the first failure of an outage),
+   * before giving up with a StreamInterrupted. Resubmitting is safe: a start that did reach Temporal
+   * comes back as a duplicate. Default 0: give up at once.
+   */
+  retryForMs?: number;
+  /** Called at most every few seconds while retrying: for progress on stderr. */
+  onRetry?(info: { cause: string; outageMs: number; retryForMs: number }): void;
+}
+
+/** Submission stopped because Temporal stayed unavailable: not an input problem. */
+export class StreamInterrupted extends Error {
+  constructor(
+    message: string,
+    readonly reported: number,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+const RETRY_PAUSE_MS = [500, 1000, 2000, 5000];
+const RETRY_REPORT_EVERY_MS = 5000;
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * The outage shared by every event in flight: when it began and when it was last reported. Any
+ * successful submission ends it.
+ */
+class Outage {
+  private since: number | undefined;
+  private reportedAt = 0;
+  constructor(private readonly options: StreamOptions) {}
+
+  ended(): void {
+    this.since = undefined;
+  }
+
+  /** Whether to retry after `error`; reports progress now and then. */
+  retry(error: unknown): boolean {
+    // A missing search attribute (or another configuration problem) will not heal by waiting.
+    if (error instanceof ConfigError) return false;
+    const now = Date.now();
+    this.since ??= now;
+    const retryForMs = this.options.retryForMs ?? 0;
+    const outageMs = now - this.since;
+    if (outageMs >= retryForMs) return false;
+    if (now - this.reportedAt >= RETRY_REPORT_EVERY_MS) {
+      this.reportedAt = now;
+      this.options.onRetry?.({ cause: messageOf(error), outageMs, retryForMs });
+    }
+    return true;
+  }
+
+  get durationMs(): number {
+    return this.since === undefined ? 0 : Date.now() - this.since;
+  }
+}
+
+async function submitRetrying(raw: unknown, options: StreamOptions, outage: Outage): Promise<SubmitReport> {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      const report = await submitEvent(raw, options);
+      outage.ended();
+      return report;
+    } catch (error) {
+      if (!outage.retry(error)) throw error;
+      const pauseMs = RETRY_PAUSE_MS[Math.min(attempt, RETRY_PAUSE_MS.length - 1)];
+      await new Promise((resolve) => setTimeout(resolve, pauseMs));
+    }
+  }
 }
 
 export interface StreamSummary {
@@ -36,9 +111,11 @@ export async function submitStream(
     onReport(report);
   };
 
+  const outage = new Outage(options);
   const inFlight = new Set<Promise<void>>();
   const lastForKey = new Map<string, Promise<void>>();
   let failure: Error | undefined;
+  let readFailed = false;
 
   const toError = (error: unknown) =>
     error instanceof Error ? error : new Error('event submission failed', { cause: error });
@@ -54,7 +131,7 @@ export async function submitStream(
       const previous = key ? lastForKey.get(key) : undefined;
       const task: Promise<void> = (async () => {
         if (previous) await previous;
-        const report = await submitEvent(item.value, options);
+        const report = await submitRetrying(item.value, options, outage);
         if (report.outcome === 'rejected' && report.reason)
           report.reason = `line ${item.line}: ${report.reason}`;
         record({ ...report, line: item.line });
@@ -71,9 +148,20 @@ export async function submitStream(
     }
   } catch (error) {
     // The input broke off (a read error): what was read is still submitted and reported first.
+    if (failure === undefined) readFailed = true;
     failure ??= toError(error);
   }
   await Promise.all(inFlight);
+  if (failure !== undefined && !(failure instanceof ConfigError) && !readFailed) {
+    const waited = outage.durationMs;
+    throw new StreamInterrupted(
+      `Temporal is unavailable${waited > 0 ? ` (for ${Math.round(waited / 1000)} s)` : ''}: ${failure.message}. ` +
+        `${summary.total} event(s) were reported above; the others were not submitted or not confirmed. ` +
+        'Resubmitting the whole input is safe: events already started come back as duplicates.',
+      summary.total,
+      { cause: failure },
+    );
+  }
   if (failure !== undefined) throw failure;
   return summary;
 }
