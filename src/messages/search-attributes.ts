@@ -79,23 +79,68 @@ export function policySearchAttributes(policyName: string): SearchAttributePair[
   return [{ key: POLICY_NAME, value: keywordValue(policyName.toLowerCase()) }];
 }
 
+/**
+ * Characters a reader would not see, or that rearrange what follows (U+202E shows the rest reversed):
+ * C0 and C1 controls, bidi marks, embeddings, overrides and isolates, line and paragraph separators,
+ * zero-width characters and the BOM.
+ */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const INVISIBLE = /[\u0000-\u001F\u007F-\u009F\u061C\u200B-\u200F\u2028-\u202E\u2060-\u2069\uFEFF]/g;
+
+/** `text` with every invisible or reordering character written as \uXXXX. */
+export function visible(text: string): string {
+  return text.replace(
+    INVISIBLE,
+    (character) => `\\u${character.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`,
+  );
+}
+
+const HTML_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
+
+/**
+ * Untrusted text (an event's id, source, path, tag keys) as literal markdown: every ASCII punctuation
+ * character is backslash-escaped (CommonMark allows it for each), so no link, image, autolink
+ * ("https\://"), emphasis or code span can start in it; & < > become entities, so no HTML either.
+ */
+export function markdownLiteral(text: string): string {
+  return visible(text).replace(
+    /[!-/:-@[-`{-~]/g,
+    (character) => HTML_ENTITIES[character] ?? `\\${character}`,
+  );
+}
+
+/**
+ * The summary is one line, which the UI may render as text or as markdown: invisible characters
+ * made visible, and the few characters that start a link, image, HTML or autolink escaped.
+ */
+function summaryText(text: string): string {
+  return visible(text).replace(/[\\`*_[\]()<>!]|:(?=\/\/)/g, (character) => `\\${character}`);
+}
+
 /** "upsert reports-read (seq 2) from urn:example:access-requests": the event workflow's summary in the UI. */
 export function eventSummary(event: PolicyEvent): string {
   const verb = event.type === 'iam.policy.upsert' ? 'upsert' : 'delete';
   const position =
     event.sequence !== undefined ? ` (seq ${event.sequence})` : event.time ? ` (time ${event.time})` : '';
-  return fitted(`${verb} ${event.policyName}${position} from ${event.source}`, 200, MAX_SUMMARY_BYTES);
+  return fitted(
+    `${verb} ${event.policyName}${position} from ${summaryText(event.source)}`,
+    200,
+    MAX_SUMMARY_BYTES,
+  );
 }
 
 /** Longer details for the UI: the event's identity and what it asks for, as Temporal markdown. */
 export function eventDetails(event: PolicyEvent): string {
   const lines = [
-    `**event** \`${event.id}\` from \`${event.source}\``,
-    `**type** \`${event.type}\`, **policy** \`${event.path}${event.policyName}\``,
+    `**event** ${markdownLiteral(event.id)} from ${markdownLiteral(event.source)}`,
+    `**type** ${markdownLiteral(event.type)}, **policy** ${markdownLiteral(event.path + event.policyName)}`,
   ];
   if (event.sequence !== undefined) lines.push(`**sequence** ${event.sequence}`);
-  if (event.time) lines.push(`**time** ${event.time}`);
-  if (event.tags) lines.push(`**tags** ${Object.keys(event.tags).join(', ') || '(none)'}`);
+  if (event.time) lines.push(`**time** ${markdownLiteral(event.time)}`);
+  if (event.tags) {
+    const keys = Object.keys(event.tags).map(markdownLiteral);
+    lines.push(`**tags** ${keys.join(', ') || '(none)'}`);
+  }
   return fitted(lines.join('\n\n'), Number.POSITIVE_INFINITY, MAX_DETAILS_BYTES);
 }
 

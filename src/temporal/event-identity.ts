@@ -20,18 +20,27 @@ function sha256Hex(text: string): string {
 }
 
 /**
+ * Characters a reader of the ID would not see, or would see rearranged: C0 and C1 controls, bidi
+ * marks, embeddings, overrides and isolates (U+202E shows the rest of the ID reversed), zero-width
+ * characters and the BOM.
+ */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const INVISIBLE = /[\u0000-\u001F\u007F-\u009F\u061C\u200B-\u200F\u2028-\u202E\u2060-\u2069\uFEFF]/g;
+
+/**
  * Escapes '%' and '/' so the '/' between source and id is unambiguous, which makes the ID injective.
  * Lone surrogates are escaped too: Temporal stores IDs as UTF-8, which would turn every one of them
- * into U+FFFD and make different IDs equal. ('%' is always escaped, so "%u" cannot occur otherwise.)
+ * into U+FFFD and make different IDs equal. Invisible and bidi characters are escaped so the Web UI
+ * shows the ID as it is. ('%' is always escaped, so "%u" cannot occur otherwise.)
  */
 function encodePart(part: string): string {
+  const escape = (character: string) =>
+    `%u${character.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
   return part
     .replace(/%/g, '%25')
     .replace(/\//g, '%2F')
-    .replace(
-      /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g,
-      (surrogate) => `%u${surrogate.charCodeAt(0).toString(16).toUpperCase()}`,
-    );
+    .replace(INVISIBLE, escape)
+    .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, escape);
 }
 
 function codePointLength(text: string): number {
