@@ -26,6 +26,8 @@ export interface ObservedPolicy {
   tags: Record<string, string>;
   /** Carries this service's managed-by tag: only such policies are ever written (or adopted, see guards). */
   owned: boolean;
+  /** When IAM created it (ms since the epoch): tells a policy created again from the one deleted before. */
+  createdAt?: number;
 }
 
 /** Who uses the policy, as IAM listed it for a delete, and when the listing began (the worker's clock, ms). */

@@ -5,7 +5,7 @@
 // Pure and deterministic (runs in workflow code); the fence is plain JSON (carried across continue-as-new).
 import type { PolicyObservation, WritePlan } from './decide';
 import { canonicalJson, normalisePolicyDocument } from './document';
-import type { PolicyDocument } from './types';
+import type { IamAction, PolicyDocument } from './types';
 
 /** Terraform's AWS provider retries reads of IAM objects it just wrote for up to 2 minutes. */
 export const DEFAULT_CONSISTENCY_WAIT_MS = 120_000;
@@ -21,6 +21,8 @@ export interface ReadFence {
   tags?: Record<string, string>;
   /** Workflow time of the write, ms: past the wait bound a difference is someone else's change, not lag. */
   writtenAt: number;
+  /** When IAM created the policy (after a delete: the deleted one), ms; a later one is another policy. */
+  createdAt?: number;
 }
 
 /** FNV-1a, 32 bits, from `seed`: two of them name a normal form in 16 hex digits. */
@@ -62,8 +64,11 @@ export function staleness(fence: ReadFence, observation: PolicyObservation): str
   }
   const { policy } = observation;
   if (!fence.exists) {
+    // Created after the deleted one: a new policy (an earlier attempt of this event may have made it).
+    const newer =
+      fence.createdAt !== undefined && policy.createdAt !== undefined && policy.createdAt > fence.createdAt;
     // Only this service creates owned policies: an owned one still showing is the deleted one.
-    return policy.owned ? 'IAM still shows the policy this workflow deleted' : undefined;
+    return policy.owned && !newer ? 'IAM still shows the policy this workflow deleted' : undefined;
   }
   if (fence.defaultVersionId === undefined) return undefined;
   const seen = versionNumber(policy.defaultVersionId);
@@ -131,7 +136,10 @@ export function fenceAfterWrite(
   written: { outcome: string; versionId?: string },
   now: number,
 ): ReadFence | undefined {
-  if (written.outcome === 'deleted') return { exists: false, writtenAt: now };
+  if (written.outcome === 'deleted') {
+    const createdAt = observation.exists ? observation.policy.createdAt : undefined;
+    return { exists: false, writtenAt: now, ...(createdAt !== undefined ? { createdAt } : {}) };
+  }
   if (written.outcome !== 'created' && written.outcome !== 'updated') return previous;
   if (plan.kind === 'create') {
     return {
@@ -145,6 +153,7 @@ export function fenceAfterWrite(
   if (plan.kind !== 'update' || !observation.exists) return undefined;
   const { policy } = observation;
   const document = plan.document ?? policy.document;
+  const createdAt = policy.createdAt;
   const tags = Object.fromEntries(
     Object.entries(policy.tags).filter(([key]) => !plan.tagKeysToRemove.includes(key)),
   );
@@ -154,5 +163,87 @@ export function fenceAfterWrite(
     ...(document ? { documentHash: documentHash(document) } : {}),
     tags: { ...tags, ...plan.tagsToSet },
     writtenAt: now,
+    ...(createdAt !== undefined ? { createdAt } : {}),
   };
+}
+
+/**
+ * The fence after a write that failed part-way: what IAM holds is no longer known, except whether the
+ * policy exists (a failed create made none, a failed delete left it) and which policy it is.
+ */
+export function fenceAfterFailure(previous: ReadFence | undefined): ReadFence | undefined {
+  if (!previous) return undefined;
+  const { exists, writtenAt, createdAt } = previous;
+  return { exists, writtenAt, ...(createdAt !== undefined ? { createdAt } : {}) };
+}
+
+/** The fence for what an observation shows, after it was recognised as this workflow's own write. */
+export function fenceFromObservation(observation: PolicyObservation, now: number): ReadFence {
+  if (!observation.exists) return { exists: false, writtenAt: now };
+  const { policy } = observation;
+  return {
+    exists: true,
+    defaultVersionId: policy.defaultVersionId,
+    ...(policy.document ? { documentHash: documentHash(policy.document) } : {}),
+    tags: { ...policy.tags },
+    writtenAt: now,
+    ...(policy.createdAt !== undefined ? { createdAt: policy.createdAt } : {}),
+  };
+}
+
+/** What an earlier attempt of this event did, whose result was lost (a crashed worker, a failed task). */
+export interface LostWrite {
+  outcome: 'created' | 'updated' | 'deleted';
+  action: IamAction;
+  note: string;
+}
+
+const LOST = 'made by an earlier attempt of this event whose result was lost';
+
+/**
+ * When the decision writes nothing (`unchanged`, `absent`) although IAM changed after the fenced write in
+ * just the way this event asks: the policy workflow is the only writer, so an earlier attempt of this
+ * event made that write and its result was lost with a worker or server fault. The event then reports
+ * what it did. Undefined when nothing says so (no fence, or IAM as the fence says).
+ */
+export function lostOwnWrite(
+  fence: ReadFence | undefined,
+  observation: PolicyObservation,
+  outcome: 'unchanged' | 'absent' | 'rejected' | 'retained-in-use',
+): LostWrite | undefined {
+  if (!fence) return undefined;
+  if (outcome === 'absent' && fence.exists && !observation.exists) {
+    return {
+      outcome: 'deleted',
+      action: { action: 'DeletePolicy', detail: LOST },
+      note: 'the policy was deleted after this service last wrote it: by an earlier attempt of this event',
+    };
+  }
+  if (outcome !== 'unchanged' || !observation.exists || !observation.policy.owned) return undefined;
+  const { policy } = observation;
+  if (!fence.exists) {
+    return {
+      outcome: 'created',
+      action: { action: 'CreatePolicy', versionId: policy.defaultVersionId, detail: LOST },
+      note: 'the policy was created after this service deleted it: by an earlier attempt of this event',
+    };
+  }
+  if (
+    fence.defaultVersionId !== undefined &&
+    versionNumber(policy.defaultVersionId) > versionNumber(fence.defaultVersionId)
+  ) {
+    return {
+      outcome: 'updated',
+      action: { action: 'CreatePolicyVersion', versionId: policy.defaultVersionId, detail: LOST },
+      note: `version ${policy.defaultVersionId} was made after this service last wrote the policy: by an earlier attempt of this event`,
+    };
+  }
+  if (fence.tags !== undefined && !sameTags(fence.tags, policy.tags)) {
+    return {
+      outcome: 'updated',
+      action: { action: 'TagPolicy', detail: LOST },
+      note: 'the tags were changed after this service last wrote them: by an earlier attempt of this event',
+    };
+  }
+  return undefined;
 }

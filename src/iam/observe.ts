@@ -74,6 +74,7 @@ export async function describePolicy(
     ...(policy.Description ? { description: policy.Description } : {}),
     tags: withoutManagedByKey(managedByTag, allTags),
     owned,
+    ...(policy.CreateDate ? { createdAt: policy.CreateDate.getTime() } : {}),
   };
 }
 

@@ -27,7 +27,14 @@ import {
   type NoWrite,
   type PolicyObservation,
 } from '../domain/decide';
-import { DEFAULT_CONSISTENCY_WAIT_MS, fenceAfterWrite, fenceVerdict } from '../domain/read-fence';
+import {
+  DEFAULT_CONSISTENCY_WAIT_MS,
+  fenceAfterFailure,
+  fenceAfterWrite,
+  fenceFromObservation,
+  fenceVerdict,
+  lostOwnWrite,
+} from '../domain/read-fence';
 import {
   acceptDelivery,
   eventKey,
@@ -302,13 +309,13 @@ async function applyEvent(state: PolicyState, event: PolicyEvent): Promise<Event
 async function observeFresh(
   state: PolicyState,
   event: PolicyEvent,
-): Promise<{ observation: PolicyObservation } | { failed: string }> {
+): Promise<{ observation: PolicyObservation; stale?: string }> {
   for (let waits = 0; ; waits += 1) {
     const observation = await iam.inspectPolicy(observationInput(event));
     const bound = observation.guards.consistencyWaitMs ?? DEFAULT_CONSISTENCY_WAIT_MS;
     const verdict = fenceVerdict(state.fence, observation, workflowTime(), bound, waits);
     if (verdict.kind === 'decide') return { observation };
-    if (verdict.kind === 'give-up') return { failed: verdict.reason };
+    if (verdict.kind === 'give-up') return { observation, stale: verdict.reason };
     log.info("IAM does not show this workflow's last write yet; observing again", {
       policy: event.policyName,
       reason: verdict.reason,
@@ -319,17 +326,31 @@ async function observeFresh(
 }
 
 async function observePlanAct(state: PolicyState, event: PolicyEvent): Promise<EventResult> {
-  const observed = await observeFresh(state, event);
-  if ('failed' in observed) return resultWithoutWrites(event, 'failed', { reason: observed.failed });
-  const { observation } = observed;
+  const { observation, stale } = await observeFresh(state, event);
   const decision = decide(event, observation);
+  if (decision.kind === 'none') {
+    // Nothing to write, yet IAM changed since the last recorded write as this event asks: its earlier
+    // attempt wrote, and the result was lost with a worker or server fault. Report what it did.
+    const lost = lostOwnWrite(state.fence, observation, decision.outcome);
+    if (lost) {
+      state.fence = fenceFromObservation(observation, workflowTime());
+      return {
+        ...fromNoWrite(event, decision),
+        outcome: lost.outcome,
+        actions: [lost.action],
+        notes: [...(decision.notes ?? []), lost.note],
+      };
+    }
+  }
+  // Still stale at the bound and not explained by an own write: deciding on it could be wrong.
+  if (stale) return resultWithoutWrites(event, 'failed', { reason: stale });
   if (decision.kind === 'none') return fromNoWrite(event, decision);
   let written: WriteResult;
   try {
     written = await iam.applyPlan(decision);
   } catch (error) {
-    // Some of the write may be done: what IAM holds is no longer known here, so nothing is fenced.
-    state.fence = undefined;
+    // Some of the write may be done: what IAM holds is no longer fully known here.
+    state.fence = fenceAfterFailure(state.fence);
     throw error;
   }
   state.fence = fenceAfterWrite(state.fence, decision, observation, written, workflowTime());

@@ -3,8 +3,11 @@ import { DEFAULT_POLICY_GUARDS } from '../../src/domain/guardrails';
 import {
   DEFAULT_CONSISTENCY_WAIT_MS,
   documentHash,
+  fenceAfterFailure,
   fenceAfterWrite,
+  fenceFromObservation,
   fenceVerdict,
+  lostOwnWrite,
   staleness,
   type ReadFence,
 } from '../../src/domain/read-fence';
@@ -166,5 +169,61 @@ describe('fenceAfterWrite', () => {
     );
     expect(kept).toBe(fence);
     expect(JSON.parse(JSON.stringify(fence))).toEqual(fence);
+  });
+});
+
+describe('lost own writes (a worker or server fault lost the result of a write this event made)', () => {
+  test('a new version after the fenced one, with nothing left to write: updated', () => {
+    const lost = lostOwnWrite(fence, present({ defaultVersionId: 'v3' }), 'unchanged');
+    expect(lost).toMatchObject({
+      outcome: 'updated',
+      action: { action: 'CreatePolicyVersion', versionId: 'v3' },
+    });
+  });
+
+  test('gone after this workflow last wrote it, for a delete that finds it absent: deleted', () => {
+    expect(lostOwnWrite(fence, absent, 'absent')).toMatchObject({
+      outcome: 'deleted',
+      action: { action: 'DeletePolicy' },
+    });
+  });
+
+  test('created after this workflow deleted it: created, and not the deleted one still showing', () => {
+    const deleted: ReadFence = { exists: false, writtenAt: 1_000, createdAt: 500 };
+    const recreated = present({ defaultVersionId: 'v1', createdAt: 900 });
+    expect(staleness(deleted, recreated)).toBeUndefined();
+    expect(staleness(deleted, present({ createdAt: 500 }))).toMatch(/still shows/);
+    expect(lostOwnWrite(deleted, recreated, 'unchanged')).toMatchObject({
+      outcome: 'created',
+      action: { action: 'CreatePolicy', versionId: 'v1' },
+    });
+  });
+
+  test("tags changed after the fenced write: updated; IAM as fenced, no fence, or someone else's policy: nothing", () => {
+    expect(lostOwnWrite(fence, present({ tags: { team: 'b' } }), 'unchanged')).toMatchObject({
+      outcome: 'updated',
+      action: { action: 'TagPolicy' },
+    });
+    expect(lostOwnWrite(fence, present(), 'unchanged')).toBeUndefined();
+    expect(lostOwnWrite(undefined, present({ defaultVersionId: 'v9' }), 'unchanged')).toBeUndefined();
+    expect(
+      lostOwnWrite(fence, present({ defaultVersionId: 'v9', owned: false }), 'unchanged'),
+    ).toBeUndefined();
+    expect(lostOwnWrite(fence, present({ defaultVersionId: 'v9' }), 'rejected')).toBeUndefined();
+  });
+
+  test('after a failed write only existence is fenced; a recognised write is fenced as observed', () => {
+    expect(fenceAfterFailure({ ...fence, createdAt: 3 })).toEqual({
+      exists: true,
+      writtenAt: 1_000,
+      createdAt: 3,
+    });
+    expect(fenceAfterFailure(undefined)).toBeUndefined();
+    expect(fenceFromObservation(present({ createdAt: 4 }), 9)).toEqual({
+      ...fence,
+      writtenAt: 9,
+      createdAt: 4,
+    });
+    expect(fenceFromObservation(absent, 9)).toEqual({ exists: false, writtenAt: 9 });
   });
 });
