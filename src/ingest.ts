@@ -41,6 +41,7 @@ async function main(): Promise<void> {
     token: ingest.token,
     bodyLimit: ingest.bodyLimit,
     requestTimeoutMs: ingest.requestTimeoutMs,
+    batchLimit: ingest.batchLimit,
     logger,
   });
   await new Promise<void>((resolve, reject) => {

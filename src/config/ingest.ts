@@ -14,6 +14,7 @@ const schema = z.object({
     .max(64 * 1024 * 1024)
     .default(1024 * 1024),
   INGEST_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  INGEST_BATCH_LIMIT: z.coerce.number().int().min(1).max(10_000).default(500),
 });
 
 export interface IngestConfig {
@@ -25,6 +26,8 @@ export interface IngestConfig {
   bodyLimit: number;
   /** How long a request may wait for Temporal before it is answered 503 with Retry-After. */
   requestTimeoutMs: number;
+  /** Most events in one batch; larger batches get 413. */
+  batchLimit: number;
 }
 
 export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestConfig {
@@ -40,5 +43,6 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestCo
     token: e.INGEST_AUTH === 'on' ? e.INGEST_TOKEN : undefined,
     bodyLimit: e.INGEST_BODY_LIMIT,
     requestTimeoutMs: e.INGEST_REQUEST_TIMEOUT_MS,
+    batchLimit: e.INGEST_BATCH_LIMIT,
   };
 }

@@ -16,6 +16,8 @@ export interface IngestDependencies {
   bodyLimit: number;
   /** Longest wait for Temporal per request; then 503 with Retry-After (INGEST_REQUEST_TIMEOUT_MS). */
   requestTimeoutMs?: number;
+  /** Most events in one batch; a larger batch gets 413 (INGEST_BATCH_LIMIT). */
+  batchLimit?: number;
   logger: Logger;
 }
 
@@ -99,13 +101,39 @@ async function withinDeadline<T>(work: Promise<T>, timeoutMs = DEFAULT_REQUEST_T
   }
 }
 
-/** In order: a batch's events for one policy reach Temporal in the order the sender gave them. */
+const DEFAULT_BATCH_LIMIT = 500;
+/** Policies of one batch submitted side by side. */
+const BATCH_CONCURRENCY = 16;
+
+/** Events about one policy share a key (IAM names are case-insensitive); anything else is alone. */
+function orderingKey(item: ParsedItem, index: number): string {
+  const data = 'value' in item ? item.value.data : undefined;
+  const name =
+    typeof data === 'object' && data !== null ? (data as { policyName?: unknown }).policyName : undefined;
+  return typeof name === 'string' ? `policy:${name.toLowerCase()}` : `item:${index}`;
+}
+
+/**
+ * A batch's events for one policy reach Temporal one after another, in the order the sender gave them;
+ * different policies go side by side, BATCH_CONCURRENCY at a time. Results keep the batch's order.
+ */
 async function submitAll(
   items: ParsedItem[],
   deps: IngestDependencies,
 ): Promise<(SubmitReport & { status: number })[]> {
-  const results = [];
-  for (const item of items) results.push(await submitItem(item, deps));
+  const groups = new Map<string, number[]>();
+  items.forEach((item, index) => {
+    const key = orderingKey(item, index);
+    groups.set(key, [...(groups.get(key) ?? []), index]);
+  });
+  const queue = [...groups.values()];
+  const results = new Array<SubmitReport & { status: number }>(items.length);
+  const runner = async () => {
+    for (let group = queue.shift(); group !== undefined; group = queue.shift()) {
+      for (const index of group) results[index] = await submitItem(items[index], deps);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(BATCH_CONCURRENCY, queue.length) }, runner));
   return results;
 }
 
@@ -131,6 +159,13 @@ async function handleEvents(request: IncomingMessage, response: ServerResponse, 
     if (error instanceof UnreadableMessage) throw new HttpError(error.status, error.message);
     throw error;
   }
+  const batchLimit = deps.batchLimit ?? DEFAULT_BATCH_LIMIT;
+  if (parsed.items.length > batchLimit) {
+    throw new HttpError(
+      413,
+      `the batch has ${parsed.items.length} events, over the limit of ${batchLimit}; split it`,
+    );
+  }
   const started = Date.now();
   let results;
   try {
@@ -154,6 +189,21 @@ async function handleEvents(request: IncomingMessage, response: ServerResponse, 
     },
     'events received',
   );
+  for (const result of results) {
+    if (result.outcome !== 'rejected' && result.outcome !== 'conflict') continue;
+    deps.logger.warn(
+      {
+        event: 'ingest',
+        mode: parsed.mode,
+        outcome: result.outcome,
+        source: result.source,
+        id: result.id,
+        policy: result.policyName,
+        reason: result.reason,
+      },
+      'event not accepted',
+    );
+  }
   if (parsed.mode === 'batch') {
     const status = SEVERITY.find((code) => results.some((r) => r.status === code)) ?? 500;
     send(response, status, { results });
@@ -178,6 +228,14 @@ async function route(request: IncomingMessage, response: ServerResponse, deps: I
 export function createIngestServer(deps: IngestDependencies): Server {
   return createServer((request, response) => {
     route(request, response, deps).catch((error: unknown) => {
+      // The client went away (mid-body, or before the answer): nobody to answer, and not our error.
+      if (request.readableAborted || request.socket.destroyed) {
+        deps.logger.info(
+          { reason: error instanceof Error ? error.message : String(error) },
+          'client disconnected before its request was answered',
+        );
+        return response.destroy();
+      }
       if (response.headersSent) return response.destroy();
       if (error instanceof HttpError)
         return send(response, error.status, { error: error.message }, error.headers);
