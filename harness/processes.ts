@@ -1,5 +1,7 @@
 // Long-running CLIs of the project (worker, ingest, SQS consumer) as child processes for a test: wait
-// for a line that says they are ready, collect their output, stop them with a signal.
+// for a line that says they are ready, collect their output, stop them with a signal. tsx runs the
+// script in a child process of its own, so each gets a process group: SIGKILL goes to the whole group
+// (to tsx alone it would leave the script running), other signals to tsx, which passes them on once.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { ROOT } from './cli';
@@ -22,10 +24,18 @@ export function startProcess(script: string, args: string[], env: Record<string,
     [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), script, ...args],
     {
       cwd: ROOT,
+      detached: true,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
+  const killGroup = () => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  };
   let stdout = '';
   let stderr = '';
   const listeners = new Set<() => void>();
@@ -77,8 +87,9 @@ export function startProcess(script: string, args: string[], env: Record<string,
         check();
       }),
     async stop(signal = 'SIGTERM') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      const timer = setTimeout(() => child.kill('SIGKILL'), 20000);
+      if (signal === 'SIGKILL') killGroup();
+      else if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      const timer = setTimeout(killGroup, 20000);
       const code = await exited;
       clearTimeout(timer);
       return code;

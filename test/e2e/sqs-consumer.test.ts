@@ -108,6 +108,8 @@ test('a consumer killed between receive and delete: the message comes back, is a
 
   const survivor = startConsumer(queue.url);
   await until(async () => (await messagesIn(sqs, queue.url)) === 0, 'the queue empty', 30_000);
+  // The consumer logs after it deletes: its line may come a moment after the queue is seen empty.
+  await survivor.waitFor(/"msg":"message consumed"/, 10_000);
   const consumed = survivor.logLines().find((line) => line.msg === 'message consumed');
   expect(consumed).toMatchObject({ messageId: MessageId, outcome: 'duplicate', receiveCount: 2 });
   const handle = service.client.workflow.getHandle<typeof eventWorkflow>(

@@ -80,27 +80,29 @@ test('a JSON array is accepted as input, and without --wait events are reported 
 });
 
 test('usage and connection problems exit with status 2 and say why', async () => {
-  const usage = await runStarter(['submit'], { env });
+  // The five runs at once: the unreachable server alone takes the client's 10-second connect timeout.
+  const unreachableAddress = `127.0.0.1:${await freePort()}`;
+  const [usage, missingFile, directory, badConfig, unreachable] = await Promise.all([
+    runStarter(['submit'], { env }),
+    runStarter(['submit', 'no/such/file.ndjson'], { env }),
+    runStarter(['plan', 'test'], { env }),
+    runStarter(['submit', '-'], { env: { ...env, TEMPORAL_ADDRESS: 'not an address' } }),
+    runStarter(['submit', '-'], {
+      env: { ...env, TEMPORAL_ADDRESS: unreachableAddress },
+      stdin: JSON.stringify(upsertEvent('never-applied')),
+    }),
+  ]);
   expect(usage.code).toBe(2);
   expect(usage.stderr).toMatch(/missing required argument/);
 
-  const missingFile = await runStarter(['submit', 'no/such/file.ndjson'], { env });
   expect(missingFile.code).toBe(2);
   expect(missingFile.stderr).toMatch(/cannot read no\/such\/file.ndjson/);
-  const directory = await runStarter(['plan', 'test'], { env });
   expect(directory.code).toBe(2);
   expect(directory.stderr).toMatch(/cannot read test: EISDIR/);
 
-  const badConfig = await runStarter(['submit', '-'], {
-    env: { ...env, TEMPORAL_ADDRESS: 'not an address' },
-  });
   expect(badConfig.code).toBe(2);
   expect(badConfig.stderr).toMatch(/TEMPORAL_ADDRESS/);
 
-  const unreachable = await runStarter(['submit', '-'], {
-    env: { ...env, TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}` },
-    stdin: JSON.stringify(upsertEvent('never-applied')),
-  });
   expect(unreachable.code).toBe(2);
   expect(unreachable.stderr).toMatch(/cannot reach Temporal/);
 });
