@@ -61,7 +61,13 @@ afterEach(async () => {
 test('a batch over the limit is refused whole with 413', async () => {
   const submitted: unknown[] = [];
   const { server, url } = await serve(
-    { batchLimit: 3, submit: (raw) => Promise.resolve(submitted.push(raw) && { outcome: 'accepted' }) },
+    {
+      batchLimit: 3,
+      submit: (raw) => {
+        submitted.push(raw);
+        return Promise.resolve({ outcome: 'accepted' });
+      },
+    },
     [],
   );
   running = server;
