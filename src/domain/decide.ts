@@ -3,7 +3,7 @@
 // decision is recorded in history and a retried write never decides anew; the dry run runs it as it is.
 // The activities only observe and carry out.
 import { documentsEqual } from './document';
-import { upsertDocumentProblem } from './document-rules';
+import { documentSizeProblem, upsertDocumentProblem } from './document-rules';
 import {
   checkGuardrails,
   describeViolations,
@@ -182,12 +182,18 @@ function rejected(reason: string, policyArn?: string): NoWrite {
   return { kind: 'none', outcome: 'rejected', reason, ...(policyArn ? { policyArn } : {}) };
 }
 
-/** The write, unless the guardrails forbid the document it would write (fail-closed: rejected). */
+/**
+ * The write, unless IAM would refuse the document's size or the guardrails forbid it (fail-closed:
+ * rejected).
+ */
 function guarded<T extends CreatePlan | UpdatePlan>(
   guards: PolicyGuards,
   document: PolicyDocument,
   plan: T,
 ): T | NoWrite {
+  // Only a document that is written must fit IAM's limit, measured on what would be sent.
+  const tooLarge = documentSizeProblem(document);
+  if (tooLarge) return rejected(`invalid policy document: ${tooLarge}`);
   const violations = checkGuardrails(document, guards.guardrails);
   if (violations.length === 0) return plan;
   return { kind: 'none', outcome: 'rejected', reason: describeViolations(violations), violations };

@@ -3,7 +3,7 @@
 // workflow code.
 
 import { documentSize } from './document';
-import type { PolicyEvent } from './types';
+import type { PolicyDocument, PolicyEvent } from './types';
 
 /** IAM's limit for a managed policy document, in characters without white space. */
 export const MAX_DOCUMENT_SIZE = 6144;
@@ -249,7 +249,19 @@ function depthExceeds(value: unknown, limit: number): boolean {
   return false;
 }
 
-export function validatePolicyDocument(doc: unknown): string[] {
+/** Why IAM would refuse the document for its size, as sent (serialised, white space not counted). */
+export function documentSizeProblem(doc: PolicyDocument): string | undefined {
+  const size = documentSize(doc);
+  return size > MAX_DOCUMENT_SIZE
+    ? `the document is ${size} characters long without white space; IAM allows at most ${MAX_DOCUMENT_SIZE}`
+    : undefined;
+}
+
+/**
+ * The document's problems. `checkSize: false` leaves out the size, which matters only when the document
+ * is written: the same content as the policy's (in another form, e.g. one-element lists) writes nothing.
+ */
+export function validatePolicyDocument(doc: unknown, options: { checkSize?: boolean } = {}): string[] {
   if (!isObject(doc)) return [`the policy document must be a JSON object, got ${describe(doc)}`];
   if (depthExceeds(doc, MAX_DOCUMENT_DEPTH)) {
     return [`the policy document is nested deeper than ${MAX_DOCUMENT_DEPTH} levels`];
@@ -264,12 +276,8 @@ export function validatePolicyDocument(doc: unknown): string[] {
   if ('Id' in doc && typeof doc.Id !== 'string')
     problems.push(`Id must be a string, got ${describe(doc.Id)}`);
   checkStatements(doc, problems);
-  const size = documentSize(doc);
-  if (size > MAX_DOCUMENT_SIZE) {
-    problems.push(
-      `the document is ${size} characters long without white space; IAM allows at most ${MAX_DOCUMENT_SIZE}`,
-    );
-  }
+  const sizeProblem = options.checkSize === false ? undefined : documentSizeProblem(doc);
+  if (sizeProblem) problems.push(sizeProblem);
   checkDocumentCharacters(doc, problems);
   return problems;
 }
@@ -280,6 +288,9 @@ export function validatePolicyDocument(doc: unknown): string[] {
  */
 export function upsertDocumentProblem(event: Pick<PolicyEvent, 'type' | 'document'>): string | undefined {
   if (event.type !== 'iam.policy.upsert') return undefined;
-  const problems = event.document ? validatePolicyDocument(event.document) : ['the upsert has no document'];
+  // The size is checked by decide(), only when the document is to be written.
+  const problems = event.document
+    ? validatePolicyDocument(event.document, { checkSize: false })
+    : ['the upsert has no document'];
   return problems.length > 0 ? `invalid policy document: ${problems.join('; ')}` : undefined;
 }

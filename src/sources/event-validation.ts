@@ -187,7 +187,8 @@ function parseDocument(document: PolicyDocument | string): { document?: PolicyDo
     }
     if (!isObject(parsed)) return { problems: ['data.document is a string but does not hold a JSON object'] };
   }
-  const problems = validatePolicyDocument(parsed);
+  // Not the size: it matters only if the document is written, which the worker decides (src/domain/decide.ts).
+  const problems = validatePolicyDocument(parsed, { checkSize: false });
   if (problems.length > 0) return { problems: [`invalid policy document: ${problems.join('; ')}`] };
   return { document: parsed as PolicyDocument, problems: [] };
 }
