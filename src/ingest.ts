@@ -3,6 +3,7 @@
 import './node-version'; // first: refuses a Node older than 24
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Command, CommanderError } from 'commander';
 import { ConfigError, loadLogLevel } from './config/environment';
 import { loadManagedByTag } from './config/iam';
 import { loadTemporalConfig } from './config/temporal';
@@ -65,6 +66,37 @@ async function main(): Promise<void> {
   });
   await client.connection.close();
   process.stderr.write('ingest: stopped\n');
+}
+
+/** `--help` prints what the server does and reads; it takes no arguments (configuration is the environment). */
+function parseArguments(argv: string[]): void {
+  new Command('ingest')
+    .description(
+      'Serves the CloudEvents HTTP endpoint: POST IAM policy events, get 202 once each is durably started.',
+    )
+    .exitOverride()
+    .showHelpAfterError()
+    .addHelpText(
+      'after',
+      `
+Answers: 202 accepted, 200 duplicate, 409 conflict, 400 rejected (with the reason), 401, 413, 415, 503
+with Retry-After when Temporal is unavailable or does not answer in time. GET /healthz, GET /readyz.
+Modes: structured (application/cloudevents+json), binary (ce-* headers), batch
+(application/cloudevents-batch+json). See docs/event-sources.md.
+
+Environment: INGEST_TOKEN (required unless INGEST_AUTH=off), INGEST_PORT (8080), INGEST_HOST (0.0.0.0),
+INGEST_BODY_LIMIT (1 MiB), INGEST_REQUEST_TIMEOUT_MS (10000), INGEST_BATCH_LIMIT (500), LOG_LEVEL,
+TEMPORAL_* as for the worker (docs/configuration.md).
+Exit status: 0 after SIGINT/SIGTERM, 2 for usage or configuration errors, 1 when it fails.`,
+    )
+    .parse(argv);
+}
+
+try {
+  parseArguments(process.argv);
+} catch (error) {
+  if (!(error instanceof CommanderError)) throw error;
+  process.exit(error.exitCode === 0 ? 0 : 2);
 }
 
 main().catch((error: unknown) => {

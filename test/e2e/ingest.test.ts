@@ -2,7 +2,7 @@
 // binding's three modes, the status codes, auth, the body limit, health and readiness.
 import { eventWorkflowId } from '../../src/temporal/event-identity';
 import type { eventWorkflow } from '../../src/workflows/event-workflow';
-import { motoEnvironment } from '../../harness/cli';
+import { motoEnvironment, runCli } from '../../harness/cli';
 import { testIamEndpoint, testTemporalAddress, uniqueSuffix } from '../../harness/env';
 import { deleteEvent, documentAllowing, SOURCE, upsertEvent } from '../../harness/events';
 import { startProcess, type ServiceProcess } from '../../harness/processes';
@@ -241,4 +241,12 @@ test('without INGEST_TOKEN (and without INGEST_AUTH=off) it refuses to start, na
   const refused = startProcess('src/ingest.ts', [], { ...env, INGEST_TOKEN: '' });
   expect(await refused.stop('SIGCONT')).toBe(2);
   expect(refused.stderr()).toMatch(/INGEST_TOKEN: required/);
+});
+
+test('--help prints the usage and exits 0 without starting; an argument is a usage error', async () => {
+  const help = await runCli('src/ingest.ts', ['--help'], { env: { INGEST_TOKEN: '' } });
+  expect(help.code).toBe(0);
+  expect(help.stdout).toMatch(/Usage: ingest/);
+  expect(help.stdout).toMatch(/INGEST_REQUEST_TIMEOUT_MS/);
+  expect((await runCli('src/ingest.ts', ['extra'], { env: { INGEST_TOKEN: '' } })).code).toBe(2);
 });
