@@ -108,6 +108,7 @@ async function submitCommand(
       },
     ).catch(explainFailure);
     bar.done();
+    if (summary.total === 0) process.stderr.write(`starter: no events in ${file === '-' ? 'stdin' : file}\n`);
     process.exitCode = summary.anyUnsuccessful ? EXIT_UNSUCCESSFUL : 0;
   } finally {
     await client.connection.close();
@@ -125,7 +126,15 @@ async function statusCommand(source: string, id: string, options: { full: boolea
   }
 }
 
+/** IAM's policy name alphabet and length (as in contract/event.schema.json). */
+const POLICY_NAME = /^[A-Za-z0-9+=,.@_-]{1,128}$/;
+
 async function policyCommand(name: string, options: { path: string; document: boolean }) {
+  if (!POLICY_NAME.test(name)) {
+    throw new ConfigError(
+      `invalid policy name ${JSON.stringify(name)}: IAM names are 1 to 128 of A-Z a-z 0-9 + = , . @ _ -`,
+    );
+  }
   const iamConfig = loadIamConfig();
   const client = await connectClient(loadTemporalConfig());
   const deps = iamReadDeps(iamConfig);

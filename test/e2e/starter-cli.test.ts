@@ -127,3 +127,13 @@ test('a read error mid-stream: the events read before it are still submitted and
     names.map((name) => [name, 'created']).sort(),
   );
 });
+
+test('an empty input says so on stderr; an invalid policy name is a usage error naming it', async () => {
+  const empty = await runStarter(['submit', '-'], { env, stdin: '\n  \n' });
+  expect(empty.code).toBe(0);
+  expect(empty.lines).toEqual([]);
+  expect(empty.stderr).toMatch(/starter: no events in stdin/);
+  const invalid = await runStarter(['policy', 'a b'], { env });
+  expect(invalid.code).toBe(2);
+  expect(invalid.stderr).toMatch(/invalid policy name "a b"/);
+});
