@@ -224,7 +224,8 @@ Exit status: 0 all events fine, 1 some event rejected/conflict/failed, 2 usage o
       'after',
       `
 The line has source, id, workflowId, outcome (a final outcome, "running" or "unknown"), workflowStatus,
-policyName, reason, startedAt/closedAt, and while running stage: delivering, waiting or applying.
+policyName, reason, startedAt/closedAt, and while running stage: delivering, waiting or applying (with
+retrying: activity, attempt and lastError while IAM calls are retried).
 
 Examples:
   npm run --silent starter -- status urn:example:access-requests evt-0002

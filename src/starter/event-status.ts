@@ -23,6 +23,8 @@ export interface EventStatus {
   closedAt?: string;
   /** While running: `applying`, or `waiting` behind another event of the policy, when the policy workflow says. */
   stage?: 'applying' | 'waiting' | 'delivering';
+  /** While applying and an activity of the policy workflow is being retried: its attempt and last error. */
+  retrying?: { activity: string; attempt: number; lastError?: string };
   summary?: string;
   result?: EventResult;
 }
@@ -85,14 +87,45 @@ async function runningStage(
   source: string,
   id: string,
   policyName: string | undefined,
-): Promise<Pick<EventStatus, 'stage'>> {
+): Promise<Pick<EventStatus, 'stage' | 'retrying'>> {
   if (!policyName) return {};
   try {
-    const pending = await client.workflow.getHandle(policyWorkflowId(policyName)).query(pendingEventsQuery);
+    const policy = client.workflow.getHandle(policyWorkflowId(policyName));
+    const pending = await policy.query(pendingEventsQuery);
     const entry = pending.find((event) => event.source === source && event.id === id);
-    return { stage: entry ? entry.state : 'delivering' };
+    if (entry?.state !== 'applying') return { stage: entry ? entry.state : 'delivering' };
+    return { stage: 'applying', ...(await retryingActivity(policy)) };
   } catch {
     // The policy workflow is not there yet (or cannot answer): the event is still being handed over.
     return { stage: 'delivering' };
   }
+}
+
+/**
+ * The policy workflow's activity past its first attempt, if any: an event stuck on IAM shows how often
+ * it was tried and why it failed, not only `applying`. (Local activities do not show here; a local
+ * activity that keeps failing is scheduled as a normal one.)
+ */
+async function retryingActivity(handle: {
+  describe(): Promise<{ raw: { pendingActivities?: PendingActivity[] | null } }>;
+}): Promise<Pick<EventStatus, 'retrying'>> {
+  const { raw } = await handle.describe().catch(() => ({ raw: { pendingActivities: [] } }));
+  const retried = (raw.pendingActivities ?? [])
+    .filter((activity) => (activity.attempt ?? 0) > 1)
+    .sort((a, b) => (b.attempt ?? 0) - (a.attempt ?? 0))[0];
+  if (retried === undefined) return {};
+  const lastError = retried.lastFailure?.message ?? undefined;
+  return {
+    retrying: {
+      activity: retried.activityType?.name ?? 'unknown',
+      attempt: retried.attempt ?? 0,
+      ...(lastError ? { lastError } : {}),
+    },
+  };
+}
+
+interface PendingActivity {
+  attempt?: number | null;
+  activityType?: { name?: string | null } | null;
+  lastFailure?: { message?: string | null } | null;
 }
