@@ -4,6 +4,7 @@
 // unless TEMPORAL_WORKER_VERSIONING=off (docs/deploying.md).
 import './node-version'; // first: refuses a Node older than 24
 import { Runtime, type NativeConnection, type RuntimeOptions, type Worker } from '@temporalio/worker';
+import { exitOnArguments } from './config/cli-options';
 import { ConfigError } from './config/environment';
 import { loadConfig, type ServiceConfig } from './config/worker';
 import { createAccountIdResolver } from './iam/account';
@@ -119,6 +120,12 @@ async function main(): Promise<void> {
   }
   process.stderr.write('worker: stopped\n');
 }
+
+exitOnArguments(
+  'worker',
+  'Runs the event and policy workflows and the IAM activities until SIGINT or SIGTERM.',
+  '\nConfiguration is the environment: TEMPORAL_*, IAM_*, AWS_*, METRICS_PORT, LOG_LEVEL (docs/configuration.md).',
+);
 
 main().catch((error: unknown) => {
   const message = error instanceof Error ? error.message : String(error);
