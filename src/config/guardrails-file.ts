@@ -21,6 +21,7 @@ const ruleSchema = z.discriminatedUnion('kind', [
       actions: z.array(pattern).min(1),
       match: z.enum(['grants', 'covers']),
       resources: resourceScope,
+      narrowedBy: z.array(pattern).min(1).optional(),
     })
     .strict(),
   z

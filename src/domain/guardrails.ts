@@ -27,6 +27,15 @@ export interface ActionRule {
    */
   match: 'grants' | 'covers';
   resources: ResourceScope;
+  /**
+   * Condition keys that narrow the risky action to what is safe (e.g. iam:PassedToService for
+   * iam:PassRole): a statement whose Condition requires one of them to equal or match specific values
+   * (StringEquals, StringEqualsIgnoreCase, StringLike, ArnEquals, ArnLike, their IfExists and
+   * ForAnyValue: forms; not the Not forms, not ForAllValues:, not a value of wildcards only) does not
+   * break the rule. Only keys that every request for the rule's actions carries belong here, so that
+   * IfExists cannot make the condition true by the key's absence.
+   */
+  narrowedBy?: string[];
 }
 
 export interface StatementRule {
@@ -112,6 +121,8 @@ export const DEFAULT_GUARDRAIL_RULES: readonly GuardrailRule[] = [
     actions: ['iam:PassRole'],
     match: 'grants',
     resources: { covering: ALL_ROLES },
+    // AWS's recommended pattern: PassRole on * only to named services.
+    narrowedBy: ['iam:PassedToService'],
   },
   {
     name: 'no-assume-any-role',
@@ -247,6 +258,8 @@ interface ReadStatement {
   /** Resource entries; NotResource counts as "*" (it names everything but a list). */
   resources: string[];
   hasPrincipal: boolean;
+  /** The Condition block, as written (operator → key → value or values). */
+  condition?: Json;
 }
 
 function readStatements(document: PolicyDocument): ReadStatement[] | string {
@@ -268,6 +281,7 @@ function readStatements(document: PolicyDocument): ReadStatement[] | string {
       hasNotAction: 'NotAction' in statement,
       resources,
       hasPrincipal: 'Principal' in statement || 'NotPrincipal' in statement,
+      ...(isObject(statement.Condition) ? { condition: statement.Condition } : {}),
     });
   }
   return statements;
@@ -281,7 +295,30 @@ function resourceInScope(resource: string, scope: ResourceScope): boolean {
   return scope.covering.some((pattern) => globCovers(widenArn(lower), pattern.toLowerCase()));
 }
 
+/** Operators whose values name what is allowed (see ActionRule.narrowedBy). */
+const NARROWING_OPERATORS = new Set(
+  ['StringEquals', 'StringEqualsIgnoreCase', 'StringLike', 'ArnEquals', 'ArnLike']
+    .flatMap((operator) => [operator, `${operator}IfExists`])
+    .flatMap((operator) => [operator.toLowerCase(), `foranyvalue:${operator.toLowerCase()}`]),
+);
+
+/** Whether the statement's Condition requires one of `keys` to be one of specific values. */
+function narrowedByCondition(statement: ReadStatement, keys: string[]): string | undefined {
+  const wanted = new Set(keys.map((key) => key.toLowerCase()));
+  for (const [operator, block] of Object.entries(statement.condition ?? {})) {
+    if (!NARROWING_OPERATORS.has(operator.toLowerCase()) || !isObject(block)) continue;
+    for (const [key, value] of Object.entries(block)) {
+      if (!wanted.has(key.toLowerCase())) continue;
+      const values = stringList(value);
+      // A value of wildcards only (StringLike "*") matches every service: no narrowing.
+      if (values && values.length > 0 && values.every((v) => !/^[*?]*$/.test(v))) return key;
+    }
+  }
+  return undefined;
+}
+
 function checkActionRule(rule: ActionRule, statement: ReadStatement): GuardrailViolation | undefined {
+  if (rule.narrowedBy && narrowedByCondition(statement, rule.narrowedBy)) return undefined;
   const resource = statement.resources.find((entry) => resourceInScope(entry, rule.resources));
   if (resource === undefined) return undefined;
   for (const action of statement.actions ?? []) {
