@@ -10,6 +10,7 @@ import { startMoto, startTemporal, type RunningServer } from '../harness/servers
 import type { ScenarioReport } from '../harness/scenario-runner';
 import { attachedAndBoundary } from '../harness/scenarios/attached';
 import type { ScenarioContext } from '../harness/scenarios/context';
+import { consistency } from '../harness/scenarios/consistency';
 import { crash } from '../harness/scenarios/crash';
 import { disorder } from '../harness/scenarios/disorder';
 import { hostileStream } from '../harness/scenarios/hostile';
@@ -46,6 +47,15 @@ const SCENARIOS: Record<string, Scenario> = {
       eventsPerPolicy: 4,
       faults: { throttleRate: 0.3, serverErrorRate: 0.05, dropRate: 0.02 },
       outageMs: q ? 10_000 : 30_000,
+      concurrency: 8,
+    }),
+  // Reads lagging behind each write by 2 s (IAM's eventual consistency) and 5 % of write answers lost.
+  consistency: (c, q) =>
+    consistency(c, {
+      policies: q ? 6 : 20,
+      eventsPerPolicy: 4,
+      lagMs: 2_000,
+      lostWriteRate: 0.05,
       concurrency: 8,
     }),
   inuse: (c) => attachedAndBoundary(c),
