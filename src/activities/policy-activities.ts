@@ -45,7 +45,7 @@ export function createPolicyActivities(deps: PolicyActivityDeps): PolicyActiviti
           return withIamFailures(`creating policy ${plan.policyName}`, () => createPolicy(context, plan));
         case 'update':
           return withIamFailures(`updating policy ${plan.policyArn}`, () =>
-            updatePolicy(context, plan, isRetry()),
+            updatePolicy(context, plan, isRetry(), guards.versionSwitchWaitMs ?? 0),
           );
         case 'delete':
           return withIamFailures(`deleting policy ${plan.policyArn}`, () => deletePolicy(context.iam, plan));

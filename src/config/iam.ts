@@ -27,6 +27,11 @@ const iamSchema = managedBySchema.extend({
    * before the event fails (src/domain/read-fence.ts); 0: decide on whatever is read.
    */
   IAM_CONSISTENCY_WAIT_MS: z.coerce.number().int().min(0).max(900_000).optional(),
+  /**
+   * Create a new version as non-default and make it default this long after (0: at once, as default).
+   * At most 20 s: the wait is inside the write step, whose attempt times out at 30 s.
+   */
+  IAM_VERSION_SWITCH_WAIT_MS: z.coerce.number().int().min(0).max(20_000).optional(),
 });
 
 export interface ManagedByTag {
@@ -62,6 +67,7 @@ export function loadIamConfig(env: NodeJS.ProcessEnv = process.env): IamConfig {
       adoptUnmanaged: e.IAM_ADOPT_UNMANAGED ?? false,
       // Absent: the policy workflow's default (DEFAULT_CONSISTENCY_WAIT_MS, 2 minutes).
       ...(e.IAM_CONSISTENCY_WAIT_MS !== undefined ? { consistencyWaitMs: e.IAM_CONSISTENCY_WAIT_MS } : {}),
+      ...(e.IAM_VERSION_SWITCH_WAIT_MS ? { versionSwitchWaitMs: e.IAM_VERSION_SWITCH_WAIT_MS } : {}),
     },
   };
 }

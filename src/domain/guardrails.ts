@@ -62,6 +62,12 @@ export interface PolicyGuards {
    * observing worker's configuration reaches the workflow this way.
    */
   consistencyWaitMs?: number;
+  /**
+   * IAM_VERSION_SWITCH_WAIT_MS: when above 0, a new version is created as non-default and made default
+   * this long after (the Terraform provider's way around brief AccessDenied for sessions using the
+   * policy); absent or 0: created as the default at once.
+   */
+  versionSwitchWaitMs?: number;
 }
 
 export interface GuardrailViolation {

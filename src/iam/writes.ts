@@ -223,6 +223,7 @@ export async function setDefaultDocument(
   actions: IamAction[],
   notes: string[],
   retried = false,
+  switchWaitMs = 0,
 ): Promise<string> {
   const { policyArn, document: wanted } = plan;
   const holdsDocument = versionHoldsDocument(iam, policyArn, wanted);
@@ -269,7 +270,8 @@ export async function setDefaultDocument(
       new CreatePolicyVersionCommand({
         PolicyArn: policyArn,
         PolicyDocument: serialiseDocument(wanted),
-        SetAsDefault: true,
+        // With a switch wait: created aside, made default below (a retry finds it and makes it default).
+        SetAsDefault: switchWaitMs <= 0,
       }),
     );
     created = version?.VersionId;
@@ -283,6 +285,12 @@ export async function setDefaultDocument(
   }
   if (!created) throw new Error(`CreatePolicyVersion returned no version ID for ${policyArn}`);
   actions.push({ action: 'CreatePolicyVersion', versionId: created });
+  if (switchWaitMs > 0) {
+    // SetAsDefault=true has caused brief AccessDenied for sessions using the policy: switch after a wait.
+    await pause(switchWaitMs);
+    await iam.send(new SetDefaultPolicyVersionCommand({ PolicyArn: policyArn, VersionId: created }));
+    actions.push({ action: 'SetDefaultPolicyVersion', versionId: created });
+  }
   // Sent more than once (an answer was lost), or this is a retry of the whole step: an earlier send may
   // have made a copy. Listed once IAM's reads show our version, so that a lagging read hides no copy.
   if (attempts > 1 || retried) {
@@ -342,6 +350,7 @@ export async function updatePolicy(
   context: IamContext,
   plan: UpdatePlan,
   retried = false,
+  switchWaitMs = 0,
 ): Promise<WriteResult> {
   const { iam, managedByTag } = context;
   const actions: IamAction[] = [];
@@ -360,7 +369,14 @@ export async function updatePolicy(
     }
     await updateTags(iam, managedByTag, plan, actions);
     const versionId = plan.document
-      ? await setDefaultDocument(iam, { ...plan, document: plan.document }, actions, notes, retried)
+      ? await setDefaultDocument(
+          iam,
+          { ...plan, document: plan.document },
+          actions,
+          notes,
+          retried,
+          switchWaitMs,
+        )
       : plan.observedDefaultVersionId;
     return {
       outcome: 'updated',

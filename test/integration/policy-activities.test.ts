@@ -752,3 +752,44 @@ describe('clients and account', () => {
     expect(proxy.count('GetCallerIdentity')).toBe(1);
   });
 });
+
+describe('the version switch (IAM_VERSION_SWITCH_WAIT_MS)', () => {
+  test('with a wait: the version is created as non-default, then made default after the wait', async () => {
+    const name = `switch-${uniqueSuffix()}`;
+    await createManaged(name);
+    const iam = createIamClient({ endpoint: proxy.endpoint, credentials });
+    const switching = createPolicyActivities({
+      iam,
+      accountId: () => Promise.resolve(ACCOUNT_ID),
+      managedByTag,
+      guards: { ...DEFAULT_POLICY_GUARDS, versionSwitchWaitMs: 400 },
+    });
+    const started = Date.now();
+    const result = await processEvent(switching, upsert(name, { document: documentFor('s3:Switch') }));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(400);
+    expect(result).toMatchObject({
+      outcome: 'updated',
+      versionId: 'v2',
+      actions: [
+        { action: 'CreatePolicyVersion', versionId: 'v2' },
+        { action: 'SetDefaultPolicyVersion', versionId: 'v2' },
+      ],
+    });
+    const created = proxy.requests.find((request) => request.action === 'CreatePolicyVersion');
+    expect(created?.params.SetAsDefault).toBe('false');
+    expect(await versionsOf(arnOf(name))).toEqual([
+      { id: 'v1', isDefault: false },
+      { id: 'v2', isDefault: true },
+    ]);
+  });
+
+  test('without (the default): created as the default at once, one call', async () => {
+    const name = `switch-none-${uniqueSuffix()}`;
+    await createManaged(name);
+    const result = await processEvent(viaProxy, upsert(name, { document: documentFor('s3:Now') }));
+    expect(result.actions).toEqual([{ action: 'CreatePolicyVersion', versionId: 'v2' }]);
+    expect(
+      proxy.requests.find((request) => request.action === 'CreatePolicyVersion')?.params.SetAsDefault,
+    ).toBe('true');
+  });
+});
