@@ -132,21 +132,6 @@ export const hostileLineArbitrary: fc.Arbitrary<HostileLine> = fc.oneof(
     .constantFrom('12a', '-1', '1e3', '', ' 1', '0x10', '١٢', '12345678901234567890', 'NaN')
     .map((sequence) => line('sequence not a number')(event({ sequence }))),
   fc.constant(line('sequence too large for JSON')(event({ sequence: 2 ** 60 }))),
-  fc.integer({ min: 700, max: 1200 }).map((count) =>
-    line('huge document')(
-      event(
-        {},
-        {
-          document: {
-            ...DOCUMENT,
-            Statement: [
-              { ...DOCUMENT.Statement[0], Action: Array.from({ length: count }, (_, i) => `s3:Get${i}`) },
-            ],
-          },
-        },
-      ),
-    ),
-  ),
   fc.constant(
     line('document names a Principal')(
       event({}, { document: { ...DOCUMENT, Statement: [{ ...DOCUMENT.Statement[0], Principal: '*' }] } }),

@@ -96,7 +96,8 @@ describe('with the service', () => {
     for (const line of sampleHostileLines(400, seed))
       if (!byCategory.has(line.category)) byCategory.set(line.category, line.text);
     const hostile = [...byCategory].map(([category, text]) => ({ category, text }));
-    expect(hostile.length).toBeGreaterThanOrEqual(18);
+    // Every category of harness/scenarios/hostile.ts (a too-large document is the worker's to refuse: see below).
+    expect(hostile.length).toBeGreaterThanOrEqual(17);
     const lines = mixedStream(run, [...hostile, hugeLine()], 3);
     const started = Date.now();
     const result = await runStarterCli(
@@ -152,6 +153,20 @@ describe('with the service', () => {
           },
         },
         /guardrail no-iam-wildcard/,
+      ],
+      [
+        // Too large for IAM: the starter passes it (the same content may be unchanged, and the size that
+        // counts is that of the form written), the worker refuses it before writing.
+        'a document over 6,144 characters',
+        {
+          document: {
+            ...documentFor(run, 1),
+            Statement: [
+              { Effect: 'Allow', Action: Array.from({ length: 700 }, (_, i) => `s3:Get${i}`), Resource: '*' },
+            ],
+          },
+        },
+        /IAM allows at most 6144/,
       ],
       ['no document', { document: undefined }, /no document/],
       [
