@@ -9,7 +9,7 @@ import { submitEvent, type SubmitReport } from '../../src/starter/submit';
 import { testIamEndpoint, uniqueSuffix } from '../../harness/env';
 import { defaultDocument, policyArn, upsertEvent } from '../../harness/events';
 import { forPolicyNamed, startIamProxy, type IamProxy } from '../../harness/iam-proxy';
-import { MANAGED_BY, startService, testIamClient, type RunningService } from '../../harness/service';
+import { startService, testIamClient, type RunningService } from '../../harness/service';
 import { loadCorpus, reformatted } from '../fixtures/corpus/corpus';
 
 /** Documents per run: the file interleaves its kinds, so its first ones vary. */
@@ -28,13 +28,7 @@ afterAll(async () => {
   await proxy?.close();
 });
 
-const submit = (event: unknown): Promise<SubmitReport> =>
-  submitEvent(event, {
-    client: service.client,
-    taskQueue: service.taskQueue,
-    wait: true,
-    reservedTagKeys: [MANAGED_BY.key],
-  });
+const submit = (event: unknown): Promise<SubmitReport> => submitEvent(event, service.submitOptions());
 
 const writable = loadCorpus().filter(
   (entry) =>

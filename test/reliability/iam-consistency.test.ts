@@ -14,8 +14,9 @@ import {
   upsertEvent,
   versionsOf,
 } from '../../harness/events';
+import { directIam } from '../../harness/scenario-runner';
 import { startIamProxy, type IamProxy } from '../../harness/iam-proxy';
-import { MANAGED_BY, startService, type RunningService } from '../../harness/service';
+import { startService, type RunningService } from '../../harness/service';
 
 /** Longer than a few events take one after another, far shorter than the workflow's wait bound. */
 const LAG_MS = 2_500;
@@ -27,11 +28,7 @@ let moto: IAMClient;
 beforeAll(async () => {
   proxy = await startIamProxy(testIamEndpoint(), { strict: true, consistency: { lagMs: LAG_MS } });
   service = await startService({ iamEndpoint: proxy.endpoint });
-  moto = new IAMClient({
-    endpoint: testIamEndpoint(),
-    region: 'us-east-1',
-    credentials: { accessKeyId: 't', secretAccessKey: 't' },
-  });
+  moto = directIam(testIamEndpoint());
 });
 
 afterAll(async () => {
@@ -39,13 +36,7 @@ afterAll(async () => {
   await proxy?.close();
 });
 
-const submit = (event: unknown): Promise<SubmitReport> =>
-  submitEvent(event, {
-    client: service.client,
-    taskQueue: service.taskQueue,
-    wait: true,
-    reservedTagKeys: [MANAGED_BY.key],
-  });
+const submit = (event: unknown): Promise<SubmitReport> => submitEvent(event, service.submitOptions());
 
 async function tagsOf(name: string): Promise<Record<string, string>> {
   const { Policy: policy } = await moto.send(new GetPolicyCommand({ PolicyArn: policyArn(name) }));

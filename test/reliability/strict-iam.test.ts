@@ -1,7 +1,7 @@
 // The key end-to-end cases again, with the real worker talking to the strict IAM proxy instead of
 // plain moto: IAM's URL-encoded documents, DeleteConflict, boundaries, case-insensitive names and
 // size limits are then enforced the way real IAM does, and the proxy counts every call.
-import { CreatePolicyCommand, IAMClient } from '@aws-sdk/client-iam';
+import { CreatePolicyCommand, type IAMClient } from '@aws-sdk/client-iam';
 import { documentsEqual } from '../../src/domain/document';
 import { eventWorkflowId, payloadHash } from '../../src/temporal/event-identity';
 import type { PolicyEvent } from '../../src/domain/types';
@@ -16,9 +16,10 @@ import {
   upsertEvent,
   versionsOf,
 } from '../../harness/events';
+import { directIam } from '../../harness/scenario-runner';
 import { startIamProxy, type IamProxy } from '../../harness/iam-proxy';
 import { seedFromEnvironment } from '../../harness/seeded-random';
-import { MANAGED_BY, startService, type RunningService } from '../../harness/service';
+import { startService, type RunningService } from '../../harness/service';
 import { expectClean } from './report-check';
 import { attachedAndBoundary } from '../../harness/scenarios/attached';
 
@@ -30,11 +31,7 @@ let moto: IAMClient;
 beforeAll(async () => {
   proxy = await startIamProxy(testIamEndpoint(), { strict: true });
   service = await startService({ iamEndpoint: proxy.endpoint });
-  moto = new IAMClient({
-    endpoint: testIamEndpoint(),
-    region: 'us-east-1',
-    credentials: { accessKeyId: 't', secretAccessKey: 't' },
-  });
+  moto = directIam(testIamEndpoint());
 });
 
 afterAll(async () => {
@@ -44,13 +41,7 @@ afterAll(async () => {
 
 beforeEach(() => proxy.clearRequests());
 
-const submit = (event: unknown): Promise<SubmitReport> =>
-  submitEvent(event, {
-    client: service.client,
-    taskQueue: service.taskQueue,
-    wait: true,
-    reservedTagKeys: [MANAGED_BY.key],
-  });
+const submit = (event: unknown): Promise<SubmitReport> => submitEvent(event, service.submitOptions());
 
 const writes = () => proxy.actions().filter((action) => /^(Create|Delete|Set|Tag|Untag)/.test(action));
 
