@@ -26,7 +26,7 @@ const REDELIVERY_INTERVAL = '10 minutes';
 
 // Worker Versioning (docs/deploying.md): an event workflow usually lives for seconds, so it is pinned to
 // the build it started on and ends there: its own code may change from one build to the next without
-// patched(). What it exchanges with the policy workflows (already on the newer build) must still be
+// a patch. What it exchanges with the policy workflows (already on the newer build) must still be
 // understood both ways. The cost: a build's workers run until the event workflows pinned to it ended.
 versionedAs('PINNED', eventWorkflow);
 

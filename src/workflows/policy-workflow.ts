@@ -105,7 +105,7 @@ function replyToken(event: { source: string; id: string }, replyTo: EventDeliver
 // So every change to this workflow and to what it runs (src/domain, local-first-activities.ts) must
 // replay the histories of the build before it. A change that issues other commands, or the same ones
 // in another order (an activity where a timer was, one more await before an existing one), goes behind
-// patched() or into a new workflow type. Pinned instead, policy workflows would keep every build's
+// a patch (`patched`) or into a new workflow type. Pinned instead, policy workflows would keep every build's
 // workers running for ever: on server 1.29 a pinned workflow does not move even at continue-as-new.
 versionedAs('AUTO_UPGRADE', policyWorkflow);
 
