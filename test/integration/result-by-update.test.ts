@@ -26,16 +26,19 @@ const serviceWith = (options: StartServiceOptions = {}) => services.serviceWith(
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Holds the first GetPolicy of `name` for `ms` before moto answers it. */
-function slowFirstGetPolicy(name: string, ms: number): void {
-  services.proxy.addRule({
-    action: 'GetPolicy',
-    when: forPolicyNamed(name),
-    times: 1,
-    respond: async (_, forward) => {
-      await sleep(ms);
-      return forward();
-    },
+/** Holds the first GetPolicy of `name` for `ms` before moto answers it; resolves when it arrives. */
+function slowFirstGetPolicy(name: string, ms: number): Promise<void> {
+  return new Promise((reached) => {
+    services.proxy.addRule({
+      action: 'GetPolicy',
+      when: forPolicyNamed(name),
+      times: 1,
+      respond: async (_, forward) => {
+        reached();
+        await sleep(ms);
+        return forward();
+      },
+    });
   });
 }
 
@@ -109,10 +112,10 @@ test('updates waiting when the policy workflow continues as new: their events ar
   const name = `handover-${uniqueSuffix()}`;
   const arn = policyArn(name);
   // The first event holds the policy workflow for 2 s; the next four arrive meanwhile and wait.
-  slowFirstGetPolicy(name, 2_000);
+  const held = slowFirstGetPolicy(name, 2_000);
   const first = upsertEvent(name, { sequence: 1 });
   const firstReport = submitEvent(first, { ...service.submitOptions(), wait: true });
-  await sleep(500);
+  await held;
   const later = [2, 3, 4, 5].map((sequence) =>
     upsertEvent(name, { sequence, document: documentAllowing([`s3:GetObjectVersion${sequence}`]) }),
   );
@@ -141,10 +144,11 @@ test('a burst to one policy: only a few deliveries wait per policy, the rest go 
   // The server takes at most 10 updates in flight per workflow; the worker keeps under it per policy.
   const service = await serviceWith({ delivery: { maxWaitingPerPolicy: 2 } });
   const name = `burst-${uniqueSuffix()}`;
-  slowFirstGetPolicy(name, 2_000);
+  const held = slowFirstGetPolicy(name, 2_000);
   const first = upsertEvent(name, { sequence: 1 });
   const firstReport = submitEvent(first, { ...service.submitOptions(), wait: true });
-  await sleep(300);
+  // The burst once the first event is being applied (a fixed pause lost that race on a busy machine).
+  await held;
   const burst = [2, 3, 4, 5, 6, 7, 8, 9].map((sequence) =>
     upsertEvent(name, { sequence, document: documentAllowing([`s3:GetObjectVersion${sequence}`]) }),
   );
