@@ -47,7 +47,12 @@ export async function serverRestart(
   const client = await connectClient(server.address);
   const startWorker = () =>
     startWorkerProcess({ temporalAddress: server.address, taskQueue, iamEndpoint: proxy.endpoint });
-  let worker: WorkerProcess = await startWorker();
+  // A worker that never starts must not leave this scenario's server running.
+  let worker: WorkerProcess = await startWorker().catch(async (error: unknown) => {
+    await Promise.allSettled([client.connection.close(), proxy.close(), server.stop()]);
+    rmSync(dbDirectory, { recursive: true, force: true });
+    throw error;
+  });
   let workerRestarts = 0;
   let supervising = true;
   // The worker is expected to ride out the outage by itself; should it exit, it is started again (and counted).
