@@ -5,20 +5,24 @@ import type { Client } from '@temporalio/client';
 import { eventWorkflowId } from '../../src/temporal/event-identity';
 import type { EventResult } from '../../src/domain/types';
 import { submitEvent } from '../../src/starter/submit';
-import { testIamEndpoint, testTemporalAddress, uniqueSuffix } from '../../harness/env';
+import { testIamEndpoint, uniqueSuffix } from '../../harness/env';
 import { deleteEvent, documentAllowing, policiesNamed, SOURCE, upsertEvent } from '../../harness/events';
 import { DROP_CONNECTION, forPolicyNamed, startIamProxy, type IamProxy } from '../../harness/iam-proxy';
 import { connectClient } from '../../harness/scenario-runner';
+import { startTemporal, type RunningServer } from '../../harness/servers';
 import { MANAGED_BY, testIamClient } from '../../harness/service';
 import { startWorkerProcess, type WorkerProcess } from '../../harness/worker-process';
 
+// A dev server of its own: requests cut off by a kill can leave the dev server's in-memory SQLite
+// connection failing every later query ("interrupted (9)"), which would fail every other test file too.
+let temporal: RunningServer;
 let proxy: IamProxy;
 let client: Client;
 let worker: WorkerProcess | undefined;
 const taskQueue = `lost-results-${uniqueSuffix()}`;
 const startWorker = () =>
   startWorkerProcess({
-    temporalAddress: testTemporalAddress(),
+    temporalAddress: temporal.address,
     taskQueue,
     iamEndpoint: proxy.endpoint,
     // A delete redone after the kill finds the policy gone, as IAM's lagging reads could show it too: it
@@ -27,8 +31,9 @@ const startWorker = () =>
   });
 
 beforeAll(async () => {
+  temporal = await startTemporal();
   proxy = await startIamProxy(testIamEndpoint(), { strict: true });
-  client = await connectClient(testTemporalAddress());
+  client = await connectClient(temporal.address);
   worker = await startWorker();
 }, 120_000);
 
@@ -36,6 +41,7 @@ afterAll(async () => {
   await worker?.stop();
   await client?.connection.close();
   await proxy?.close();
+  await temporal?.stop();
 });
 
 const options = () => ({ client, taskQueue, reservedTagKeys: [MANAGED_BY.key] });
