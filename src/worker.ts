@@ -15,7 +15,7 @@ import { instrumentIamClient } from './observability/iam-instrumentation';
 import { freeLoopbackPort, startMetricsServer, type MetricsServer } from './observability/metrics-server';
 import { createServiceMetrics } from './observability/service-metrics';
 import { checkSearchAttributes } from './temporal/search-attribute-check';
-import { connectWorker } from './temporal/connection';
+import { ConnectAborted, connectWorker } from './temporal/connection';
 import { createServiceWorker } from './temporal/service-worker';
 import { promoteVersion } from './temporal/worker-deployment';
 
@@ -63,7 +63,24 @@ async function main(): Promise<void> {
       : undefined;
   Runtime.install({ logger: sdkLogger(logger, config.logLevel), telemetryOptions });
 
-  const connection = await connectWorker(config.temporal);
+  // The runtime's signal handlers stop workers only: while no worker exists yet, a signal ends the trying.
+  const stopTrying = new AbortController();
+  const onSignal = () => stopTrying.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const connection = await connectWorker(config.temporal, {
+    retryForMs: config.connectRetryMs,
+    signal: stopTrying.signal,
+    onRetry: ({ cause, elapsedMs, pauseMs, retryForMs }) =>
+      process.stderr.write(
+        `worker: cannot reach Temporal at ${config.temporal.address} (${cause}); trying again in ` +
+          `${(pauseMs / 1000).toFixed(1)} s (tried for ${Math.round(elapsedMs / 1000)} s of up to ` +
+          `${Math.round(retryForMs / 1000)} s: WORKER_CONNECT_RETRY_MS)\n`,
+      ),
+  }).finally(() => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  });
   let metricsServer: MetricsServer | undefined;
   try {
     if (config.temporal.searchAttributes) {
@@ -124,10 +141,15 @@ async function main(): Promise<void> {
 exitOnArguments(
   'worker',
   'Runs the event and policy workflows and the IAM activities until SIGINT or SIGTERM.',
-  '\nConfiguration is the environment: TEMPORAL_*, IAM_*, AWS_*, METRICS_PORT, LOG_LEVEL (docs/configuration.md).',
+  '\nConfiguration is the environment: TEMPORAL_*, IAM_*, AWS_*, WORKER_*, METRICS_PORT, LOG_LEVEL (docs/configuration.md).\n' +
+    'Temporal unreachable at start: tried again with backoff for WORKER_CONNECT_RETRY_MS (5 minutes), then exit 2.',
 );
 
 main().catch((error: unknown) => {
+  if (error instanceof ConnectAborted) {
+    process.stderr.write('worker: stopped (Temporal was never reached)\n');
+    return;
+  }
   const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(`worker: ${error instanceof ConfigError ? '' : 'failed: '}${message}\n`);
   process.exit(error instanceof ConfigError ? 2 : 1);

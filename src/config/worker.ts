@@ -39,6 +39,11 @@ const workerSchema = z.object({
    * Workflows the worker keeps in its cache; by default what fits the heap limit (src/worker-cache.ts).
    */
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(1).max(1_000_000).optional(),
+  /**
+   * How long the worker keeps trying to reach Temporal at start (0: one attempt), so that a worker
+   * started before Temporal, or while it restarts, waits instead of exiting.
+   */
+  WORKER_CONNECT_RETRY_MS: z.coerce.number().int().min(0).max(86_400_000).default(300_000),
   LOG_LEVEL: logLevelVariable,
   /** Run as a version of a Worker Deployment (docs/deploying.md); off: an unversioned worker. */
   TEMPORAL_WORKER_VERSIONING: z.enum(['on', 'off']).default('on'),
@@ -81,6 +86,8 @@ export interface ServiceConfig extends IamConfig {
   coalesce: CoalesceWindow;
   /** WORKER_MAX_CACHED_WORKFLOWS; absent: sized from the heap limit (src/worker-cache.ts). */
   maxCachedWorkflows?: number;
+  /** WORKER_CONNECT_RETRY_MS: how long to keep trying to reach Temporal at start (0: once). */
+  connectRetryMs: number;
   /** The Worker Deployment version the worker runs as; absent with TEMPORAL_WORKER_VERSIONING=off. */
   deployment?: WorkerDeploymentConfig;
 }
@@ -125,6 +132,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
     ...(e.WORKER_MAX_CACHED_WORKFLOWS !== undefined
       ? { maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS }
       : {}),
+    connectRetryMs: e.WORKER_CONNECT_RETRY_MS,
     ...(e.TEMPORAL_WORKER_VERSIONING === 'on'
       ? {
           deployment: {

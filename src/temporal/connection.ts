@@ -1,6 +1,6 @@
 // Connections to Temporal for the worker and the starter, from the same configuration.
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import { NativeConnection, TransportError } from '@temporalio/worker';
 import { ConfigError } from '../config/environment';
 import type { TemporalConfig } from '../config/temporal';
 
@@ -24,6 +24,72 @@ export async function connectClient(config: TemporalConfig): Promise<Client> {
   return new Client({ connection, namespace: config.namespace });
 }
 
-export async function connectWorker(config: TemporalConfig): Promise<NativeConnection> {
-  return NativeConnection.connect(connectionOptions(config)).catch(unreachable(config));
+export interface ConnectRetry {
+  /** How long to keep trying from the first attempt (WORKER_CONNECT_RETRY_MS); 0: one attempt. */
+  retryForMs: number;
+  /** Called before each pause: what failed, how long it has been trying, and the pause to come. */
+  onRetry?(info: { cause: string; elapsedMs: number; pauseMs: number; retryForMs: number }): void;
+  /** Stops the trying (SIGTERM while Temporal is away): connectWorker then throws ConnectAborted. */
+  signal?: AbortSignal;
+}
+
+/** The worker was told to stop before it reached Temporal. */
+export class ConnectAborted extends Error {
+  override name = 'ConnectAborted';
+}
+
+/** `work`, unless `signal` aborts first (an attempt at a hung server takes up to 30 s). */
+function unlessAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => reject(new ConnectAborted('stopped before Temporal could be reached'));
+    if (signal.aborted) return abort();
+    signal.addEventListener('abort', abort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
+  });
+}
+
+/** Pauses between attempts: doubling from 1 s to 30 s, each ±20 % so restarted workers spread out. */
+export function connectPauseMs(attempt: number, random: () => number = Math.random): number {
+  return Math.round(Math.min(30_000, 1000 * 2 ** attempt) * (0.8 + 0.4 * random()));
+}
+
+/**
+ * The worker's connection. A server that cannot be reached (refused, unresolvable, or not answering:
+ * the SDK's TransportError) is tried again with backoff for `retry.retryForMs`, so a worker started
+ * before Temporal, or during its restart, waits for it instead of exiting; any other failure, and the
+ * last one, is a ConfigError naming the address and the cause.
+ */
+export async function connectWorker(
+  config: TemporalConfig,
+  retry: ConnectRetry = { retryForMs: 0 },
+): Promise<NativeConnection> {
+  const started = Date.now();
+  for (let attempt = 0; ; attempt += 1) {
+    const connecting = NativeConnection.connect(connectionOptions(config));
+    try {
+      return await unlessAborted(connecting, retry.signal);
+    } catch (error) {
+      if (error instanceof ConnectAborted) {
+        // A connection that comes about after all is closed, not left holding the process open.
+        void connecting.then((late) => late.close()).catch(() => undefined);
+        throw error;
+      }
+      const cause = error instanceof Error ? error.message : String(error);
+      const elapsedMs = Date.now() - started;
+      const pauseMs = Math.min(connectPauseMs(attempt), retry.retryForMs - elapsedMs);
+      if (!(error instanceof TransportError) || pauseMs <= 0) {
+        const tried = attempt > 0 ? ` (${attempt + 1} attempts over ${Math.round(elapsedMs / 1000)} s)` : '';
+        throw new ConfigError(`cannot reach Temporal at ${config.address}${tried}: ${cause}`, {
+          cause: error,
+        });
+      }
+      retry.onRetry?.({ cause, elapsedMs, pauseMs, retryForMs: retry.retryForMs });
+      let timer: NodeJS.Timeout | undefined;
+      await unlessAborted(
+        new Promise((resolve) => (timer = setTimeout(resolve, pauseMs))),
+        retry.signal,
+      ).finally(() => clearTimeout(timer));
+    }
+  }
 }
