@@ -31,6 +31,7 @@ export interface ProxyRule {
   when?: (params: Record<string, string>) => boolean;
   /** How many matching requests the rule answers before it lapses; unlimited when absent. */
   times?: number;
+  /** `forward` handles the request as the proxy would without the rule (strict, lagging if so set). */
   respond: (request: RecordedRequest, forward: Forward) => ProxyResponse | Promise<ProxyResponse>;
 }
 
@@ -141,7 +142,15 @@ export async function startIamProxy(target: string, options: IamProxyOptions = {
   const faults: FaultInjector = createFaultInjector(options.seed ?? 1, options.faults);
   const strict: StrictIam | undefined = options.strict ? createStrictIam(target) : undefined;
   const recordParams = options.recordParams ?? true;
-  const consistency: IamConsistency = createIamConsistency(options.consistency);
+  const consistency: IamConsistency = createIamConsistency(options.consistency, {
+    boundaryOf: (kind, name) => strict?.boundaryOf(kind, name),
+  });
+
+  /** The control plane's answer: moto's, made strict when so set. */
+  function asIam(recorded: RecordedRequest, toMoto: Forward): Promise<ProxyResponse> {
+    if (!strict) return toMoto();
+    return strict.handle(recorded, toMoto).then((answer) => answer ?? toMoto());
+  }
 
   function answerFor(recorded: RecordedRequest, forward: Forward): Promise<ProxyResponse> {
     const rule = rules.find(
@@ -154,7 +163,6 @@ export async function startIamProxy(target: string, options: IamProxyOptions = {
       rule.used += 1;
       return Promise.resolve(rule.respond(recorded, forward));
     }
-    if (strict) return strict.handle(recorded, forward).then((answer) => answer ?? forward());
     return forward();
   }
 
@@ -194,9 +202,12 @@ export async function startIamProxy(target: string, options: IamProxyOptions = {
           incoming.headers,
           Buffer.from(new URLSearchParams({ Version: '2010-05-08', ...query }).toString(), 'utf8'),
         );
+      // Reads of the proxy's own, answered as IAM's control plane would (the replicas' snapshots).
+      const rawAsIam = (query: Record<string, string>) =>
+        asIam({ action: query.Action ?? '', params: { Version: '2010-05-08', ...query } }, () => raw(query));
       const full = { ...recorded, params };
-      await consistency.beforeHandling(full, raw);
-      const forward = consistency.replicaForward(full, toMoto, raw);
+      await consistency.beforeHandling(full, raw, rawAsIam);
+      const forward = consistency.replicaForward(full, () => asIam(full, toMoto));
       const answer = await answerFor(full, forward);
       if (answer === DROP_CONNECTION || consistency.loseAnswer(full, answer)) {
         if (answer !== DROP_CONNECTION) recorded.fault = 'dropped-after';

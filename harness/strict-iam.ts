@@ -30,6 +30,8 @@ export interface StrictIam {
   handle(request: RecordedRequest, forward: Forward): Promise<ProxyResponse | undefined>;
   /** Policy ARNs the proxy has seen set as a permissions boundary, with who uses them. */
   boundaries(): Map<string, { kind: 'user' | 'role'; name: string }[]>;
+  /** The policy a user's or role's permissions boundary is now, if any. */
+  boundaryOf(kind: 'user' | 'role', name: string): string | undefined;
 }
 
 function isSuccess(response: ProxyResponse): boolean {
@@ -301,6 +303,7 @@ export function createStrictIam(motoEndpoint: string): StrictIam {
 
   return {
     handle,
+    boundaryOf: (kind, name) => boundaryOf.get(entityKey(kind, name)),
     boundaries: () =>
       new Map(
         [...boundaryUsers]

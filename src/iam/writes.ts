@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-iam';
 import type { CreatePlan, DeletePlan, UpdatePlan } from '../domain/decide';
 import { documentsEqual, serialiseDocument } from '../domain/document';
-import type { IamAction, PolicyDocument } from '../domain/types';
+import type { IamAction, PolicyDocument, PolicyEntity } from '../domain/types';
 import type { WriteResult } from '../messages/activity-contracts';
 import { nonRetryableFailure } from '../messages/activity-failures';
 import { isDeleteConflict, isEntityAlreadyExists, isLimitExceeded, isNoSuchEntity } from './errors';
@@ -422,6 +422,20 @@ async function countsUsers(iam: IAMClient, policyArn: string): Promise<boolean> 
   return (policy?.AttachmentCount ?? 0) + (policy?.PermissionsBoundaryUsageCount ?? 0) > 0;
 }
 
+/** Who uses the policy, read again with backoff while IAM's reads list nobody, up to `waitMs`. */
+async function entitiesOnceListed(
+  iam: IAMClient,
+  policyArn: string,
+  waitMs: number = OWN_WRITE_READ_WAIT_MS,
+): Promise<PolicyEntity[]> {
+  const started = Date.now();
+  for (let delay = 250; ; delay = Math.min(delay * 2, 2_000)) {
+    const entities = await listPolicyEntities(iam, policyArn);
+    if (entities.length > 0 || Date.now() - started + delay > waitMs) return entities;
+    await pause(delay);
+  }
+}
+
 /**
  * Deletes the non-default versions, then the policy; only once nothing uses it. `now` is the worker's
  * clock, to judge whether the observation's answer to that is recent enough to rely on. Someone may
@@ -463,8 +477,10 @@ export async function deletePolicy(
     // Gone already: an earlier attempt deleted it and its result was lost.
     if (isNoSuchEntity(error)) return { outcome: 'deleted', policyArn, actions };
     if (!isDeleteConflict(error)) throw error;
-    // Attached since it was last listed: real IAM refuses (moto would not), and its refusal is the fresh answer.
-    const entities = await listPolicyEntities(iam, policyArn);
+    // Attached since it was last listed: real IAM refuses (moto would not), and its refusal is the fresh
+    // answer. Its reads may not list the attachment yet (eventual consistency): wait for them here, so the
+    // outcome keeps the versions this attempt deleted (a retry would not know of them).
+    const entities = await entitiesOnceListed(iam, policyArn);
     if (entities.length === 0) {
       throw new Error(
         `IAM refused to delete ${policyArn} (DeleteConflict) but lists nothing using it; will retry` +

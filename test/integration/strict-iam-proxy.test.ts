@@ -19,6 +19,8 @@ import {
   ListPolicyVersionsCommand,
   PutRolePermissionsBoundaryCommand,
   PutUserPermissionsBoundaryCommand,
+  TagPolicyCommand,
+  paginateListPolicies,
   type PolicyUsageType,
 } from '@aws-sdk/client-iam';
 import { testIamEndpoint, uniqueSuffix } from '../../harness/env';
@@ -379,6 +381,67 @@ describe('consistency (lagging replicas, lost answers, a racing attacher)', () =
       status: 404,
     });
     expect(proxy.staleReads()).toBe(5);
+  });
+
+  test('ListPolicies, ListEntitiesForPolicy, GetPolicy tags and usage counts lag too: created, tagged, attached, bounded, deleted', async () => {
+    proxy.setConsistency({ lagMs: 600 });
+    const name = `lag-list-${uniqueSuffix()}`;
+    const listed = async () => {
+      const names: string[] = [];
+      for await (const page of paginateListPolicies({ client: iam, pageSize: 1000 }, { Scope: 'Local' })) {
+        names.push(...(page.Policies ?? []).map((policy) => policy.PolicyName ?? ''));
+      }
+      return names.filter((listedName) => listedName === name);
+    };
+    const policyNow = async (arn: string) =>
+      (await iam.send(new GetPolicyCommand({ PolicyArn: arn }))).Policy;
+    const arn = await createPolicy(name);
+    // The control plane has it, the replicas' listing not yet.
+    expect(await listed()).toEqual([]);
+    await pause(700);
+    expect(await listed()).toEqual([name]);
+
+    await iam.send(new TagPolicyCommand({ PolicyArn: arn, Tags: [{ Key: 'team', Value: 'a' }] }));
+    expect((await policyNow(arn))?.Tags ?? []).toEqual([]);
+    await pause(700);
+    expect((await policyNow(arn))?.Tags).toEqual([{ Key: 'team', Value: 'a' }]);
+
+    const attached = `lag-attached-${uniqueSuffix()}`;
+    const bounded = `lag-bounded-${uniqueSuffix()}`;
+    for (const role of [attached, bounded]) {
+      await moto.send(new CreateRoleCommand({ RoleName: role, AssumeRolePolicyDocument: trust }));
+    }
+    await iam.send(new AttachRolePolicyCommand({ RoleName: attached, PolicyArn: arn }));
+    await iam.send(new PutRolePermissionsBoundaryCommand({ RoleName: bounded, PermissionsBoundary: arn }));
+    // Nobody uses it, as far as the reads know.
+    expect(await entityNames(arn)).toEqual([]);
+    expect(await entityNames(arn, 'PermissionsBoundary')).toEqual([]);
+    expect(await policyNow(arn)).toMatchObject({ AttachmentCount: 0, PermissionsBoundaryUsageCount: 0 });
+    // The control plane knows: DeletePolicy is refused.
+    expect(await failureOf(iam.send(new DeletePolicyCommand({ PolicyArn: arn })))).toMatchObject({
+      name: 'DeleteConflictException',
+    });
+    await pause(700);
+    expect(await entityNames(arn, 'PermissionsPolicy')).toEqual([`role:${attached}`]);
+    expect(await entityNames(arn, 'PermissionsBoundary')).toEqual([`role:${bounded}`]);
+    expect(await policyNow(arn)).toMatchObject({ AttachmentCount: 1, PermissionsBoundaryUsageCount: 1 });
+
+    await iam.send(new DetachRolePolicyCommand({ RoleName: attached, PolicyArn: arn }));
+    await iam.send(new DeleteRolePermissionsBoundaryCommand({ RoleName: bounded }));
+    // Still used, as far as the reads know; an EntityFilter applies to the older answer too.
+    expect(
+      (
+        await iam.send(new ListEntitiesForPolicyCommand({ PolicyArn: arn, EntityFilter: 'Role' }))
+      ).PolicyRoles?.map((role) => role.RoleName).sort(),
+    ).toEqual([attached, bounded].sort());
+    await pause(700);
+    expect(await entityNames(arn)).toEqual([]);
+
+    await iam.send(new DeletePolicyCommand({ PolicyArn: arn }));
+    // Deleted, and still listed for a while.
+    expect(await listed()).toEqual([name]);
+    await pause(700);
+    expect(await listed()).toEqual([]);
   });
 
   test('a lost answer: IAM applied the write, the caller sees a cut connection', async () => {

@@ -1,7 +1,13 @@
 // IAM as it really behaves: reads of a policy answer the state from before its latest write for a while
 // (the strict proxy's lagging replicas). The policy workflow, the only writer of its policy, must not
 // misjudge its own writes: it reads again until IAM shows them (src/domain/read-fence.ts).
-import { CreateRoleCommand, GetPolicyCommand, GetPolicyVersionCommand, IAMClient } from '@aws-sdk/client-iam';
+import {
+  AttachRolePolicyCommand,
+  CreateRoleCommand,
+  GetPolicyCommand,
+  GetPolicyVersionCommand,
+  IAMClient,
+} from '@aws-sdk/client-iam';
 import { documentsEqual } from '../../src/domain/document';
 import { submitEvent, type SubmitReport } from '../../src/starter/submit';
 import { testIamEndpoint, uniqueSuffix } from '../../harness/env';
@@ -24,11 +30,14 @@ const LAG_MS = 2_500;
 let proxy: IamProxy;
 let service: RunningService;
 let moto: IAMClient;
+/** Requests of someone else, through the proxy: IAM's reads show them late too. */
+let proxied: IAMClient;
 
 beforeAll(async () => {
   proxy = await startIamProxy(testIamEndpoint(), { strict: true, consistency: { lagMs: LAG_MS } });
   service = await startService({ iamEndpoint: proxy.endpoint });
   moto = directIam(testIamEndpoint());
+  proxied = directIam(proxy.endpoint);
 });
 
 afterAll(async () => {
@@ -131,6 +140,17 @@ test('a lost CreatePolicyVersion answer below the limit, with lagging reads: the
   expect(copies).toEqual([expect.objectContaining({ isDefault: true })]);
 }, 180_000);
 
+test('ListPolicies lags too: an event naming the policy in another case right after its create updates it', async () => {
+  const name = `lag-case-${uniqueSuffix()}`;
+  expect((await submit(upsertEvent(name, { sequence: 1 }))).outcome).toBe('created');
+  // GetPolicy of the other spelling's ARN is NoSuchEntity and the case-insensitive scan of ListPolicies
+  // does not list the new policy yet: read as absent, it would be planned as a create and refused.
+  const document = documentAllowing(['s3:PutObject']);
+  const report = await submit(upsertEvent(name.toUpperCase(), { sequence: 2, document }));
+  expect(report.result).toMatchObject({ outcome: 'updated', versionId: 'v2' });
+  expect(await policiesNamed(moto, name)).toHaveLength(1);
+}, 180_000);
+
 describe('a racing attacher (a role attaches the policy between the observation and the delete)', () => {
   const trust = JSON.stringify({
     Version: '2012-10-17',
@@ -163,6 +183,29 @@ describe('a racing attacher (a role attaches the policy between the observation 
       actions: [],
     });
     expect(await versionsOf(moto, policyArn(name))).toHaveLength(3);
+  }, 180_000);
+
+  test('attached through IAM just before the delete, its reads not listing it yet: never deleted, the versions deleted are in the outcome', async () => {
+    const name = `race-lag-${uniqueSuffix()}`;
+    await policyWithThreeVersions(name);
+    const role = `lagging-${uniqueSuffix()}`;
+    await moto.send(new CreateRoleCommand({ RoleName: role, AssumeRolePolicyDocument: trust }));
+    // Once the reads show the service's own writes: the delete is then decided at once, within the lag.
+    await new Promise((resolve) => setTimeout(resolve, LAG_MS));
+    // Through the proxy: for LAG_MS, ListEntitiesForPolicy and GetPolicy's count do not show it.
+    await proxied.send(new AttachRolePolicyCommand({ RoleName: role, PolicyArn: policyArn(name) }));
+    const report = await submit(deleteEvent(name, { sequence: 4 }));
+    // The checks read replicas that do not show the role, so the versions went (the window docs/design.md
+    // names); DeletePolicy is checked on the control plane and refused.
+    expect(report.result).toMatchObject({
+      outcome: 'retained-in-use',
+      entities: [{ kind: 'role', name: role, usage: 'permissions-policy' }],
+      actions: [
+        { action: 'DeletePolicyVersion', versionId: 'v1' },
+        { action: 'DeletePolicyVersion', versionId: 'v2' },
+      ],
+    });
+    expect(await policiesNamed(moto, name)).toHaveLength(1);
   }, 180_000);
 
   test('attached while the versions go: retained-in-use, and the versions deleted are in the outcome', async () => {
