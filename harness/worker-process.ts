@@ -124,3 +124,42 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
     log: () => lines.join(''),
   };
 }
+
+export interface SupervisedWorker {
+  /** How often the worker exited by itself and was started again. */
+  restarts(): number;
+  /** Stops the supervising, then the worker. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A worker process started again whenever it exits by itself, as a supervisor would (each restart
+ * counted and logged with the worker's last words): scenarios expect the worker to ride out faults,
+ * and a restart shows where it did not.
+ */
+export async function startSupervisedWorker(
+  options: WorkerProcessOptions,
+  log: (line: string) => void = () => undefined,
+): Promise<SupervisedWorker> {
+  let worker = await startWorkerProcess(options);
+  let restarts = 0;
+  let supervising = true;
+  const supervisor = (async () => {
+    while (supervising) {
+      if (worker.exited()) {
+        restarts += 1;
+        log(`the worker exited:\n${worker.log().slice(-500)}`);
+        worker = await startWorkerProcess(options).catch(() => worker);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  })();
+  return {
+    restarts: () => restarts,
+    async stop() {
+      supervising = false;
+      await supervisor;
+      await worker.stop();
+    },
+  };
+}

@@ -71,7 +71,7 @@ function readErrorsNamed(file: string, input: NodeJS.ReadableStream): (error: un
 
 async function submitCommand(
   file: string,
-  options: { wait: boolean; concurrency: number; full: boolean; retryFor: number },
+  options: { wait: boolean; concurrency: number; full: boolean; retryFor: number; requestTimeout: number },
 ) {
   const config = { temporal: loadTemporalConfig(), managedByTag: loadManagedByTag() };
   const client = await connectClient(config.temporal);
@@ -94,6 +94,7 @@ async function submitCommand(
       readEvents(input),
       {
         ...submitOptionsFor(client, config, options.wait),
+        requestTimeoutMs: options.requestTimeout * 1000,
         concurrency: options.concurrency,
         retryForMs: options.retryFor * 1000,
         onRetry: ({ cause, outageMs, retryForMs }) =>
@@ -193,6 +194,12 @@ export function buildProgram(): Command {
       integerFrom(0, 86400),
       120,
     )
+    .option(
+      '--request-timeout <seconds>',
+      'a start Temporal does not answer within this counts as Temporal unavailable (a hung server)',
+      integerFrom(1, 3600),
+      10,
+    )
     .description('submit events and print one JSON line per event')
     .addHelpText(
       'after',
@@ -205,9 +212,10 @@ Examples:
   npm run --silent starter -- submit contract/examples/basic.ndjson --wait
   cat events.ndjson | npm run --silent starter -- submit - --concurrency 32
 
-If Temporal becomes unavailable mid-stream, the starter retries (progress on stderr) for --retry-for
-seconds, then stops naming the cause; the lines printed so far stand, and resubmitting the whole input
-is safe (events already started come back as duplicates).
+If Temporal becomes unavailable mid-stream (unreachable, or not answering a start within
+--request-timeout seconds), the starter retries (progress on stderr) for --retry-for seconds, then stops
+naming the cause; the lines printed so far stand, and resubmitting the whole input is safe (events
+already started come back as duplicates).
 
 ${ENVIRONMENT_HELP} TEMPORAL_SEARCH_ATTRIBUTES (on).
 Exit status: 0 all events fine, 1 some event rejected/conflict/failed, 2 usage or connection error.`,

@@ -5,7 +5,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startIamProxy } from '../iam-proxy';
 import { freePort, startTemporal, tempDir, type RunningServer } from '../servers';
-import { startWorkerProcess, type WorkerProcess } from '../worker-process';
+import { startSupervisedWorker } from '../worker-process';
 import {
   connectClient,
   countBy,
@@ -45,27 +45,15 @@ export async function serverRestart(
     recordParams: false,
   });
   const client = await connectClient(server.address);
-  const startWorker = () =>
-    startWorkerProcess({ temporalAddress: server.address, taskQueue, iamEndpoint: proxy.endpoint });
   // A worker that never starts must not leave this scenario's server running.
-  let worker: WorkerProcess = await startWorker().catch(async (error: unknown) => {
+  const worker = await startSupervisedWorker(
+    { temporalAddress: server.address, taskQueue, iamEndpoint: proxy.endpoint },
+    (line) => say(context, `restart: ${line}`),
+  ).catch(async (error: unknown) => {
     await Promise.allSettled([client.connection.close(), proxy.close(), server.stop()]);
     rmSync(dbDirectory, { recursive: true, force: true });
     throw error;
   });
-  let workerRestarts = 0;
-  let supervising = true;
-  // The worker is expected to ride out the outage by itself; should it exit, it is started again (and counted).
-  const supervisor = (async () => {
-    while (supervising) {
-      if (worker.exited()) {
-        workerRestarts += 1;
-        say(context, `restart: the worker exited:\n${worker.log().slice(-500)}`);
-        worker = await startWorker().catch(() => worker);
-      }
-      await sleep(500);
-    }
-  })();
   try {
     const events = random.shuffle(singleDeliveries(run, size));
     say(
@@ -92,15 +80,13 @@ export async function serverRestart(
       scenario: 'server restart',
       events: events.length,
       deliveries: reports.reduce((sum, r) => sum + 1 + r.retries, 0),
-      faults: { 'server restarts': restarted ? 1 : 0, 'worker restarts': workerRestarts },
+      faults: { 'server restarts': restarted ? 1 : 0, 'worker restarts': worker.restarts() },
       outcomes: countBy([...outcomes.values()], (o) => o.outcome),
       iamCalls: proxy.totalRequests(),
       ...verdict,
       seconds: (Date.now() - started) / 1000,
     };
   } finally {
-    supervising = false;
-    await supervisor;
     await worker.stop();
     await client.connection.close();
     await proxy.close();

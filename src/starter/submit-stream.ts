@@ -10,9 +10,10 @@ export interface StreamOptions extends SubmitOptions {
   /** Events in flight at once. */
   concurrency: number;
   /**
-   * How long to keep retrying while Temporal is unavailable (from the first failure of an outage),
-   * before giving up with a StreamInterrupted. Resubmitting is safe: a start that did reach Temporal
-   * comes back as a duplicate. Default 0: give up at once.
+   * How long to keep retrying while Temporal is unavailable (from the first failure of an outage: an
+   * attempt fails after `requestTimeoutMs` at most), before giving up with a StreamInterrupted.
+   * Resubmitting is safe: a start that did reach Temporal comes back as a duplicate. Default 0: give
+   * up at once.
    */
   retryForMs?: number;
   /** Called at most every few seconds while retrying: for progress on stderr. */
@@ -33,35 +34,51 @@ export class StreamInterrupted extends Error {
 const RETRY_PAUSE_MS = [500, 1000, 2000, 5000];
 const RETRY_REPORT_EVERY_MS = 5000;
 
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+/**
+ * The error's message and its causes' (the client's "Failed to start Workflow" wraps the gRPC status
+ * that says what happened, e.g. "4 DEADLINE_EXCEEDED: Deadline exceeded"), each once.
+ */
+export function messageOf(error: unknown): string {
+  const messages: string[] = [];
+  let cause: unknown = error;
+  for (let depth = 0; depth < 5 && cause !== undefined && cause !== null; depth += 1) {
+    const text = typeof cause === 'object' ? (cause as { message?: unknown }).message : cause;
+    const message = typeof text === 'string' ? text : (JSON.stringify(text) ?? '');
+    if (message !== '' && !messages.some((seen) => seen.includes(message))) messages.push(message);
+    cause = typeof cause === 'object' ? (cause as { cause?: unknown }).cause : undefined;
+  }
+  return messages.join(': ');
 }
 
 /**
- * The outage shared by every event in flight: when it began and when it was last reported. Any
- * successful submission ends it.
+ * The outage shared by every event in flight: when its first failed attempt began (what the reports
+ * count from: the client's own retries and the request deadline spent that time before the error
+ * came), when its first failure came (what --retry-for counts from), and when it was last reported.
+ * Any successful submission ends it.
  */
 class Outage {
   private since: number | undefined;
+  private firstFailure: number | undefined;
   private reportedAt = 0;
   constructor(private readonly options: StreamOptions) {}
 
   ended(): void {
     this.since = undefined;
+    this.firstFailure = undefined;
   }
 
-  /** Whether to retry after `error`; reports progress now and then. */
-  retry(error: unknown): boolean {
+  /** Whether to retry after `error`, from an attempt begun at `attemptStarted`; reports progress now and then. */
+  retry(error: unknown, attemptStarted: number): boolean {
     // A missing search attribute (or another configuration problem) will not heal by waiting.
     if (error instanceof ConfigError) return false;
     const now = Date.now();
-    this.since ??= now;
+    this.since = Math.min(this.since ?? attemptStarted, attemptStarted);
+    this.firstFailure ??= now;
     const retryForMs = this.options.retryForMs ?? 0;
-    const outageMs = now - this.since;
-    if (outageMs >= retryForMs) return false;
+    if (now - this.firstFailure >= retryForMs) return false;
     if (now - this.reportedAt >= RETRY_REPORT_EVERY_MS) {
       this.reportedAt = now;
-      this.options.onRetry?.({ cause: messageOf(error), outageMs, retryForMs });
+      this.options.onRetry?.({ cause: messageOf(error), outageMs: now - this.since, retryForMs });
     }
     return true;
   }
@@ -73,12 +90,13 @@ class Outage {
 
 async function submitRetrying(raw: unknown, options: StreamOptions, outage: Outage): Promise<SubmitReport> {
   for (let attempt = 0; ; attempt += 1) {
+    const attemptStarted = Date.now();
     try {
       const report = await submitEvent(raw, options);
       outage.ended();
       return report;
     } catch (error) {
-      if (!outage.retry(error)) throw error;
+      if (!outage.retry(error, attemptStarted)) throw error;
       const pauseMs = RETRY_PAUSE_MS[Math.min(attempt, RETRY_PAUSE_MS.length - 1)];
       await new Promise((resolve) => setTimeout(resolve, pauseMs));
     }
@@ -155,7 +173,7 @@ export async function submitStream(
   if (failure !== undefined && !(failure instanceof ConfigError) && !readFailed) {
     const waited = outage.durationMs;
     throw new StreamInterrupted(
-      `Temporal is unavailable${waited > 0 ? ` (for ${Math.round(waited / 1000)} s)` : ''}: ${failure.message}. ` +
+      `Temporal is unavailable${waited > 0 ? ` (for ${Math.round(waited / 1000)} s)` : ''}: ${messageOf(failure)}. ` +
         `${summary.total} event(s) were reported above; the others were not submitted or not confirmed. ` +
         'Resubmitting the whole input is safe: events already started come back as duplicates.',
       summary.total,

@@ -44,6 +44,18 @@ export interface SubmitOptions {
   reservedTagKeys?: string[];
   /** Set PolicyName, EventType and EventSource on the event workflow (default true; docs/operating.md). */
   searchAttributes?: boolean;
+  /**
+   * The longest Temporal may take to answer a request that starts or looks up the event (the client's
+   * own retries included), so that a hung server fails the submission like an unreachable one. The wait
+   * for the outcome (`wait`) is not bounded by it. Absent: no deadline.
+   */
+  requestTimeoutMs?: number;
+}
+
+/** `call` under the request deadline, when there is one. */
+function bounded<T>(options: SubmitOptions, call: () => Promise<T>): Promise<T> {
+  if (options.requestTimeoutMs === undefined) return call();
+  return options.client.connection.withDeadline(Date.now() + options.requestTimeoutMs, call);
 }
 
 type EventHandle = WorkflowHandle<typeof eventWorkflow>;
@@ -81,17 +93,21 @@ export async function submitEvent(raw: unknown, options: SubmitOptions): Promise
   const hash = payloadHash(event);
   const identity = { source: event.source, id: event.id, policyName: event.policyName, workflowId };
   try {
-    const handle = await options.client.workflow.start<typeof eventWorkflow>('eventWorkflow', {
-      workflowId,
-      taskQueue: options.taskQueue,
-      args: [{ event, payloadHash: hash }],
-      memo: { payloadHash: hash },
-      // A completed event is never processed again; a failed one may be resubmitted.
-      workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
-      staticSummary: eventSummary(event),
-      staticDetails: eventDetails(event),
-      ...(options.searchAttributes !== false ? { typedSearchAttributes: eventSearchAttributes(event) } : {}),
-    });
+    const handle = await bounded(options, () =>
+      options.client.workflow.start<typeof eventWorkflow>('eventWorkflow', {
+        workflowId,
+        taskQueue: options.taskQueue,
+        args: [{ event, payloadHash: hash }],
+        memo: { payloadHash: hash },
+        // A completed event is never processed again; a failed one may be resubmitted.
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+        staticSummary: eventSummary(event),
+        staticDetails: eventDetails(event),
+        ...(options.searchAttributes !== false
+          ? { typedSearchAttributes: eventSearchAttributes(event) }
+          : {}),
+      }),
+    );
     if (!options.wait) return { ...identity, outcome: 'accepted' };
     return { ...identity, ...(await awaitOutcome(handle)) };
   } catch (error) {
@@ -139,7 +155,7 @@ async function reportRepeat(
   hash: string,
 ): Promise<Pick<SubmitReport, 'outcome' | 'reason' | 'firstOutcome'>> {
   const handle: EventHandle = options.client.workflow.getHandle(workflowId);
-  const description = await handle.describe();
+  const description = await bounded(options, () => handle.describe());
   const firstHash = description.memo?.payloadHash;
   if (firstHash !== hash) {
     return {

@@ -2,29 +2,18 @@
 // binding's three modes, the status codes, auth, the body limit, health and readiness.
 import { eventWorkflowId } from '../../src/temporal/event-identity';
 import type { eventWorkflow } from '../../src/workflows/event-workflow';
-import { motoEnvironment, runCli } from '../../harness/cli';
-import { testIamEndpoint, testTemporalAddress, uniqueSuffix } from '../../harness/env';
+import { runCli } from '../../harness/cli';
+import { testTemporalAddress, uniqueSuffix } from '../../harness/env';
 import { deleteEvent, documentAllowing, SOURCE, upsertEvent } from '../../harness/events';
 import { startProcess, type ServiceProcess } from '../../harness/processes';
 import { freePort, startTemporal } from '../../harness/servers';
 import { startService, type RunningService } from '../../harness/service';
+import { ingestEnvironment, INGEST_TOKEN } from '../../harness/sources';
 
-const TOKEN = 'test-token-0123456789abcdef';
+const TOKEN = INGEST_TOKEN;
 let service: RunningService;
 let ingest: ServiceProcess;
 let url: string;
-
-function ingestEnvironment(temporalAddress: string, taskQueue: string, port: number): Record<string, string> {
-  return {
-    TEMPORAL_ADDRESS: temporalAddress,
-    TEMPORAL_TASK_QUEUE: taskQueue,
-    INGEST_PORT: String(port),
-    INGEST_HOST: '127.0.0.1',
-    INGEST_TOKEN: TOKEN,
-    INGEST_BODY_LIMIT: '65536',
-    ...motoEnvironment(testIamEndpoint()),
-  };
-}
 
 beforeAll(async () => {
   service = await startService();

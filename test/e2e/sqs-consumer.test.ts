@@ -15,9 +15,11 @@ import {
 } from '../../harness/events';
 import { documentsEqual } from '../../src/domain/document';
 import { submitEvent } from '../../src/starter/submit';
-import { startProcess, type ServiceProcess } from '../../harness/processes';
+import type { ServiceProcess } from '../../harness/processes';
 import { startService, type RunningService } from '../../harness/service';
-import { createQueue, messagesIn, receiveAll, startDeleteHoldingProxy, testSqsClient } from '../helpers/sqs';
+import { startConsumer as startConsumerProcess } from '../../harness/sources';
+import { createQueue, messagesIn, receiveAll, testSqsClient } from '../../harness/sqs';
+import { startDeleteHoldingProxy } from '../helpers/sqs';
 import { until } from '../helpers/until';
 
 let service: RunningService;
@@ -36,14 +38,10 @@ afterAll(async () => {
 });
 
 function startConsumer(queueUrl: string, sqsEndpoint = testIamEndpoint()): ServiceProcess {
-  const consumer = startProcess('src/consume-sqs.ts', ['--queue-url', queueUrl, '--wait-time', '1'], {
-    TEMPORAL_ADDRESS: testTemporalAddress(),
-    TEMPORAL_TASK_QUEUE: service.taskQueue,
-    AWS_ENDPOINT_URL_SQS: sqsEndpoint,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-    LOG_LEVEL: 'info',
+  const consumer = startConsumerProcess(queueUrl, {
+    temporalAddress: testTemporalAddress(),
+    taskQueue: service.taskQueue,
+    sqsEndpoint,
   });
   consumers.push(consumer);
   return consumer;

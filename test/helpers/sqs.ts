@@ -1,58 +1,8 @@
-// SQS on moto for the consumer tests: queues, and a loopback proxy that can hold back DeleteMessage
-// calls, so a test can kill the consumer between receiving a message and deleting it.
-import {
-  CreateQueueCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
+// A loopback proxy to moto's SQS that can hold back DeleteMessage calls, so a test can kill the
+// consumer between receiving a message and deleting it. (Queues and clients: harness/sqs.ts.)
 import { createServer, request } from 'node:http';
 import { readBody } from '../../harness/http';
 import type { AddressInfo } from 'node:net';
-
-export function testSqsClient(endpoint: string): SQSClient {
-  return new SQSClient({
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-  });
-}
-
-export async function createQueue(
-  sqs: SQSClient,
-  name: string,
-  attributes: Record<string, string> = {},
-): Promise<{ url: string; arn: string }> {
-  const { QueueUrl: url } = await sqs.send(
-    new CreateQueueCommand({ QueueName: name, Attributes: attributes }),
-  );
-  const { Attributes } = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }),
-  );
-  return { url: url!, arn: Attributes!.QueueArn! };
-}
-
-/** Visible plus in-flight messages. */
-export async function messagesIn(sqs: SQSClient, url: string): Promise<number> {
-  const { Attributes = {} } = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: url,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    }),
-  );
-  return (
-    Number(Attributes.ApproximateNumberOfMessages ?? 0) +
-    Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0)
-  );
-}
-
-/** Receives whatever is visible now (for reading a dead-letter queue). */
-export async function receiveAll(sqs: SQSClient, url: string) {
-  const { Messages = [] } = await sqs.send(
-    new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
-  );
-  return Messages;
-}
 
 export interface HoldingProxy {
   endpoint: string;
