@@ -1,4 +1,7 @@
-/** Two projects: `unit` needs no servers; `integration` gets a real Temporal dev server and moto from globalSetup. */
+/**
+ * Three projects: `unit` needs no servers; `integration` gets a real Temporal dev server and moto from
+ * globalSetup; `cluster` a real Temporal cluster on PostgreSQL and moto (npm run test:cluster).
+ */
 const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json' }];
 module.exports = {
   // Integration tests start workers and wait for workflows on a 2-core machine. (Per-project values are ignored.)
@@ -21,6 +24,16 @@ module.exports = {
       ],
       globalSetup: '<rootDir>/test/helpers/global-setup.ts',
       globalTeardown: '<rootDir>/test/helpers/global-teardown.ts',
+    },
+    {
+      // A real Temporal cluster (PostgreSQL, four server services): `npm run test:cluster`, not part of
+      // `npm test`'s two phases.
+      displayName: 'cluster',
+      testEnvironment: 'node',
+      transform: { '^.+\\.ts$': tsJest },
+      testMatch: ['<rootDir>/test/cluster/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/helpers/cluster-global-setup.ts',
+      globalTeardown: '<rootDir>/test/helpers/cluster-global-teardown.ts',
     },
   ],
 };

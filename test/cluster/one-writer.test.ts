@@ -1,0 +1,126 @@
+// Several workers, one writer per policy: two worker processes on one task queue of a real cluster,
+// each behind a write recorder (harness/recorded-workers.ts). Events of one policy arrive all at once
+// from many submitters, its name spelled in any case: no two writes of the policy are ever in flight
+// at once. Then the worker that holds the policy workflow is killed (-9) and left dead: the other
+// worker takes the workflow over (replaying its history) and applies the next events.
+import type { Client } from '@temporalio/client';
+import { LocalCluster } from '../../harness/cluster';
+import { testIamEndpoint, uniqueSuffix } from '../../harness/env';
+import { startIamProxy, type IamProxy } from '../../harness/iam-proxy';
+import { startRecordedWorkers, type RecordedWorkers } from '../../harness/recorded-workers';
+import {
+  checkIamState,
+  connectClient,
+  directIam,
+  documentFor,
+  expectedStates,
+  finalOutcomes,
+  mapPool,
+  outcomeProblems,
+  type PlannedEvent,
+  plannedUpsert,
+  submitDelivery,
+} from '../../harness/scenario-runner';
+import { randomCase } from '../../harness/scenarios/context';
+import { seededRandom } from '../../harness/seeded-random';
+import { policyWorkflowId } from '../../src/domain/ids';
+
+const run = `handover-${uniqueSuffix()}`;
+const taskQueue = `cluster-${run}`;
+const source = `urn:cluster:${run}`;
+const random = seededRandom(16);
+let cluster: LocalCluster;
+let proxy: IamProxy;
+let workers: RecordedWorkers;
+let client: Client;
+
+beforeAll(async () => {
+  cluster = await LocalCluster.open({ stateDir: process.env.TEST_CLUSTER_STATE_DIR! });
+  proxy = await startIamProxy(testIamEndpoint(), { strict: true });
+  workers = await startRecordedWorkers({
+    names: ['a', 'b'],
+    temporalAddress: cluster.address,
+    taskQueue,
+    iamEndpoint: proxy.endpoint,
+    env: { TEMPORAL_NAMESPACE: cluster.namespace },
+    restartOnExit: false,
+  });
+  client = await connectClient(cluster.address);
+}, 180_000);
+
+afterAll(async () => {
+  await workers?.stop();
+  await client?.connection.close();
+  await proxy?.close();
+});
+
+/** Upserts of `name` with sequences `from`..`to`, the content changing with each, the name in any case. */
+function upserts(name: string, from: number, to: number): PlannedEvent[] {
+  return Array.from({ length: to - from + 1 }, (_, i) => {
+    const sequence = from + i;
+    return plannedUpsert(
+      source,
+      `${name}-s${sequence}`,
+      randomCase(name, random),
+      String(sequence),
+      documentFor(name, sequence),
+    );
+  });
+}
+
+const hot = `${run}-hot`;
+const others = Array.from({ length: 6 }, (_, i) => `${run}-p${i}`);
+const applied: PlannedEvent[] = [];
+
+test('events of one policy from 12 submitters at once, with other policies beside: never two writes of the policy in flight', async () => {
+  const events = [...upserts(hot, 1, 24), ...others.flatMap((name) => upserts(name, 1, 4))];
+  applied.push(...events);
+  // All deliveries at once, in any order: the hot policy's events race each other into its workflow.
+  await mapPool(random.shuffle(events), 12, (event) =>
+    submitDelivery(client, taskQueue, event, { wait: false }),
+  );
+  const outcomes = await finalOutcomes(client, events, 120_000);
+  expect(outcomeProblems(events, outcomes).problems).toEqual([]);
+
+  const writes = workers.log.writes.filter((write) => write.policy.startsWith(run));
+  expect(workers.log.overlaps()).toEqual([]);
+  // One policy workflow for every spelling of the name.
+  const hotWrites = writes.filter((write) => write.policy === hot.toLowerCase());
+  expect(hotWrites.length).toBeGreaterThan(0);
+  expect((await client.workflow.getHandle(policyWorkflowId(hot)).describe()).status.name).toBe('RUNNING');
+}, 180_000);
+
+test('the worker that holds a policy workflow is killed: the other worker continues it', async () => {
+  const holderName = workers.log.writes.filter((write) => write.policy === hot.toLowerCase()).at(-1)!.worker;
+  const holder = workers.named(holderName);
+  const other = workers.workers.find((worker) => worker !== holder)!;
+  const writesBefore = workers.log.writes.length;
+  await holder.process.kill();
+
+  const next = upserts(hot, 25, 30);
+  applied.push(...next);
+  // One at a time: each is applied (updated), none superseded by the next.
+  for (const event of next) {
+    const report = await submitDelivery(client, taskQueue, event, { wait: true });
+    expect(report.outcome).toBe('updated');
+  }
+  const after = workers.log.writes.slice(writesBefore).filter((write) => write.policy === hot.toLowerCase());
+  expect(after.length).toBeGreaterThan(0);
+  expect(new Set(after.map((write) => write.worker))).toEqual(new Set([other.name]));
+  expect(workers.log.overlaps()).toEqual([]);
+
+  // The policy workflow's tasks were completed by both workers: it moved, it did not start over. (All
+  // its runs: it may have continued as new meanwhile.)
+  const identities = new Set<string>();
+  for await (const execution of client.workflow.list({ query: `WorkflowId = "${policyWorkflowId(hot)}"` })) {
+    const history = await client.workflow.getHandle(execution.workflowId, execution.runId).fetchHistory();
+    for (const event of history.events ?? []) {
+      const identity = event.workflowTaskCompletedEventAttributes?.identity;
+      if (identity) identities.add(identity);
+    }
+  }
+  expect(identities.size).toBe(2);
+
+  const state = await checkIamState(directIam(testIamEndpoint()), expectedStates(applied));
+  expect(state.problems).toEqual([]);
+}, 180_000);
