@@ -6,6 +6,8 @@ const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json' }];
 module.exports = {
   // Integration tests start workers and wait for workflows on a 2-core machine. (Per-project values are ignored.)
   testTimeout: 120000,
+  // Longest files first when several jest workers share the integration run (scripts/test.sh).
+  testSequencer: '<rootDir>/test/helpers/sequencer.js',
   projects: [
     {
       displayName: 'unit',

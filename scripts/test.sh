@@ -7,14 +7,16 @@
 #                                 they say --maxWorkers/-w/--runInBand/-i)
 #   TEST_SKIP_CHECKS=1 npm test   jest only
 #
-# Jest phases without arguments, on a 2-core machine:
-#   unit         --maxWorkers=2   pure CPU, no servers: two workers keep both cores busy.
-#   integration  --runInBand      every test file runs Temporal workers in-process (native core threads
-#                                 plus a webpack bundle of the workflows) against one dev server and one
-#                                 moto, which need the same two cores; parallel test files would only
-#                                 fight over them and turn timeouts into flakes.
+# Without arguments, two lanes run side by side on a 2-core machine:
+#   integration  in front, TEST_INTEGRATION_WORKERS (default 3) jest workers against one dev server and
+#                one moto from globalSetup. Its files mostly wait (on timers, retries, restarts and
+#                child processes), so several at once fill the cores instead of fighting over them;
+#                the longest files start first (test/helpers/sequencer.js).
+#   beside it    the checks (tsc, eslint, prettier), then the unit project on one jest worker, at a lower
+#                CPU priority; its output is printed when it ends.
 # Every step runs even when an earlier one fails; the exit status is jest's when jest failed, else 1
-# when a check failed, else 0. The last line is the plain count: `jest: N passed, N failed, N skipped`.
+# when a check failed, else 0. Each step prints its time; the last line is the plain count:
+# `jest: N passed, N failed, N skipped`.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -23,15 +25,17 @@ tools=$(bash scripts/ensure-tools.sh) || exit
 eval "$tools" # PATH too, when Node 24 comes from the tools cache
 echo "== node $(node --version) ($(command -v node))" >&2
 
-failed=()
-jest_status=0
+results=test-artifacts/jest
+mkdir -p "$results"
+rm -f "$results"/*.json "$results"/*.log "$results"/failed-steps "$results"/jest-status
+# Failures are recorded in files, so that steps run in the background lane count too.
 step() {
   local name=$1 start=$SECONDS status=0
   shift
   echo "== $name: $*" >&2
   "$@" || status=$?
   if [ "$status" -ne 0 ]; then
-    failed+=("$name (exit $status)")
+    echo "$name (exit $status)" >>"$results/failed-steps"
     echo "== $name: FAILED (exit $status) in $((SECONDS - start)) s" >&2
   else
     echo "== $name: ok in $((SECONDS - start)) s" >&2
@@ -39,27 +43,39 @@ step() {
   return "$status"
 }
 
-if [ -z "${TEST_SKIP_CHECKS:-}" ]; then
+checks() {
+  [ -z "${TEST_SKIP_CHECKS:-}" ] || return 0
   step typecheck npx tsc --noEmit -p tsconfig.json || true
   step eslint npx eslint . || true
   step prettier npx prettier --check . || true
-fi
+}
 
-results=test-artifacts/jest
-mkdir -p "$results"
-rm -f "$results"/*.json
 run_jest() {
   local name=$1
   shift
   step "jest $name" npx jest --forceExit --json --outputFile="$results/$name.json" "$@" || {
     local status=$?
-    [ "$jest_status" -ne 0 ] || jest_status=$status
+    # The first jest failure's status is the script's.
+    [ -s "$results/jest-status" ] || echo "$status" >"$results/jest-status"
   }
 }
+
 if [ "$#" -eq 0 ]; then
-  run_jest unit --selectProjects unit --maxWorkers=2 --passWithNoTests
-  run_jest integration --selectProjects integration --runInBand --passWithNoTests
+  started=$SECONDS
+  side_log=$results/checks-and-unit.log
+  echo "== checks and unit tests run beside the integration tests; their output follows when they end" >&2
+  (
+    renice -n 5 -p "$BASHPID" >/dev/null 2>&1 || true
+    checks
+    run_jest unit --selectProjects unit --maxWorkers=1 --passWithNoTests
+  ) >"$side_log" 2>&1 </dev/null &
+  side=$!
+  run_jest integration --selectProjects integration --maxWorkers="${TEST_INTEGRATION_WORKERS:-3}" --passWithNoTests
+  wait "$side" || true
+  cat "$side_log" >&2
+  echo "== all steps: $((SECONDS - started)) s" >&2
 else
+  checks
   parallel=(--runInBand)
   for arg in "$@"; do
     case "$arg" in --maxWorkers* | -w | -w=* | --runInBand | -i) parallel=() ;; esac
@@ -83,6 +99,10 @@ summary=$(node -e '
   console.log(`${passed} ${failed} ${skipped} ${suitesFailed}`);
 ' "$results") || summary='0 0 0 0'
 read -r passed failed_tests skipped suites_failed <<<"$summary"
+
+jest_status=$(cat "$results/jest-status" 2>/dev/null || echo 0)
+failed=()
+[ ! -s "$results/failed-steps" ] || mapfile -t failed <"$results/failed-steps"
 
 if [ "$((passed + failed_tests))" -eq 0 ] && [ "$jest_status" -eq 0 ]; then
   failed+=("jest ran no test")
