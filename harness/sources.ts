@@ -133,9 +133,10 @@ export async function startIngest(
 /** `npm run consume-sqs` on `queueUrl`, its SQS calls to `sqsEndpoint` (moto), logging at info. */
 export function startConsumer(
   queueUrl: string,
-  options: { temporalAddress: string; taskQueue: string; sqsEndpoint: string },
+  options: { temporalAddress: string; taskQueue: string; sqsEndpoint: string; args?: string[] },
 ): ServiceProcess {
-  return startProcess('src/consume-sqs.ts', ['--queue-url', queueUrl, '--wait-time', '1'], {
+  const args = ['--queue-url', queueUrl, '--wait-time', '1', ...(options.args ?? [])];
+  return startProcess('src/consume-sqs.ts', args, {
     TEMPORAL_ADDRESS: options.temporalAddress,
     TEMPORAL_TASK_QUEUE: options.taskQueue,
     AWS_ENDPOINT_URL_SQS: options.sqsEndpoint,

@@ -17,8 +17,26 @@ import { hostileStream } from '../harness/scenarios/hostile';
 import { iamFaults } from '../harness/scenarios/iam-faults';
 import { serverRestart } from '../harness/scenarios/server-restart';
 import { duplicateStorm } from '../harness/scenarios/storm';
+import { temporalOutage, type OutageKind } from '../harness/scenarios/temporal-outage';
 
 type Scenario = (context: ScenarioContext, quick: boolean) => Promise<ScenarioReport>;
+
+/**
+ * Temporal away mid-stream while the starter (twice: one outlasting the outage, one giving up), ingest
+ * and the SQS consumer carry events: longer than the starter's and the client's own retries.
+ */
+const outage =
+  (kind: OutageKind): Scenario =>
+  (c, q) =>
+    temporalOutage(c, {
+      kind,
+      policiesPerSource: q ? 3 : 10,
+      eventsPerPolicy: 3,
+      downMs: q ? 25_000 : 60_000,
+      ingestTimeoutMs: q ? 5000 : 10_000,
+      shortRetryForS: 3,
+      settleMs: 300_000,
+    });
 
 /** The sizes; --quick for a smoke run of a minute or two. */
 const SCENARIOS: Record<string, Scenario> = {
@@ -60,6 +78,8 @@ const SCENARIOS: Record<string, Scenario> = {
     }),
   inuse: (c) => attachedAndBoundary(c),
   hostile: (c, q) => hostileStream(c, { hostileLines: q ? 50 : 200, validEvents: q ? 5 : 20 }),
+  'outage-killed': outage('killed'),
+  'outage-hung': outage('hung'),
 };
 
 function parseArguments(argv: string[]): { seed: number; only: string[]; quick: boolean } {

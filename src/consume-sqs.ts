@@ -13,8 +13,6 @@ import { submitEvent, submitOptionsFor } from './starter/submit';
 import { integerFrom } from './config/cli-options';
 import { connectClient } from './temporal/connection';
 
-/** Longest wait for Temporal to start one message's workflow. */
-const SUBMIT_TIMEOUT_MS = 10_000;
 /** Longest wait for Temporal's answer when checking whether it is back. */
 const READINESS_TIMEOUT_MS = 2000;
 
@@ -22,6 +20,8 @@ interface ConsumeOptions {
   queueUrl: string;
   waitTime: number;
   maxMessages: number;
+  /** Longest wait for Temporal to start one message's workflow, in seconds. */
+  requestTimeout: number;
 }
 
 async function consume(options: ConsumeOptions): Promise<void> {
@@ -51,7 +51,7 @@ async function consume(options: ConsumeOptions): Promise<void> {
       queueUrl: options.queueUrl,
       // A deadline, so a hung Temporal is noticed like an unreachable one (the message then stays).
       submit: (raw) =>
-        client.connection.withDeadline(Date.now() + SUBMIT_TIMEOUT_MS, () =>
+        client.connection.withDeadline(Date.now() + options.requestTimeout * 1000, () =>
           submitEvent(raw, submitOptionsFor(client, config, false)),
         ),
       available: async () => {
@@ -78,6 +78,12 @@ function buildProgram(): Command {
     .requiredOption('--queue-url <url>', 'the queue (standard or FIFO)')
     .option('--wait-time <seconds>', 'long-poll wait of each receive', integerFrom(1, 20), 20)
     .option('--max-messages <n>', 'messages per receive', integerFrom(1, 10), 10)
+    .option(
+      '--request-timeout <seconds>',
+      "a message's start Temporal does not answer within this counts as Temporal unavailable",
+      integerFrom(1, 3600),
+      10,
+    )
     .exitOverride()
     .showHelpAfterError()
     .addHelpText(
@@ -87,8 +93,9 @@ A message is deleted once its event workflow has started (or was found a duplica
 left in the queue and comes back after the visibility timeout: a body that is not JSON, an invalid
 event, a conflict (same source and id, other payload). Give the queue a redrive policy (maxReceiveCount
 3 or more) so that such messages end in its dead-letter queue. Each one is logged with its message ID
-and reason (JSON lines on stdout, LOG_LEVEL). While Temporal is unavailable nothing is received, so an
-outage does not dead-letter valid messages. FIFO queues keep their order per message group.
+and reason (JSON lines on stdout, LOG_LEVEL). While Temporal is unavailable (unreachable, or not
+answering a start within --request-timeout seconds) nothing is received, so an outage does not
+dead-letter valid messages. FIFO queues keep their order per message group.
 
 Examples:
   npm run consume-sqs -- --queue-url https://sqs.eu-west-1.amazonaws.com/123456789012/iam-policy-events
