@@ -61,6 +61,19 @@ export interface PolicyState {
   outbox: OutgoingResult[];
   /** What this workflow's last write left in IAM: reads showing less are stale (src/domain/read-fence.ts). */
   fence?: ReadFence;
+  /**
+   * The last applied event and its result: the desired state of the policy, which drift detection
+   * compares with IAM and repairs from (src/domain/drift.ts). Absent until an event is applied.
+   */
+  desired?: AppliedDesiredState;
+}
+
+/** The policy as the service last meant it to be: the last applied event states the whole of it. */
+export interface AppliedDesiredState {
+  event: PolicyEvent;
+  outcome: Outcome;
+  policyArn?: string;
+  versionId?: string;
 }
 
 /** How many finished events the state remembers; older repeats are still caught by their position. */
@@ -113,8 +126,13 @@ export function acceptDelivery(state: PolicyState, delivery: EventDelivery): voi
   state.pending.push({ ...delivery, arrival: state.arrivals });
 }
 
-/** Positive when `a` is newer than `b`: by sequence, else time, else arrival. */
+/**
+ * Positive when `a` is newer than `b`: by sequence, else time, else arrival. A drift repair ranks below
+ * every other event: any event waiting beside it arrived after the state it restores was applied.
+ */
 function compareQueued(a: QueuedEvent, b: QueuedEvent): number {
+  const aRepairs = a.event.restores !== undefined;
+  if (aRepairs !== (b.event.restores !== undefined)) return aRepairs ? -1 : 1;
   const byEvent = compareEventOrder(a.event, b.event);
   if (byEvent !== undefined && byEvent !== 0) return byEvent;
   return a.arrival - b.arrival;
@@ -157,13 +175,25 @@ export function supersedeWaiting(state: PolicyState): QueuedEvent | undefined {
   const newest = ordered[ordered.length - 1];
   state.pending = [newest];
   for (const older of ordered.slice(0, -1)) {
-    finish(
-      state,
-      older,
-      supersededResult(older.event, `a newer event is waiting: ${describePosition(newest.event)}`),
-    );
+    const reason =
+      older.event.restores !== undefined && newest.event.restores === undefined
+        ? `another event is waiting and goes before a drift repair: ${describePosition(newest.event)}`
+        : `a newer event is waiting: ${describePosition(newest.event)}`;
+    finish(state, older, supersededResult(older.event, reason));
   }
   return newest;
+}
+
+/**
+ * Why a drift repair may not be applied: it restores the state of the event `restores` (an eventKey)
+ * and carries that event's position, so it is applied only while that event is still the last applied
+ * one, never over anything applied since. Undefined when it may be applied.
+ */
+export function repairOutdated(restores: string, applied: AppliedPosition | undefined): string | undefined {
+  if (applied && eventKey(applied) === restores) return undefined;
+  return applied
+    ? `the policy changed since the drift check read it: ${describePosition(applied)} was applied`
+    : 'the event whose state it restores is no longer the last applied one';
 }
 
 /**
@@ -174,7 +204,10 @@ export function takeNext(state: PolicyState): QueuedEvent | undefined {
   const newest = supersedeWaiting(state);
   if (!newest) return undefined;
   state.pending = [];
-  const stale = state.lastApplied && supersededByApplied(newest.event, state.lastApplied, newest.arrival);
+  const stale =
+    newest.event.restores !== undefined
+      ? repairOutdated(newest.event.restores, state.lastApplied)
+      : state.lastApplied && supersededByApplied(newest.event, state.lastApplied, newest.arrival);
   if (stale) {
     finish(state, newest, supersededResult(newest.event, stale));
     return undefined;
@@ -189,6 +222,13 @@ export function finish(state: PolicyState, queued: QueuedEvent, result: EventRes
   if (APPLIED_OUTCOMES.includes(result.outcome)) {
     const { source, id, sequence, time } = queued.event;
     state.lastApplied = { source, id, sequence, time, arrival: queued.arrival };
+    const { policyArn, versionId } = result;
+    state.desired = {
+      event: queued.event,
+      outcome: result.outcome,
+      ...(policyArn !== undefined ? { policyArn } : {}),
+      ...(versionId !== undefined ? { versionId } : {}),
+    };
   }
   const key = eventKey(queued.event);
   state.recent = state.recent.filter((f) => f.key !== key);

@@ -43,6 +43,11 @@ export interface PolicyEvent {
   description?: string;
   /** Desired tags (without the managed-by tag). Absent means: leave the policy's tags alone. */
   tags?: Record<string, string>;
+  /**
+   * Only on a drift repair (src/domain/drift.ts): the eventKey of the applied event whose desired state it
+   * restores. It is applied only while that event is still the last applied one (src/domain/policy-queue.ts).
+   */
+  restores?: string;
 }
 
 /** An IAM entity that uses a policy. */

@@ -5,6 +5,7 @@ import Ajv2020, { type ErrorObject } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import schema from '../../contract/event.schema.json';
 import { validatePolicyDocument } from '../domain/document-rules';
+import { DRIFT_REPAIR_SOURCE } from '../domain/drift';
 import { canonicalSequence } from '../domain/ordering';
 import type { EventType, PolicyDocument, PolicyEvent } from '../domain/types';
 
@@ -36,6 +37,7 @@ interface SchemaValidEvent {
   time?: string;
   subject?: string;
   sequence?: number | string;
+  restores?: string;
   data: {
     policyName: string;
     path?: string;
@@ -243,6 +245,12 @@ export function validateEvent(raw: unknown, options: EventValidationOptions = {}
   }
   const { sequence, problem: sequenceProblem } = sequenceOf(valid);
   if (sequenceProblem) problems.push(sequenceProblem);
+  if (
+    valid.restores !== undefined &&
+    (valid.source !== DRIFT_REPAIR_SOURCE || valid.type !== 'iam.policy.upsert')
+  ) {
+    problems.push(`restores is only for the service's own drift repairs (source ${DRIFT_REPAIR_SOURCE})`);
+  }
 
   // A delete acts on the name alone: a document it carries is ignored, not validated.
   let document: PolicyDocument | undefined;
@@ -270,5 +278,6 @@ export function validateEvent(raw: unknown, options: EventValidationOptions = {}
   if (document !== undefined) event.document = document;
   if (data.description !== undefined) event.description = data.description;
   if (data.tags !== undefined) event.tags = { ...data.tags };
+  if (valid.restores !== undefined) event.restores = valid.restores;
   return { ok: true, event };
 }
