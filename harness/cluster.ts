@@ -105,6 +105,9 @@ export interface ClusterSettings {
   postgresBin?: string;
 }
 
+/** What a new cluster gets unless told otherwise (docker-compose.yml says the same). */
+export const CLUSTER_DEFAULTS = { namespace: 'default', retentionDays: 3, historyShards: 4 } as const;
+
 export interface ClusterOptions {
   /** Configs, pid files, logs and the database. Created if missing. */
   stateDir: string;
@@ -133,7 +136,6 @@ interface Layout {
   settingsFile: string;
   configDir: string;
   uiConfigDir: string;
-  dynamicConfig: string;
   runDir: string;
   logDir: string;
   pgData: string;
@@ -147,7 +149,6 @@ function layoutOf(stateDir: string): Layout {
     settingsFile: join(dir, 'cluster.json'),
     configDir: join(dir, 'config'),
     uiConfigDir: join(dir, 'ui'),
-    dynamicConfig: join(dir, 'config', 'dynamicconfig.yaml'),
     runDir: join(dir, 'run'),
     logDir: join(dir, 'logs'),
     pgData: join(dir, 'pgdata'),
@@ -263,12 +264,10 @@ function tail(file: string, lines = 15): string {
 
 // ---- configuration files ----
 
-function serverConfig(
-  settings: ClusterSettings,
-  layout: Layout,
-  service: ServerService,
-  logLevel: string,
-): string {
+/** The dynamic config every service reads (docker-compose.yml mounts the same file). */
+export const DYNAMIC_CONFIG_FILE = join(REPO, 'config', 'temporal', 'dynamicconfig.yaml');
+
+function serverConfig(settings: ClusterSettings, service: ServerService, logLevel: string): string {
   const { ports } = settings;
   const store = (database: string, maxConns: number) => `
       sql:
@@ -323,19 +322,10 @@ clusterMetadata:
 dcRedirectionPolicy:
   policy: noop
 dynamicConfigClient:
-  filepath: "${layout.dynamicConfig}"
+  filepath: "${DYNAMIC_CONFIG_FILE}"
   pollInterval: 10s
 `;
 }
-
-// Server 1.29.1's defaults otherwise: update-with-start, Worker Deployments and IDs up to 1,000 bytes
-// are on without settings.
-const DYNAMIC_CONFIG = `# Written by harness/cluster.ts. Read every 10 s by every service.
-# The Web UI's lists and the starter's status read visibility: 10 requests/s per namespace is the
-# default, the dev server allows 100.
-frontend.namespaceRPS.visibility:
-  - value: 100
-`;
 
 function uiConfig(settings: ClusterSettings): string {
   return `# Written by harness/cluster.ts.
@@ -384,9 +374,9 @@ export class LocalCluster {
     } else {
       settings = {
         ports: await choosePorts(options.preferredPorts),
-        namespace: options.namespace ?? 'default',
-        retentionDays: options.retentionDays ?? 3,
-        historyShards: options.historyShards ?? 4,
+        namespace: options.namespace ?? CLUSTER_DEFAULTS.namespace,
+        retentionDays: options.retentionDays ?? CLUSTER_DEFAULTS.retentionDays,
+        historyShards: options.historyShards ?? CLUSTER_DEFAULTS.historyShards,
         ui: options.ui ?? true,
       };
     }
@@ -523,9 +513,8 @@ export class LocalCluster {
     writeFileSync(l.settingsFile, `${JSON.stringify(this.settings, null, 2)}\n`);
     const logLevel = this.options.logLevel ?? 'warn';
     for (const service of SERVER_SERVICES) {
-      writeFileSync(join(l.configDir, `${service}.yaml`), serverConfig(this.settings, l, service, logLevel));
+      writeFileSync(join(l.configDir, `${service}.yaml`), serverConfig(this.settings, service, logLevel));
     }
-    writeFileSync(l.dynamicConfig, DYNAMIC_CONFIG);
     writeFileSync(join(l.uiConfigDir, 'cluster.yaml'), uiConfig(this.settings));
   }
 

@@ -1,6 +1,7 @@
 // Several worker processes on one task queue, each behind a write recorder of its own
 // (iam-write-recorder.ts) in front of the same IAM, all recording into one log: which worker wrote
 // what, and whether two writes of one policy were ever in flight at once.
+import { readFileSync } from 'node:fs';
 import { IamWriteLog, startWriteRecorder, type WriteRecorder } from './iam-write-recorder';
 import { startWorkerProcess, type WorkerProcess } from './worker-process';
 
@@ -17,7 +18,31 @@ export interface RecordedWorkers {
   log: IamWriteLog;
   workers: RecordedWorker[];
   named(name: string): RecordedWorker;
+  /**
+   * The worker whose process wrote a Temporal worker identity (the SDK's default, `<pid>@<host>`, names
+   * the worker's own process, a child of the process this module started).
+   */
+  ofIdentity(identity: string): RecordedWorker | undefined;
   stop(): Promise<void>;
+}
+
+/** The parent of `pid`, from /proc; undefined once it is gone. */
+function parentOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether `pid` is `ancestor` or runs under it. */
+function descendsFrom(pid: number, ancestor: number): boolean {
+  for (let current: number | undefined = pid, depth = 0; current && depth < 10; depth += 1) {
+    if (current === ancestor) return true;
+    current = parentOf(current);
+  }
+  return false;
 }
 
 export interface RecordedWorkersOptions {
@@ -79,6 +104,10 @@ export async function startRecordedWorkers(options: RecordedWorkersOptions): Pro
       const worker = workers.find((candidate) => candidate.name === name);
       if (!worker) throw new Error(`no worker ${name}`);
       return worker;
+    },
+    ofIdentity(identity) {
+      const pid = Number(identity.split('@')[0]);
+      return workers.find((worker) => Number.isInteger(pid) && descendsFrom(pid, worker.process.pid));
     },
     async stop() {
       supervising = false;
