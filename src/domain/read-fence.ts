@@ -5,7 +5,7 @@
 // Pure and deterministic (runs in workflow code); the fence is plain JSON (carried across continue-as-new).
 import type { PolicyObservation, WritePlan } from './decide';
 import { canonicalJson, normalisePolicyDocument } from './document';
-import type { IamAction, PolicyDocument } from './types';
+import type { PolicyDocument } from './types';
 
 /** Terraform's AWS provider retries reads of IAM objects it just wrote for up to 2 minutes. */
 export const DEFAULT_CONSISTENCY_WAIT_MS = 120_000;
@@ -168,82 +168,15 @@ export function fenceAfterWrite(
 }
 
 /**
- * The fence after a write that failed part-way: what IAM holds is no longer known, except whether the
- * policy exists (a failed create made none, a failed delete left it) and which policy it is.
+ * The fence after the write `plan` failed: what IAM holds is known only as far as no part of that write
+ * could have changed it. A failed create or delete leaves the fence as it was (a create makes a new
+ * policy, newer than any this workflow deleted; a delete changes neither the default version nor the
+ * tags of a policy it did not delete). A failed update may have changed the tags and made a newer
+ * version, never an older one: the default version stays a lower bound (with its document, which never
+ * changes within a version), the tags are unknown.
  */
-export function fenceAfterFailure(previous: ReadFence | undefined): ReadFence | undefined {
-  if (!previous) return undefined;
-  const { exists, writtenAt, createdAt } = previous;
-  return { exists, writtenAt, ...(createdAt !== undefined ? { createdAt } : {}) };
-}
-
-/** The fence for what an observation shows, after it was recognised as this workflow's own write. */
-export function fenceFromObservation(observation: PolicyObservation, now: number): ReadFence {
-  if (!observation.exists) return { exists: false, writtenAt: now };
-  const { policy } = observation;
-  return {
-    exists: true,
-    defaultVersionId: policy.defaultVersionId,
-    ...(policy.document ? { documentHash: documentHash(policy.document) } : {}),
-    tags: { ...policy.tags },
-    writtenAt: now,
-    ...(policy.createdAt !== undefined ? { createdAt: policy.createdAt } : {}),
-  };
-}
-
-/** What an earlier attempt of this event did, whose result was lost (a crashed worker, a failed task). */
-export interface LostWrite {
-  outcome: 'created' | 'updated' | 'deleted';
-  action: IamAction;
-  note: string;
-}
-
-const LOST = 'made by an earlier attempt of this event whose result was lost';
-
-/**
- * When the decision writes nothing (`unchanged`, `absent`) although IAM changed after the fenced write in
- * just the way this event asks: the policy workflow is the only writer, so an earlier attempt of this
- * event made that write and its result was lost with a worker or server fault. The event then reports
- * what it did. Undefined when nothing says so (no fence, or IAM as the fence says).
- */
-export function lostOwnWrite(
-  fence: ReadFence | undefined,
-  observation: PolicyObservation,
-  outcome: 'unchanged' | 'absent' | 'rejected' | 'retained-in-use',
-): LostWrite | undefined {
-  if (!fence) return undefined;
-  if (outcome === 'absent' && fence.exists && !observation.exists) {
-    return {
-      outcome: 'deleted',
-      action: { action: 'DeletePolicy', detail: LOST },
-      note: 'the policy was deleted after this service last wrote it: by an earlier attempt of this event',
-    };
-  }
-  if (outcome !== 'unchanged' || !observation.exists || !observation.policy.owned) return undefined;
-  const { policy } = observation;
-  if (!fence.exists) {
-    return {
-      outcome: 'created',
-      action: { action: 'CreatePolicy', versionId: policy.defaultVersionId, detail: LOST },
-      note: 'the policy was created after this service deleted it: by an earlier attempt of this event',
-    };
-  }
-  if (
-    fence.defaultVersionId !== undefined &&
-    versionNumber(policy.defaultVersionId) > versionNumber(fence.defaultVersionId)
-  ) {
-    return {
-      outcome: 'updated',
-      action: { action: 'CreatePolicyVersion', versionId: policy.defaultVersionId, detail: LOST },
-      note: `version ${policy.defaultVersionId} was made after this service last wrote the policy: by an earlier attempt of this event`,
-    };
-  }
-  if (fence.tags !== undefined && !sameTags(fence.tags, policy.tags)) {
-    return {
-      outcome: 'updated',
-      action: { action: 'TagPolicy', detail: LOST },
-      note: 'the tags were changed after this service last wrote them: by an earlier attempt of this event',
-    };
-  }
-  return undefined;
+export function fenceAfterFailure(previous: ReadFence | undefined, plan: WritePlan): ReadFence | undefined {
+  if (!previous || plan.kind !== 'update') return previous;
+  const { tags: _unknown, ...rest } = previous;
+  return rest;
 }

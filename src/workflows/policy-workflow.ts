@@ -7,9 +7,11 @@ import {
   continueAsNew,
   isCancellation,
   log,
+  proxyActivities,
   setHandler,
   sleep,
   workflowInfo,
+  type ActivityOptions,
 } from '@temporalio/workflow';
 import type { DeliveryActivities, PolicyActivities, WriteResult } from '../messages/activity-contracts';
 import { readActivityFailure } from '../messages/activity-failures';
@@ -31,9 +33,7 @@ import {
   DEFAULT_CONSISTENCY_WAIT_MS,
   fenceAfterFailure,
   fenceAfterWrite,
-  fenceFromObservation,
   fenceVerdict,
-  lostOwnWrite,
 } from '../domain/read-fence';
 import {
   acceptDelivery,
@@ -65,6 +65,22 @@ const MAX_PLANNING_ROUNDS = 3;
 /** Errors of our own code: retrying does not heal them. */
 const PROGRAMMING_ERRORS = ['TypeError', 'ReferenceError', 'SyntaxError', 'RangeError'];
 
+/** IAM calls as ordinary activities: visible in the UI while they fail, retried by the server. */
+const IAM_ACTIVITY: ActivityOptions = {
+  // An attempt lost with a crashed worker is retried after this; a few IAM calls take far less.
+  startToCloseTimeout: '30 seconds',
+  // Transient IAM errors (throttling, 5xx, network, an outage) are retried with backoff for this long;
+  // after that the event fails and an operator can resubmit it.
+  scheduleToCloseTimeout: '1 hour',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '30 seconds',
+    nonRetryableErrorTypes: PROGRAMMING_ERRORS,
+  },
+};
+
+/** Observing: local first (a lost observation is only made again). */
 const iam = proxyLocalFirstActivities<PolicyActivities>({
   local: {
     // A local attempt lost with a crashed worker is run again when its workflow task times out (10 s).
@@ -73,20 +89,18 @@ const iam = proxyLocalFirstActivities<PolicyActivities>({
     // attempts then cover a blip, and anything longer becomes a visible, server-spaced activity.
     retry: { initialInterval: '1 second', maximumAttempts: 2, nonRetryableErrorTypes: PROGRAMMING_ERRORS },
   },
-  fallback: {
-    // An attempt lost with a crashed worker is retried after this; a few IAM calls take far less.
-    startToCloseTimeout: '30 seconds',
-    // Transient IAM errors (throttling, 5xx, network, an outage) are retried with backoff for this long;
-    // after that the event fails and an operator can resubmit it.
-    scheduleToCloseTimeout: '1 hour',
-    retry: {
-      initialInterval: '1 second',
-      backoffCoefficient: 2,
-      maximumInterval: '30 seconds',
-      nonRetryableErrorTypes: PROGRAMMING_ERRORS,
-    },
-  },
+  fallback: IAM_ACTIVITY,
 });
+
+/**
+ * Writing: always an ordinary activity, so the write is recorded before IAM is touched. Scheduling it
+ * completes the workflow task, which puts the observation and the plan (the activity's input) in history
+ * first; a worker lost in the middle of the write leaves an activity the server retries with that same
+ * plan, and src/iam/writes.ts recognises what the earlier attempt wrote (created, updated, deleted, never
+ * unchanged or absent). A local write would be lost with its workflow task, and the task run again would
+ * observe the write already made and decide anew: nothing left to do.
+ */
+const writes = proxyActivities<Pick<PolicyActivities, 'applyPlan'>>(IAM_ACTIVITY);
 
 const messaging = proxyLocalFirstActivities<DeliveryActivities>(TEMPORAL_CALL_OPTIONS);
 
@@ -327,30 +341,16 @@ async function observeFresh(
 
 async function observePlanAct(state: PolicyState, event: PolicyEvent): Promise<EventResult> {
   const { observation, stale } = await observeFresh(state, event);
-  const decision = decide(event, observation);
-  if (decision.kind === 'none') {
-    // Nothing to write, yet IAM changed since the last recorded write as this event asks: its earlier
-    // attempt wrote, and the result was lost with a worker or server fault. Report what it did.
-    const lost = lostOwnWrite(state.fence, observation, decision.outcome);
-    if (lost) {
-      state.fence = fenceFromObservation(observation, workflowTime());
-      return {
-        ...fromNoWrite(event, decision),
-        outcome: lost.outcome,
-        actions: [lost.action],
-        notes: [...(decision.notes ?? []), lost.note],
-      };
-    }
-  }
-  // Still stale at the bound and not explained by an own write: deciding on it could be wrong.
+  // Still stale at the bound: deciding on it could be wrong.
   if (stale) return resultWithoutWrites(event, 'failed', { reason: stale });
+  const decision = decide(event, observation);
   if (decision.kind === 'none') return fromNoWrite(event, decision);
   let written: WriteResult;
   try {
-    written = await iam.applyPlan(decision);
+    written = await writes.applyPlan(decision);
   } catch (error) {
-    // Some of the write may be done: what IAM holds is no longer fully known here.
-    state.fence = fenceAfterFailure(state.fence);
+    // Some of the write may be done: the fence keeps only what it cannot have changed.
+    state.fence = fenceAfterFailure(state.fence, decision);
     throw error;
   }
   state.fence = fenceAfterWrite(state.fence, decision, observation, written, workflowTime());

@@ -1,7 +1,8 @@
 // The workflows' activities run as local activities (markers in history, no activity tasks) and fall
 // over to ordinary activities when IAM keeps failing: the operator then sees a pending activity with its
 // attempts and last failure (in `starter status` too), and the event still completes once IAM answers
-// again.
+// again. The IAM write is the exception: always an activity task, so that it is recorded in history
+// before IAM is touched.
 import { policyWorkflowId } from '../../src/domain/ids';
 import { eventWorkflowId } from '../../src/temporal/event-identity';
 import { eventStatus } from '../../src/starter/event-status';
@@ -39,7 +40,7 @@ const scheduledActivities = (events: HistoryEvent[]) =>
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-test('on the quick path every activity is local: markers in history, no activity tasks', async () => {
+test('on the quick path every activity but the write is local: markers in history; the write is an activity task', async () => {
   const name = `local-${uniqueSuffix()}`;
   const event = upsertEvent(name, { sequence: 1 });
   const report = await submitEvent(event, { ...submitOptions, wait: true });
@@ -52,8 +53,14 @@ test('on the quick path every activity is local: markers in history, no activity
   // The result is the update's answer, which the server gives only once the policy workflow's task (and
   // its markers) is in history.
   const policyHistory = await historyOf(service.client, policyWorkflowId(name));
-  expect(scheduledActivities(policyHistory)).toEqual([]);
-  expect(localActivityTypes(policyHistory)).toEqual(['inspectPolicy', 'applyPlan']);
+  expect(scheduledActivities(policyHistory)).toEqual(['applyPlan']);
+  expect(localActivityTypes(policyHistory)).toEqual(['inspectPolicy']);
+  // The observation and the write's plan (the activity's input) reach history together, from the
+  // workflow task that decided: the server hands the write to a worker only then.
+  const observed = policyHistory.findIndex((event) => event.markerRecordedEventAttributes);
+  const scheduled = policyHistory.findIndex((event) => event.activityTaskScheduledEventAttributes);
+  expect(scheduled).toBe(observed + 1);
+  expect(policyHistory[scheduled].activityTaskScheduledEventAttributes?.input?.payloads?.length).toBe(1);
   expect(localActivityTypes(eventHistory)).toEqual(['deliverEventAndWait']);
 });
 
@@ -99,11 +106,10 @@ test('when IAM keeps failing, the call becomes a pending activity with its failu
 
   const policyHistory = await historyOf(service.client, policyWorkflowId(name));
   // inspectPolicy: its local attempts failed (one marker with the last failure), then the activity;
-  // applyPlan was local again.
-  expect(scheduledActivities(policyHistory)).toEqual(['inspectPolicy']);
+  // then the write, an activity as always.
+  expect(scheduledActivities(policyHistory)).toEqual(['inspectPolicy', 'applyPlan']);
   const markers = localActivityMarkers(policyHistory);
   expect(markers.map((marker) => marker.markerRecordedEventAttributes?.failure?.message)).toEqual([
     'Service is unavailable.',
-    undefined,
   ]);
 }, 150_000);

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { version } from '../../package.json';
+import { localActivityTypes } from '../../harness/history';
 import { bundleServiceWorkflows } from '../../harness/workflow-bundle';
 
 const HISTORIES = join(__dirname, '../fixtures/histories');
@@ -63,6 +64,13 @@ test('the histories show the paths the code takes: update first, signal when lat
   expect(countOf(policyRun, 'signalExternalWorkflowExecutionInitiatedEventAttributes')).toBe(0);
   // A burst waiting behind a slow event is gathered (a timer) before its newest is applied.
   expect(countOf(policyRun, 'timerStartedEventAttributes')).toBeGreaterThan(0);
+  // IAM is observed by local activity and written by activity task, recorded before it runs.
+  expect(localActivityTypes(policyRun)).not.toContain('applyPlan');
+  expect(
+    new Set(
+      policyRun.flatMap((event) => event.activityTaskScheduledEventAttributes?.activityType?.name ?? []),
+    ),
+  ).toEqual(new Set(['applyPlan']));
   // The quick event workflow ends in one workflow task; the late one falls back to a signal each way.
   expect(countOf(events('event-workflow.json'), 'workflowTaskCompletedEventAttributes')).toBe(1);
   expect(countOf(events('event-workflow-fallback.json'), 'workflowExecutionSignaledEventAttributes')).toBe(1);

@@ -5,9 +5,7 @@ import {
   documentHash,
   fenceAfterFailure,
   fenceAfterWrite,
-  fenceFromObservation,
   fenceVerdict,
-  lostOwnWrite,
   staleness,
   type ReadFence,
 } from '../../src/domain/read-fence';
@@ -172,58 +170,37 @@ describe('fenceAfterWrite', () => {
   });
 });
 
-describe('lost own writes (a worker or server fault lost the result of a write this event made)', () => {
-  test('a new version after the fenced one, with nothing left to write: updated', () => {
-    const lost = lostOwnWrite(fence, present({ defaultVersionId: 'v3' }), 'unchanged');
-    expect(lost).toMatchObject({
-      outcome: 'updated',
-      action: { action: 'CreatePolicyVersion', versionId: 'v3' },
-    });
-  });
+describe('after a failed write: the fence keeps what the write cannot have changed', () => {
+  const update = {
+    kind: 'update' as const,
+    policyArn: 'a',
+    observedDefaultVersionId: 'v2',
+    document: doc('s3:C'),
+    tagsToSet: { team: 'b' },
+    tagKeysToRemove: [],
+  };
 
-  test('gone after this workflow last wrote it, for a delete that finds it absent: deleted', () => {
-    expect(lostOwnWrite(fence, absent, 'absent')).toMatchObject({
-      outcome: 'deleted',
-      action: { action: 'DeletePolicy' },
-    });
-  });
-
-  test('created after this workflow deleted it: created, and not the deleted one still showing', () => {
-    const deleted: ReadFence = { exists: false, writtenAt: 1_000, createdAt: 500 };
-    const recreated = present({ defaultVersionId: 'v1', createdAt: 900 });
-    expect(staleness(deleted, recreated)).toBeUndefined();
-    expect(staleness(deleted, present({ createdAt: 500 }))).toMatch(/still shows/);
-    expect(lostOwnWrite(deleted, recreated, 'unchanged')).toMatchObject({
-      outcome: 'created',
-      action: { action: 'CreatePolicy', versionId: 'v1' },
-    });
-  });
-
-  test("tags changed after the fenced write: updated; IAM as fenced, no fence, or someone else's policy: nothing", () => {
-    expect(lostOwnWrite(fence, present({ tags: { team: 'b' } }), 'unchanged')).toMatchObject({
-      outcome: 'updated',
-      action: { action: 'TagPolicy' },
-    });
-    expect(lostOwnWrite(fence, present(), 'unchanged')).toBeUndefined();
-    expect(lostOwnWrite(undefined, present({ defaultVersionId: 'v9' }), 'unchanged')).toBeUndefined();
-    expect(
-      lostOwnWrite(fence, present({ defaultVersionId: 'v9', owned: false }), 'unchanged'),
-    ).toBeUndefined();
-    expect(lostOwnWrite(fence, present({ defaultVersionId: 'v9' }), 'rejected')).toBeUndefined();
-  });
-
-  test('after a failed write only existence is fenced; a recognised write is fenced as observed', () => {
-    expect(fenceAfterFailure({ ...fence, createdAt: 3 })).toEqual({
+  test('an update: the default version and its document stay a lower bound, the tags are unknown', () => {
+    const after = fenceAfterFailure({ ...fence, createdAt: 3 }, update);
+    expect(after).toEqual({
       exists: true,
+      defaultVersionId: 'v2',
+      documentHash: documentHash(doc('s3:B')),
       writtenAt: 1_000,
       createdAt: 3,
     });
-    expect(fenceAfterFailure(undefined)).toBeUndefined();
-    expect(fenceFromObservation(present({ createdAt: 4 }), 9)).toEqual({
-      ...fence,
-      writtenAt: 9,
-      createdAt: 4,
-    });
-    expect(fenceFromObservation(absent, 9)).toEqual({ exists: false, writtenAt: 9 });
+    // Half done: other tags, or a newer version, are what it may have written; an older version is lag.
+    expect(staleness(after!, present({ tags: { team: 'b' } }))).toBeUndefined();
+    expect(staleness(after!, present({ defaultVersionId: 'v3', document: doc('s3:C') }))).toBeUndefined();
+    expect(staleness(after!, present({ defaultVersionId: 'v1', document: doc('s3:A') }))).toMatch(/older/);
+    expect(staleness(after!, absent)).toMatch(/does not show/);
+  });
+
+  test('a create or a delete leaves the fence as it was; no fence stays none', () => {
+    const deleted: ReadFence = { exists: false, writtenAt: 1_000, createdAt: 500 };
+    const create = { kind: 'create' as const, policyName: 'p', path: '/', document: doc('s3:A'), tags: {} };
+    expect(fenceAfterFailure(deleted, create)).toBe(deleted);
+    expect(fenceAfterFailure(fence, { kind: 'delete', policyArn: 'a' })).toBe(fence);
+    expect(fenceAfterFailure(undefined, update)).toBeUndefined();
   });
 });
