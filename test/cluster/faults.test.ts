@@ -4,20 +4,19 @@
 // may end with all its events superseded when newer events of the policy arrived before the redo: the
 // report lists those writes (supersededAfterWrite); the test fails only on writes hidden behind
 // unchanged or absent, or reported by nothing.
-import { LocalCluster } from '../../harness/cluster';
-import { testIamEndpoint } from '../../harness/env';
+import { clusterIamEndpoint, testCluster } from '../helpers/cluster-env';
 import { clusterFaults } from '../../harness/scenarios/cluster-faults';
 import { seedFromEnvironment } from '../../harness/seeded-random';
 
 const seed = seedFromEnvironment();
 
 test(`two workers through worker -9, history -9 and a cluster restart: one outcome each, IAM right, no write hidden (seed ${seed})`, async () => {
-  const cluster = await LocalCluster.open({ stateDir: process.env.TEST_CLUSTER_STATE_DIR! });
+  const cluster = await testCluster();
   const report = await clusterFaults(
     {
       cluster,
       temporalAddress: cluster.address,
-      motoEndpoint: testIamEndpoint(),
+      motoEndpoint: clusterIamEndpoint(),
       seed,
       log: (line) => process.stderr.write(`${line}\n`),
     },

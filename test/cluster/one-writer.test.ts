@@ -3,9 +3,10 @@
 // from many submitters, its name spelled in any case: no two writes of the policy are ever in flight
 // at once. Then the worker that holds the policy workflow is killed (-9) and left dead: the other
 // worker takes the workflow over (replaying its history) and applies the next events.
+import type { LocalCluster } from '../../harness/cluster';
+import { clusterIamEndpoint, testCluster } from '../helpers/cluster-env';
 import type { Client } from '@temporalio/client';
-import { LocalCluster } from '../../harness/cluster';
-import { testIamEndpoint, uniqueSuffix } from '../../harness/env';
+import { uniqueSuffix } from '../../harness/env';
 import { startIamProxy, type IamProxy } from '../../harness/iam-proxy';
 import { startRecordedWorkers, type RecordedWorkers } from '../../harness/recorded-workers';
 import {
@@ -35,8 +36,8 @@ let workers: RecordedWorkers;
 let client: Client;
 
 beforeAll(async () => {
-  cluster = await LocalCluster.open({ stateDir: process.env.TEST_CLUSTER_STATE_DIR! });
-  proxy = await startIamProxy(testIamEndpoint(), { strict: true });
+  cluster = await testCluster();
+  proxy = await startIamProxy(clusterIamEndpoint(), { strict: true });
   workers = await startRecordedWorkers({
     names: ['a', 'b'],
     temporalAddress: cluster.address,
@@ -140,6 +141,6 @@ test('the worker that holds a policy workflow is killed: the other worker contin
     overlaps: [],
   });
 
-  const state = await checkIamState(directIam(testIamEndpoint()), expectedStates(applied));
+  const state = await checkIamState(directIam(clusterIamEndpoint()), expectedStates(applied));
   expect(state.problems).toEqual([]);
 }, 180_000);

@@ -2,8 +2,9 @@
 // service log "value too long" for ever and the workflow never appears in listings. Events with a
 // `source` longer than that (the contract allows 512 characters) are listed on the real cluster under
 // the fitted EventSource value, by the Temporal API and by the Web UI server alike.
-import { LocalCluster } from '../../harness/cluster';
-import { testIamEndpoint, uniqueSuffix } from '../../harness/env';
+import type { LocalCluster } from '../../harness/cluster';
+import { clusterIamEndpoint, testCluster } from '../helpers/cluster-env';
+import { uniqueSuffix } from '../../harness/env';
 import { sleep } from '../../harness/scenario-runner';
 import { startService, type RunningService } from '../../harness/service';
 import { EVENT_SOURCE, keywordValue } from '../../src/messages/search-attributes';
@@ -14,8 +15,8 @@ let cluster: LocalCluster;
 let service: RunningService;
 
 beforeAll(async () => {
-  cluster = await LocalCluster.open({ stateDir: process.env.TEST_CLUSTER_STATE_DIR! });
-  service = await startService({ temporalAddress: cluster.address, iamEndpoint: testIamEndpoint() });
+  cluster = await testCluster();
+  service = await startService({ temporalAddress: cluster.address, iamEndpoint: clusterIamEndpoint() });
 }, 120_000);
 
 afterAll(async () => {

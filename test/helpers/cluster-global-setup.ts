@@ -1,7 +1,6 @@
 // The cluster project's servers: one real Temporal cluster (PostgreSQL, four server services, the Web
 // UI server) in a state directory of its own, moto, and the workflows bundled once. Test files reach
-// the cluster through TEST_CLUSTER_STATE_DIR (LocalCluster.open: to kill or restart its services) and
-// TEST_TEMPORAL_ADDRESS, moto through TEST_IAM_ENDPOINT, as in the integration project.
+// them through TEST_CLUSTER_STATE_DIR and TEST_CLUSTER_IAM_ENDPOINT (test/helpers/cluster-env.ts).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LocalCluster } from '../../harness/cluster';
@@ -28,8 +27,7 @@ export default async function clusterGlobalSetup(): Promise<void> {
   });
   globalThis.__clusterMoto = moto;
   process.env.TEST_CLUSTER_STATE_DIR = cluster.stateDir;
-  process.env.TEST_TEMPORAL_ADDRESS = cluster.address;
-  process.env.TEST_IAM_ENDPOINT = moto.address;
+  process.env.TEST_CLUSTER_IAM_ENDPOINT = moto.address;
   const directory = join(__dirname, '..', '..', 'test-artifacts', 'workflow-bundles');
   mkdirSync(directory, { recursive: true });
   const codePath = join(directory, `workflows-${process.pid}-${Date.now()}.js`);
