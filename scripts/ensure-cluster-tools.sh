@@ -12,8 +12,9 @@
 #   ${IAM_POLICY_EVENTS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/iam-policy-events}/cluster/
 #     server-v1.29.1/temporal-server   Temporal Server, `go install go.temporal.io/server/cmd/server@v1.29.1`
 #                                      (the server the Temporal CLI v1.5.1 embeds; measured on 2 busy
-#                                      cores: about 4.5 min after the CLI's build, 9.5 min with Go's caches cold)
-#     server-v1.29.1/temporal-sql-tool its SQL schema tool (cmd/tools/sql; seconds after the server)
+#                                      cores: 346 s right after the CLI's build, about 9.5 min with Go's
+#                                      caches cold)
+#     server-v1.29.1/temporal-sql-tool its SQL schema tool (cmd/tools/sql; 15 s after the server)
 #     server-v1.29.1/schema/           the PostgreSQL schemas, copied from the module in Go's module cache
 #     ui-server-v2.42.1/temporal-ui-server  the Web UI server (github.com/temporalio/ui-server/v2, about 1 min)
 #     logs in ../logs/go-install-*.log
@@ -96,7 +97,7 @@ if ! server_ok || ! sql_tool_ok || ! schema_ok; then
   if ! server_ok; then
     need_go
     start=$SECONDS
-    say "temporal server: building go.temporal.io/server/cmd/server@$SERVER_VERSION with $(go env GOVERSION) (about 4.5 min after the CLI's build, 10 min with Go's caches cold) ..."
+    say "temporal server: building go.temporal.io/server/cmd/server@$SERVER_VERSION with $(go env GOVERSION) (about 6 min after the CLI's build, 10 min with Go's caches cold) ..."
     tmp=$(go_install "go.temporal.io/server/cmd/server@$SERVER_VERSION" "$cache/logs/go-install-temporal-server.log") ||
       die "go install of the Temporal server failed (see $cache/logs/go-install-temporal-server.log)"
     mv -f "$tmp/server" "$server_dir/temporal-server" # same file system: never half a binary
