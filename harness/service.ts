@@ -58,6 +58,8 @@ export interface StartServiceOptions {
   deployment?: { deploymentName: string; buildId?: string; promote?: DeploymentPromotion };
   /** Another workflow bundle than the service's (a test variant of the workflows). */
   workflowBundle?: WorkflowBundleWithSourceMap;
+  /** Guardrails, adoption and IAM waits, as IAM_* set them; the defaults when absent. */
+  guards?: ServiceWorkerOptions['guards'];
 }
 
 export async function startService(options: StartServiceOptions = {}): Promise<RunningService> {
@@ -87,6 +89,7 @@ export async function startService(options: StartServiceOptions = {}): Promise<R
     searchAttributes: options.searchAttributes,
     sinks: options.sinks,
     delivery: options.delivery,
+    ...(options.guards ? { guards: options.guards } : {}),
     ...(options.deployment ? { deployment: options.deployment } : {}),
   });
   const running = worker.run();

@@ -9,6 +9,8 @@ import { loadTemporalConfig } from './config/temporal';
 import { createAccountIdResolver } from './iam/account';
 import { createIamClient, createStsClient } from './iam/client';
 import { checkSearchAttributes } from './temporal/search-attribute-check';
+import { loadDriftConfig } from './config/drift';
+import { renderDriftReport, runDriftCheck } from './starter/drift-check';
 import { dryRun } from './starter/dry-run';
 import { eventStatus } from './starter/event-status';
 import { openInput, readEvents } from './sources/ndjson-input';
@@ -169,6 +171,29 @@ async function planCommand(file: string) {
   }
 }
 
+async function driftCommand(options: { repair: boolean; json: boolean; pathPrefix?: string }) {
+  const temporal = loadTemporalConfig();
+  const pathPrefix = options.pathPrefix ?? loadDriftConfig().pathPrefix;
+  if (!/^(\/|\/[\x21-\x7E]+\/)$/.test(pathPrefix)) {
+    throw new ConfigError(`invalid --path-prefix ${JSON.stringify(pathPrefix)}: an IAM path, / or /a/b/`);
+  }
+  const client = await connectClient(temporal);
+  try {
+    const { workflowId, report } = await runDriftCheck(client, {
+      taskQueue: temporal.taskQueue,
+      repair: options.repair,
+      pathPrefix,
+      searchAttributes: temporal.searchAttributes,
+    });
+    process.stdout.write(
+      options.json ? `${JSON.stringify({ workflowId, ...report })}\n` : renderDriftReport(workflowId, report),
+    );
+    process.exitCode = report.outcome === 'drift' ? EXIT_UNSUCCESSFUL : 0;
+  } finally {
+    await client.connection.close();
+  }
+}
+
 const ENVIRONMENT_HELP = `Environment: TEMPORAL_ADDRESS (localhost:7233), TEMPORAL_NAMESPACE (default),
 TEMPORAL_TASK_QUEUE (iam-policy-events), TEMPORAL_TLS*, TEMPORAL_API_KEY, IAM_MANAGED_BY_TAG.`;
 const AWS_HELP = `IAM is only read (GetPolicy, GetPolicyVersion, ListPolicies, ListPolicyVersions,
@@ -291,6 +316,36 @@ Exit status: 0 every event would be fine, 1 some would be rejected/conflict or i
 connection error.`,
     )
     .action(planCommand);
+
+  program
+    .command('drift')
+    .option('--repair', 'submit a repair event for each policy that can be put back', false)
+    .option('--json', 'print the report as one JSON object', false)
+    .option(
+      '--path-prefix <path>',
+      'check only the policies under this IAM path (default DRIFT_PATH_PREFIX, /)',
+    )
+    .description('check now whether IAM still holds what the service last applied, and report (drift check)')
+    .addHelpText(
+      'after',
+      `
+Runs the drift check the worker's schedule runs (a reconcile workflow on the worker's task queue: a worker
+must be running) and waits for it. Every policy the service manages is compared with IAM: the last applied
+event of each policy workflow, and every policy under the path prefix with the managed-by tag. Kinds:
+document-changed, tags-changed, deleted (repairable), unmanaged (managed-by tag removed), path-changed,
+unknown (a managed policy no workflow wants); never repaired, only reported. With --repair each repairable
+policy gets a repair event (source urn:iam-policy-events:drift-repair) that its policy workflow applies in
+order, never over a newer event. IAM is read: 2 calls per managed policy, plus ListPolicies.
+
+Examples:
+  npm run --silent starter -- drift
+  npm run --silent starter -- drift --repair
+  npm run --silent starter -- drift --json | jq '.findings[] | {policyName, kinds}'
+
+${ENVIRONMENT_HELP}
+Exit status: 0 no drift (or all of it repaired), 1 drift left, 2 usage or connection error.`,
+    )
+    .action(driftCommand);
   return program;
 }
 

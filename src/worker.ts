@@ -3,6 +3,7 @@
 // are JSON lines on stdout (LOG_LEVEL, warn by default). It runs as a version of a Worker Deployment
 // unless TEMPORAL_WORKER_VERSIONING=off (docs/deploying.md).
 import './node-version'; // first: refuses a Node older than 24
+import { Client } from '@temporalio/client';
 import { Runtime, type NativeConnection, type RuntimeOptions, type Worker } from '@temporalio/worker';
 import { exitOnArguments } from './config/cli-options';
 import { ConfigError } from './config/environment';
@@ -10,12 +11,14 @@ import { loadConfig, type ServiceConfig } from './config/worker';
 import { createAccountIdResolver } from './iam/account';
 import { createIamClient, createStsClient, workerRetryOptions } from './iam/client';
 import { createLogger, sdkLogger } from './observability/logging';
+import { createDriftSinks } from './observability/drift-sinks';
 import { createEventSinks } from './observability/event-sinks';
 import { instrumentIamClient } from './observability/iam-instrumentation';
 import { freeLoopbackPort, startMetricsServer, type MetricsServer } from './observability/metrics-server';
 import { createServiceMetrics } from './observability/service-metrics';
 import { checkSearchAttributes } from './temporal/search-attribute-check';
 import { ConnectAborted, connectWorker } from './temporal/connection';
+import { driftScheduleId, ensureDriftSchedule } from './temporal/drift-schedule';
 import { createServiceWorker } from './temporal/service-worker';
 import { promoteVersion } from './temporal/worker-deployment';
 
@@ -47,6 +50,33 @@ async function takeUpDeployment(
   } catch (error) {
     process.stderr.write(`worker: WARNING: ${error instanceof Error ? error.message : String(error)}\n`);
     return `${self}, not current`;
+  }
+}
+
+/**
+ * Creates, updates or removes the drift check's schedule as DRIFT_* say, and says so on stderr. Never
+ * throws: the worker serves events without it (a namespace whose API key may not manage schedules).
+ */
+async function keepDriftSchedule(connection: NativeConnection, config: ServiceConfig): Promise<void> {
+  const { drift, temporal } = config;
+  const scheduleId = driftScheduleId(temporal.taskQueue);
+  try {
+    const change = await ensureDriftSchedule(new Client({ connection, namespace: temporal.namespace }), {
+      taskQueue: temporal.taskQueue,
+      searchAttributes: temporal.searchAttributes,
+      ...drift,
+    });
+    process.stderr.write(
+      drift.intervalMs > 0
+        ? `worker: drift check every ${Math.round(drift.intervalMs / 60_000)} min of the policies under ` +
+            `${drift.pathPrefix}, repair ${drift.repair ? 'on' : 'off'} (schedule ${scheduleId} ${change})\n`
+        : `worker: no scheduled drift check (DRIFT_CHECK_INTERVAL_MS=0; schedule ${scheduleId} ${change})\n`,
+    );
+  } catch (error) {
+    process.stderr.write(
+      `worker: WARNING: could not keep the drift check's schedule ${scheduleId}: ` +
+        `${error instanceof Error ? error.message : String(error)}\n`,
+    );
   }
 }
 
@@ -104,7 +134,7 @@ async function main(): Promise<void> {
       ...(config.maxCachedWorkflows !== undefined
         ? { tuning: { maxCachedWorkflows: config.maxCachedWorkflows } }
         : {}),
-      sinks: createEventSinks(logger, metrics),
+      sinks: { ...createEventSinks(logger, metrics), ...createDriftSinks(logger, metrics) },
       ...(config.deployment ? { deployment: config.deployment } : {}),
       // A prebuilt bundle of these workflows (the tests build one per run), else bundled at start.
       ...(process.env.WORKFLOW_BUNDLE_PATH
@@ -122,6 +152,7 @@ async function main(): Promise<void> {
       );
     }
     const running = worker.run();
+    void keepDriftSchedule(connection, config);
     // The version can be made current only once the worker polls; a worker that stops first ends this.
     const deployment = await Promise.race([
       takeUpDeployment(worker, connection, config),
@@ -141,7 +172,7 @@ async function main(): Promise<void> {
 exitOnArguments(
   'worker',
   'Runs the event and policy workflows and the IAM activities until SIGINT or SIGTERM.',
-  '\nConfiguration is the environment: TEMPORAL_*, IAM_*, AWS_*, WORKER_*, METRICS_PORT, LOG_LEVEL (docs/configuration.md).\n' +
+  '\nConfiguration is the environment: TEMPORAL_*, IAM_*, AWS_*, WORKER_*, DRIFT_*, METRICS_PORT, LOG_LEVEL (docs/configuration.md).\n' +
     'Temporal unreachable at start: tried again with backoff for WORKER_CONNECT_RETRY_MS (5 minutes), then exit 2.',
 );
 

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { DEFAULT_COALESCE_WINDOW, type CoalesceWindow } from '../domain/coalescing';
 import { ConfigError, logLevelVariable, parseEnvironment, type LogLevel } from './environment';
+import { loadDriftConfig, type DriftConfig } from './drift';
 import { loadIamConfig, type IamConfig } from './iam';
 import { loadTemporalConfig, type TemporalConfig } from './temporal';
 
@@ -90,6 +91,8 @@ export interface ServiceConfig extends IamConfig {
   connectRetryMs: number;
   /** The Worker Deployment version the worker runs as; absent with TEMPORAL_WORKER_VERSIONING=off. */
   deployment?: WorkerDeploymentConfig;
+  /** DRIFT_*: the drift check's schedule, which the worker keeps (src/temporal/drift-schedule.ts). */
+  drift: DriftConfig;
 }
 
 /** The default deployment name: the task queue's, so that each task queue is its own deployment. */
@@ -101,6 +104,7 @@ export function defaultDeploymentName(taskQueue: string): string {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
   const temporal = loadTemporalConfig(env);
   const iam = loadIamConfig(env);
+  const drift = loadDriftConfig(env);
   const e = parseEnvironment(workerSchema, env);
   const gathers = e.POLICY_COALESCE_QUIET_MS > 0 && e.POLICY_COALESCE_MAX_MS > 0;
   if (gathers && e.EVENT_RESULT_WAIT_MS > 0 && e.POLICY_COALESCE_MAX_MS >= e.EVENT_RESULT_WAIT_MS) {
@@ -133,6 +137,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
       ? { maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS }
       : {}),
     connectRetryMs: e.WORKER_CONNECT_RETRY_MS,
+    drift,
     ...(e.TEMPORAL_WORKER_VERSIONING === 'on'
       ? {
           deployment: {

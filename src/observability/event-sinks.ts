@@ -6,7 +6,10 @@ import type { EventResult } from '../domain/types';
 import type { ServiceSinks } from '../messages/sinks';
 import type { ServiceMetrics } from './service-metrics';
 
-export function createEventSinks(logger: Logger, metrics?: ServiceMetrics): InjectedSinks<ServiceSinks> {
+export function createEventSinks(
+  logger: Logger,
+  metrics?: ServiceMetrics,
+): Pick<InjectedSinks<ServiceSinks>, 'events'> {
   return {
     events: {
       finished: {

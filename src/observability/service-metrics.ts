@@ -11,6 +11,12 @@ export interface ServiceMetrics {
   iamCalls: Counter<'action' | 'code'>;
   /** Seconds from an event workflow's start to its final outcome. */
   eventLatency: Histogram<'type' | 'outcome'>;
+  /** Drift checks finished, by outcome (in-sync, drift, repaired). */
+  driftChecks: Counter<'outcome'>;
+  /** Drifted policies found, by kind, summed over drift checks (a policy still drifted counts again next time). */
+  driftFound: Counter<'kind'>;
+  /** Repair events the drift checks submitted, by the repair's outcome. */
+  driftRepairs: Counter<'outcome'>;
 }
 
 export function createServiceMetrics(): ServiceMetrics {
@@ -34,6 +40,24 @@ export function createServiceMetrics(): ServiceMetrics {
       help: "Seconds from an event workflow's start to its final outcome",
       labelNames: ['type', 'outcome'],
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
+      registers: [registry],
+    }),
+    driftChecks: new Counter({
+      name: 'iam_policy_events_drift_checks_total',
+      help: 'Drift checks (reconcile workflows) finished, by outcome: in-sync, drift or repaired',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    driftFound: new Counter({
+      name: 'iam_policy_events_drift_found_total',
+      help: 'Drifted policies found by drift checks, by kind (counted again by each check that finds them)',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
+    driftRepairs: new Counter({
+      name: 'iam_policy_events_drift_repairs_total',
+      help: "Repair events submitted by drift checks, by the repair's outcome",
+      labelNames: ['outcome'],
       registers: [registry],
     }),
   };

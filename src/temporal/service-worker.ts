@@ -39,8 +39,11 @@ export interface ServiceWorkerOptions {
   guards?: PolicyGuards;
   /** Set the PolicyName search attribute on policy workflows (default true). */
   searchAttributes?: boolean;
-  /** Where event outcomes go for metrics and logs (src/observability/event-sinks.ts); dropped when absent. */
-  sinks?: InjectedSinks<ServiceSinks>;
+  /**
+   * Where event outcomes and drift checks go for metrics and logs (src/observability/event-sinks.ts,
+   * drift-sinks.ts); each one absent is dropped.
+   */
+  sinks?: Partial<InjectedSinks<ServiceSinks>>;
   /**
    * Run as this version of a Worker Deployment (docs/deploying.md); without a build ID, buildIdOf the
    * workflow bundle. Absent: an unversioned worker. The worker does not make its version current:
@@ -117,7 +120,11 @@ export async function createServiceWorker(options: ServiceWorkerOptions): Promis
       guards: options.guards,
       ...options.delivery,
     }),
-    sinks: options.sinks ?? { events: { finished: { fn: () => undefined } } },
+    sinks: {
+      events: { finished: { fn: () => undefined } },
+      drift: { checked: { fn: () => undefined } },
+      ...options.sinks,
+    },
     ...options.tuning,
     // The workflow threads get the same old-space limit as this one (a V8 flag; the SDK sets no resourceLimits).
     maxCachedWorkflows: options.tuning?.maxCachedWorkflows ?? defaultMaxCachedWorkflows(oldSpaceLimitMiB()),
