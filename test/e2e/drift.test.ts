@@ -24,7 +24,8 @@ import { renderDriftReport, runDriftCheck } from '../../src/starter/drift-check'
 import { eventStatus } from '../../src/starter/event-status';
 import { submitEvent } from '../../src/starter/submit';
 import { driftScheduleId, ensureDriftSchedule } from '../../src/temporal/drift-schedule';
-import { testIamEndpoint, uniqueSuffix } from '../../harness/env';
+import { motoEnvironment, runCli } from '../../harness/cli';
+import { testIamEndpoint, testTemporalAddress, uniqueSuffix } from '../../harness/env';
 import { defaultDocument, deleteEvent, documentAllowing, policyArn, upsertEvent } from '../../harness/events';
 import { iamErrorResponse, startIamProxy, type IamProxy } from '../../harness/iam-proxy';
 import { directIam } from '../../harness/scenario-runner';
@@ -227,6 +228,39 @@ test('IAM throttling during a check is retried and counted; a policy in sync cos
   expect(report).toMatchObject({ outcome: 'in-sync', findings: [], policies: { managed: 2, inSync: 2 } });
   expect(proxy.countsByAction()).toEqual({ ListPolicies: 1, GetPolicy: 4, GetPolicyVersion: 2 });
   expect(report.iamCalls).toBe(7);
+});
+
+test('npm run starter -- drift --repair --json: the check from the command line, its report as JSON', async () => {
+  const s = uniqueSuffix();
+  const path = `/drift-cli-${s}/`;
+  const name = `cli-${s}`;
+  expect(await apply(upsertEvent(name, { sequence: 1, path }))).toBe('created');
+  await moto.send(
+    new CreatePolicyVersionCommand({
+      PolicyArn: policyArn(name, path),
+      PolicyDocument: JSON.stringify(documentAllowing(['s3:*'])),
+      SetAsDefault: true,
+    }),
+  );
+  const run = await runCli('src/starter.ts', ['drift', '--repair', '--json', '--path-prefix', path], {
+    env: {
+      TEMPORAL_ADDRESS: testTemporalAddress(),
+      TEMPORAL_TASK_QUEUE: service.taskQueue,
+      ...motoEnvironment(testIamEndpoint()),
+    },
+  });
+  expect(run.stderr).toBe('');
+  expect(run.code).toBe(0);
+  expect(run.lines()).toEqual([
+    expect.objectContaining({
+      workflowId: expect.stringMatching(new RegExp(`^drift-check/${service.taskQueue}/now-`)),
+      outcome: 'repaired',
+      findings: [expect.objectContaining({ policyName: name, kinds: ['document-changed'] })],
+    }),
+  ]);
+  expect(
+    documentsEqual(await defaultDocument(moto, policyArn(name, path)), documentAllowing(['s3:GetObject'])),
+  ).toBe(true);
 });
 
 test('the schedule is created, left alone when unchanged, updated, runs the check, and is removed when off', async () => {
