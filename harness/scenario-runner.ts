@@ -311,14 +311,49 @@ export function outcomeProblems(
 }
 
 /**
+ * Whether each applied event's outcome says what it did to its policy, given the outcomes applied before
+ * it (`finished`, a policy workflow's results in the order it finished them; the policy absent at first):
+ * created only what was absent, updated to another document, unchanged only the same document, deleted
+ * what was there, absent only what was not. A write hidden behind unchanged or absent (its result lost
+ * with a fault), or one reported that was not made, shows here. After a failed or rejected event what IAM
+ * holds is not known, and the policy's later outcomes are not checked.
+ */
+export function outcomeSequenceProblems(
+  policyKey: string,
+  finished: PolicyState['recent'],
+  eventsByKey: Map<string, PlannedEvent>,
+): string[] {
+  const problems: string[] = [];
+  let current: PolicyDocument | undefined;
+  for (const { key, result } of finished) {
+    const event = eventsByKey.get(key);
+    if (!event) return problems;
+    const { outcome } = result;
+    if (outcome === 'failed' || outcome === 'rejected') return problems;
+    if (!APPLIED_OUTCOMES.includes(outcome) || outcome === 'retained-in-use') continue;
+    let expected: Outcome;
+    if (event.type === 'iam.policy.delete') expected = current ? 'deleted' : 'absent';
+    else if (!current) expected = 'created';
+    else expected = documentsEqual(current, event.document!) ? 'unchanged' : 'updated';
+    if (outcome !== expected) {
+      problems.push(
+        `${policyKey}: ${event.id} (sequence ${event.sequence}) reported ${outcome}, but what it did to the policy was ${expected}`,
+      );
+    }
+    current = event.type === 'iam.policy.delete' ? undefined : event.document;
+  }
+  return problems;
+}
+
+/**
  * Asks each policy workflow in which order it finished its events: the applied ones must have been
- * applied in increasing sequence order (an older event never overwrote a newer one).
+ * applied in increasing sequence order (an older event never overwrote a newer one), and each outcome
+ * must say what the event did (outcomeSequenceProblems).
  */
 export async function appliedOrderProblems(client: Client, events: PlannedEvent[]): Promise<string[]> {
   const problems: string[] = [];
-  const sequenceOf = new Map(
-    events.map((event) => [JSON.stringify([event.source, event.id]), event.sequence]),
-  );
+  const eventsByKey = new Map(events.map((event) => [JSON.stringify([event.source, event.id]), event]));
+  const sequenceOf = new Map([...eventsByKey].map(([key, event]) => [key, event.sequence]));
   await mapPool([...byPolicy(events).keys()], 8, async (policyKey) => {
     const state: PolicyState = await client.workflow
       .getHandle(policyWorkflowId(policyKey))
@@ -332,6 +367,7 @@ export async function appliedOrderProblems(client: Client, events: PlannedEvent[
         problems.push(`${policyKey}: sequence ${sequence} applied after ${applied[index - 1]}`);
       }
     });
+    problems.push(...outcomeSequenceProblems(policyKey, state.recent, eventsByKey));
   });
   return problems;
 }

@@ -1,7 +1,9 @@
 // Crash: the worker runs as its own process (src/worker.ts) and is SIGKILLed again and again while events
-// are in flight, then started again. Every event still reaches its final outcome, with no duplicate
-// policy and no extra or orphan version.
-import { startIamProxy } from '../iam-proxy';
+// are in flight, then started again: every other kill at a random moment, the others right after IAM
+// applied one of the worker's writes (its answer never arrives). Every event still reaches its final
+// outcome, with no duplicate policy and no extra or orphan version, and each outcome says what the event
+// did (a write is never reported unchanged or absent).
+import { DROP_CONNECTION, startIamProxy, type IamProxy } from '../iam-proxy';
 import { startWorkerProcess, type WorkerProcess } from '../worker-process';
 import {
   connectClient,
@@ -26,6 +28,42 @@ export interface CrashSize {
   settleMs: number;
 }
 
+const WRITES = ['CreatePolicy', 'CreatePolicyVersion', 'TagPolicy', 'DeletePolicy'];
+
+/**
+ * Kills the worker as soon as IAM applied the next write it sends (the answer is cut); false when no
+ * write came within `waitMs` (then nothing was killed).
+ */
+function killAfterNextWrite(proxy: IamProxy, kill: () => Promise<void>, waitMs: number): Promise<boolean> {
+  return new Promise((settle) => {
+    let armed = true;
+    const timer = setTimeout(() => {
+      if (!armed) return;
+      armed = false;
+      settle(false);
+    }, waitMs);
+    for (const action of WRITES) {
+      proxy.addRule({
+        action,
+        // Disarmed by the first write that matches: one kill.
+        when: () => {
+          if (!armed) return false;
+          armed = false;
+          return true;
+        },
+        times: 1,
+        respond: async (_request, forward) => {
+          clearTimeout(timer);
+          await forward();
+          await kill();
+          settle(true);
+          return DROP_CONNECTION;
+        },
+      });
+    }
+  });
+}
+
 export async function crash(context: ScenarioContext, size: CrashSize): Promise<ScenarioReport> {
   const started = Date.now();
   const run = runId(context, 'crash');
@@ -48,10 +86,18 @@ export async function crash(context: ScenarioContext, size: CrashSize): Promise<
       submitDelivery(client, taskQueue, event, { wait: false, retryForMs: 60_000 }),
     );
     let kills = 0;
+    let afterWrite = 0;
     for (; kills < size.kills; kills += 1) {
       await sleep(random.int(size.runMs.min, size.runMs.max));
-      await worker.kill();
-      say(context, `crash: worker killed (${kills + 1}/${size.kills})`);
+      const dying = worker;
+      if (kills % 2 === 1 && (await killAfterNextWrite(proxy, () => dying.kill(), 30_000))) {
+        afterWrite += 1;
+        say(context, `crash: worker killed right after an IAM write (${kills + 1}/${size.kills})`);
+      } else {
+        await dying.kill();
+        say(context, `crash: worker killed (${kills + 1}/${size.kills})`);
+      }
+      proxy.clearRules();
       worker = await startWorker();
     }
     const accepted = await submitting;
@@ -61,7 +107,7 @@ export async function crash(context: ScenarioContext, size: CrashSize): Promise<
       scenario: 'worker crash',
       events: events.length,
       deliveries: accepted.length,
-      faults: { 'worker SIGKILL': kills },
+      faults: { 'worker SIGKILL': kills, 'of them right after an IAM write': afterWrite },
       outcomes: countBy([...outcomes.values()], (o) => o.outcome),
       iamCalls: proxy.totalRequests(),
       ...verdict,

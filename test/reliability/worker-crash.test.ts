@@ -13,7 +13,7 @@ afterAll(async () => {
   await temporal?.stop();
 });
 
-test(`100 events in flight, the worker SIGKILLed 3 times: every event ends, IAM is right (seed ${seed})`, async () => {
+test(`100 events in flight, the worker SIGKILLed 3 times (once right after a write): every event ends, IAM is right, every outcome says what its event did (seed ${seed})`, async () => {
   temporal = await startTemporal();
   const report = await crash(
     { temporalAddress: temporal.address, motoEndpoint: testIamEndpoint(), seed },
@@ -22,5 +22,7 @@ test(`100 events in flight, the worker SIGKILLed 3 times: every event ends, IAM 
   expectClean(report);
   expect(report.events).toBe(100);
   expect(report.faults['worker SIGKILL']).toBe(3);
+  // The second kill comes right after IAM applied one of the worker's writes.
+  expect(report.faults['of them right after an IAM write']).toBe(1);
   expect(report.outcomes.failed).toBeUndefined();
 }, 480_000);
