@@ -17,6 +17,8 @@ import {
   type PolicyState,
 } from '../../src/domain/policy-queue';
 import type { EventResult, PolicyEvent } from '../../src/domain/types';
+import { loadDriftConfig } from '../../src/config/drift';
+import { ConfigError } from '../../src/config/environment';
 import { validateEvent } from '../../src/sources/event-validation';
 
 const DOC = {
@@ -238,5 +240,24 @@ describe('compareDrift', () => {
     expect(reportOutcome([{ ...finding, repair: { eventId: 'e', outcome: 'created' } }])).toBe('repaired');
     expect(reportOutcome([{ ...finding, repair: { eventId: 'e', outcome: 'superseded' } }])).toBe('drift');
     expect(reportOutcome([finding])).toBe('drift');
+  });
+});
+
+describe('DRIFT_* configuration', () => {
+  test('hourly, report only, the whole account by default; 0 turns the schedule off', () => {
+    expect(loadDriftConfig({})).toEqual({ intervalMs: 3_600_000, repair: false, pathPrefix: '/' });
+    expect(
+      loadDriftConfig({ DRIFT_CHECK_INTERVAL_MS: '0', DRIFT_REPAIR: 'true', DRIFT_PATH_PREFIX: '/team-a/' }),
+    ).toEqual({ intervalMs: 0, repair: true, pathPrefix: '/team-a/' });
+  });
+
+  test.each([
+    ['DRIFT_CHECK_INTERVAL_MS', '59999'],
+    ['DRIFT_CHECK_INTERVAL_MS', 'hourly'],
+    ['DRIFT_REPAIR', 'maybe'],
+    ['DRIFT_PATH_PREFIX', 'team-a'],
+    ['DRIFT_PATH_PREFIX', '/team-a'],
+  ])('%s=%s is refused', (name, value) => {
+    expect(() => loadDriftConfig({ [name]: value })).toThrow(ConfigError);
   });
 });
