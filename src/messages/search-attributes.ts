@@ -95,18 +95,21 @@ export function visible(text: string): string {
   );
 }
 
-const HTML_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
+/**
+ * The ASCII punctuation that can start markdown (links, images, autolinks "https\://" and "www\.",
+ * emphasis, code, HTML, entities, headings, lists, tables), backslash-escaped as CommonMark allows.
+ * " % ' , / ; = ? @ start nothing and stay as they are: the Temporal UI's renderer (2.42) does not
+ * unescape them and would show the backslash (a path "/" read "\/").
+ */
+const MARKDOWN_PUNCTUATION = /[!#$&()*+\-.:<>[\\\]^_`{|}~]/g;
 
 /**
- * Untrusted text (an event's id, source, path, tag keys) as literal markdown: every ASCII punctuation
- * character is backslash-escaped (CommonMark allows it for each), so no link, image, autolink
- * ("https\://"), emphasis or code span can start in it; & < > become entities, so no HTML either.
+ * Untrusted text (an event's id, source, path, tag keys) as literal markdown: invisible characters
+ * made visible, and every character that could start a link, image, autolink, emphasis, code span or
+ * HTML backslash-escaped, so that it renders as the text it is.
  */
 export function markdownLiteral(text: string): string {
-  return visible(text).replace(
-    /[!-/:-@[-`{-~]/g,
-    (character) => HTML_ENTITIES[character] ?? `\\${character}`,
-  );
+  return visible(text).replace(MARKDOWN_PUNCTUATION, (character) => `\\${character}`);
 }
 
 /**

@@ -102,3 +102,45 @@ test('searching PolicyName = "…" shows the policy’s event workflows and thei
   mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: join(ARTIFACTS, 'ui-console-search.png'), fullPage: true });
 });
+
+test('ids and sources that look like markdown, HTML or a bidi override show as the text they are', async () => {
+  const name = `ui-hostile-${uniqueSuffix()}`;
+  const id = `[click me](https://evil.example/steal) <img src=x onerror=alert(1)> abc\u202Edcba ${uniqueSuffix()}`;
+  const source = 'urn:ui:[x](https://evil.example/src)';
+  const report = await submitEvent(
+    { specversion: '1.0', id, source, type: 'iam.policy.delete', data: { policyName: name } },
+    { client: service.client, taskQueue: service.taskQueue, wait: true, reservedTagKeys: [MANAGED_BY.key] },
+  );
+  expect(report.outcome).toBe('absent');
+
+  const page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
+  await page.goto(`${uiUrl}/namespaces/default/workflows/${encodeURIComponent(report.workflowId!)}`);
+  // The workflow ID writes the override out: nothing after it shows reversed.
+  await expect(page.getByTestId('workflow-id-heading').innerText()).resolves.toContain('abc%u202Edcba');
+  await page.getByText('User Metadata', { exact: true }).click();
+  // The UI renders the summary and the details as markdown, each in a frame of its own (/render?content=).
+  const outputs = page.locator('iframe[title="output"]');
+  const rendered = async () => {
+    const frames: { text: string; elements: number }[] = [];
+    for (let i = 0; i < (await outputs.count()); i += 1) {
+      const body = page.frameLocator('iframe[title="output"]').nth(i).locator('body');
+      frames.push({
+        text: (await body.innerText()).replace(/\s+/g, ' ').trim(),
+        elements: await body.locator('a, img, script, iframe').count(),
+      });
+    }
+    return frames;
+  };
+  const find = (frames: { text: string }[], start: string) => frames.find((f) => f.text.startsWith(start));
+  await until(async () => {
+    const frames = await rendered();
+    return find(frames, 'delete') !== undefined && find(frames, 'event') !== undefined;
+  }, 'the summary and the details rendered');
+  const frames = await rendered();
+  expect(find(frames, 'delete')).toEqual({ text: `delete ${name} from ${source}`, elements: 0 });
+  expect(find(frames, 'event')).toEqual({
+    text: `event ${id.replace('\u202E', '\\u202E')} from ${source} type iam.policy.delete, policy /${name}`,
+    elements: 0,
+  });
+  await page.screenshot({ path: join(ARTIFACTS, 'ui-console-hostile.png'), fullPage: true });
+});

@@ -21,7 +21,7 @@ function event(id: string, source = 'urn:test'): PolicyEvent {
 
 /** Markdown that would become a link, image, HTML element or autolink when rendered. */
 const ACTIVE =
-  /(?<!\\)\[[^\]]*(?<!\\)\]\(|<[a-z!/]|(?<!\\)https?:\/\/|(?<!\\)www\.|[\u0000-\u0009\u000B-\u001F\u202A-\u202E\u2066-\u2069\u2028]/i;
+  /(?<!\\)\[[^\]]*(?<!\\)\]\(|(?<!\\)<[a-z!/]|(?<!\\)https?:\/\/|(?<!\\)www\.|[\u0000-\u0009\u000B-\u001F\u202A-\u202E\u2066-\u2069\u2028]/i;
 
 test.each(HOSTILE)('details and summary keep %j inert', (text) => {
   expect(eventDetails(event(text, text))).not.toMatch(ACTIVE);
@@ -31,8 +31,10 @@ test.each(HOSTILE)('details and summary keep %j inert', (text) => {
 });
 
 test('escaped text reads the same once rendered: every escape is one CommonMark allows', () => {
-  expect(markdownLiteral('a_b [c](d) <e> & f')).toBe('a\\_b \\[c\\]\\(d\\) &lt;e&gt; &amp; f');
+  expect(markdownLiteral('a_b [c](d) <e> & f')).toBe('a\\_b \\[c\\]\\(d\\) \\<e\\> \\& f');
   expect(markdownLiteral('x\u202Ey')).toBe('x\\\\u202Ey');
+  // Punctuation that starts nothing is left alone: the UI's renderer would show a backslash before it.
+  expect(markdownLiteral('/team/ a=b, c\'s d@e? 50%; "q"')).toBe('/team/ a=b, c\'s d@e? 50%; "q"');
 });
 
 test('workflow IDs show control and bidi characters escaped; plain ASCII IDs are unchanged', () => {
