@@ -1,10 +1,13 @@
 // Events the contract allows whose values are long or odd (512 emoji, 400 control characters in
 // `source`) start on the real dev server: search attributes, summary and details are fitted to its
-// limits (and to PostgreSQL's 255-character Keyword), the full values stay in the workflow's input.
+// limits (and to PostgreSQL's 255-character Keyword), the full values stay in the workflow's input;
+// through the library, the starter CLI and the HTTP endpoint alike.
 import { Client, Connection } from '@temporalio/client';
 import { EVENT_SOURCE, keywordValue } from '../../src/messages/search-attributes';
 import { submitEvent } from '../../src/starter/submit';
+import { runCli } from '../../harness/cli';
 import { testTemporalAddress, uniqueSuffix } from '../../harness/env';
+import { startIngest } from '../../harness/sources';
 
 let connection: Connection;
 let client: Client;
@@ -47,4 +50,33 @@ test.each([
   const description = await client.workflow.getHandle(report.workflowId!).describe();
   expect(description.typedSearchAttributes.get(EVENT_SOURCE)).toBe(keywordValue(source));
   expect(Array.from(keywordValue(source)).length).toBeLessThanOrEqual(255);
+});
+
+test('the same through the starter CLI and the HTTP endpoint: accepted, the stream goes on', async () => {
+  const event = (suffix: string) => ({
+    specversion: '1.0',
+    id: `long-${suffix}-${uniqueSuffix()}`,
+    source: '😀'.repeat(512),
+    type: 'iam.policy.delete',
+    data: { policyName: `long-values-${uniqueSuffix()}` },
+  });
+  const env = { TEMPORAL_ADDRESS: testTemporalAddress(), TEMPORAL_TASK_QUEUE: taskQueue };
+  const lines = [event('cli-a'), event('cli-b')];
+  const cli = await runCli('src/starter.ts', ['submit', '-'], {
+    env,
+    stdin: lines.map((line) => JSON.stringify(line)).join('\n'),
+  });
+  expect(cli.code).toBe(0);
+  expect(cli.lines().map((line) => line.outcome)).toEqual(['accepted', 'accepted']);
+  started.push(...cli.lines().map((line) => String(line.workflowId)));
+
+  const ingest = await startIngest(testTemporalAddress(), taskQueue);
+  try {
+    const response = await ingest.post(event('http'));
+    const body = (await response.json()) as { outcome: string; workflowId: string };
+    expect([response.status, body.outcome]).toEqual([202, 'accepted']);
+    started.push(body.workflowId);
+  } finally {
+    await ingest.process.stop();
+  }
 });
