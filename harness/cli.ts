@@ -1,6 +1,8 @@
-// Runs the project's CLIs (src/*.ts through tsx) as child processes, as an operator or upstream system would.
+// Runs the project's CLIs (src/*.ts: harness/entry-points.ts) as child processes, as an operator or
+// upstream system would.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { cliArguments } from './entry-points';
 
 export const ROOT = join(__dirname, '..');
 
@@ -18,15 +20,11 @@ export function runCli(
   options: { stdin?: string; env?: Record<string, string> } = {},
 ): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), script, ...args],
-      {
-        cwd: ROOT,
-        env: { ...process.env, ...options.env },
-        stdio: ['pipe', 'pipe', 'pipe'],
-      },
-    );
+    const child = spawn(process.execPath, cliArguments(script, args), {
+      cwd: ROOT,
+      env: { ...process.env, ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

@@ -1,10 +1,11 @@
 // Long-running CLIs of the project (worker, ingest, SQS consumer) as child processes for a test: wait
-// for a line that says they are ready, collect their output, stop them with a signal. tsx runs the
-// script in a child process of its own, so each gets a process group: SIGKILL goes to the whole group
-// (to tsx alone it would leave the script running), other signals to tsx, which passes them on once.
+// for a line that says they are ready, collect their output, stop them with a signal. Where tsx runs the
+// script (harness/entry-points.ts), it does so in a child process of its own, so each gets a process
+// group: SIGKILL goes to the whole group (to tsx alone it would leave the script running), other signals
+// to the process started, which tsx passes on once.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import { ROOT } from './cli';
+import { cliArguments } from './entry-points';
 
 export interface ServiceProcess {
   process: ChildProcess;
@@ -19,16 +20,12 @@ export interface ServiceProcess {
 }
 
 export function startProcess(script: string, args: string[], env: Record<string, string>): ServiceProcess {
-  const child = spawn(
-    process.execPath,
-    [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), script, ...args],
-    {
-      cwd: ROOT,
-      detached: true,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const child = spawn(process.execPath, cliArguments(script, args), {
+    cwd: ROOT,
+    detached: true,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const killGroup = () => {
     try {
       process.kill(-child.pid!, 'SIGKILL');

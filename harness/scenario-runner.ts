@@ -22,6 +22,7 @@ import { eventWorkflowId } from '../src/temporal/event-identity';
 import { submitEvent, type SubmitReport } from '../src/starter/submit';
 import type { eventWorkflow } from '../src/workflows/event-workflow';
 import { policyStateQuery } from '../src/messages/workflow-messages';
+import { cliArguments } from './entry-points';
 import { tempDir } from './servers';
 
 export const ACCOUNT_ID = '123456789012';
@@ -178,15 +179,11 @@ export function runStarterCli(
   const file = join(directory, 'events.ndjson');
   writeFileSync(file, `${lines.join('\n')}\n`);
   return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [join(REPO, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'src/starter.ts', 'submit', file, ...args],
-      {
-        cwd: REPO,
-        env: { ...process.env, ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    const child = spawn(process.execPath, cliArguments('src/starter.ts', ['submit', file, ...args]), {
+      cwd: REPO,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     let timedOut = false;

@@ -2,8 +2,8 @@
 // line on stdin, the ingest HTTP server, the SQS consumer. Shared by the e2e tests and the outage
 // scenario (harness/scenarios/temporal-outage.ts).
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { ROOT } from './cli';
+import { cliArguments } from './entry-points';
 import { freePort } from './servers';
 import { startProcess, type ServiceProcess } from './processes';
 
@@ -26,15 +26,11 @@ export interface StreamingStarter {
 
 /** `starter ARGS` (e.g. submit - --retry-for 6) with stdin open, so a test writes the stream as it goes. */
 export function startStreamingStarter(args: string[], env: Record<string, string>): StreamingStarter {
-  const child = spawn(
-    process.execPath,
-    [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'src/starter.ts', ...args],
-    {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    },
-  );
+  const child = spawn(process.execPath, cliArguments('src/starter.ts', args), {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

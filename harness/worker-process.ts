@@ -1,8 +1,10 @@
-// Runs the service's worker as a separate process, exactly as `npm run worker` does (src/worker.ts through
-// tsx), so tests can SIGKILL it mid-work and start it again. tsx starts the worker in a child process of
-// its own: the worker gets its own process group and signals go to the whole group.
+// Runs the service's worker as a separate process, as `npm run worker` does (src/worker.ts; compiled for
+// a test run, else through tsx: harness/entry-points.ts), so tests can SIGKILL it mid-work and start it
+// again. The worker gets a process group of its own (tsx starts the worker in a child process), and
+// SIGKILL goes to the whole group.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { cliArguments } from './entry-points';
 
 export interface WorkerProcessOptions {
   temporalAddress: string;
@@ -64,16 +66,12 @@ export function workerEnvironment(
 
 /** Starts the worker and resolves once it polls its task queue. */
 export async function startWorkerProcess(options: WorkerProcessOptions): Promise<WorkerProcess> {
-  const child = spawn(
-    process.execPath,
-    [join(REPO, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'src/worker.ts'],
-    {
-      cwd: REPO,
-      detached: true,
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: workerEnvironment(options),
-    },
-  );
+  const child = spawn(process.execPath, cliArguments('src/worker.ts', []), {
+    cwd: REPO,
+    detached: true,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: workerEnvironment(options),
+  });
   const lines: string[] = [];
   const exited = waitForExit(child);
   const ready = new Promise<void>((resolve, reject) => {
@@ -116,7 +114,7 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const timer = setTimeout(() => signalGroup(child, 'SIGKILL'), 15_000);
-      // To tsx only: it passes the signal on to the worker (once, so shutdown stays graceful).
+      // To the process alone (tsx passes it on to the worker once), so shutdown stays graceful.
       child.kill('SIGTERM');
       await exited;
       clearTimeout(timer);

@@ -5,19 +5,26 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startMoto, startTemporal, type RunningServer } from '../../harness/servers';
+import { COMPILED_SOURCES, compileSources } from '../../harness/entry-points';
 import { bundleServiceWorkflows, WORKFLOW_BUNDLE_PATH } from '../../harness/workflow-bundle';
 
 declare global {
   var __servers: RunningServer[] | undefined;
   var __workflowBundle: string | undefined;
+  var __compiledSources: string | undefined;
 }
 
 export default async function globalSetup(): Promise<void> {
+  // The CLIs that tests start as processes run from this, not through tsx (harness/entry-points.ts).
+  const compiled = join(__dirname, '..', '..', 'test-artifacts', 'compiled', `${process.pid}-${Date.now()}`);
   const [temporal, moto, bundle] = await Promise.all([
     startTemporal(),
     startMoto(),
     bundleServiceWorkflows(),
+    compileSources(compiled),
   ]);
+  globalThis.__compiledSources = compiled;
+  process.env[COMPILED_SOURCES] = compiled;
   globalThis.__servers = [temporal, moto];
   process.env.TEST_TEMPORAL_ADDRESS = temporal.address;
   process.env.TEST_IAM_ENDPOINT = moto.address;

@@ -8,6 +8,7 @@ import { CreatePolicyCommand, GetPolicyCommand } from '@aws-sdk/client-iam';
 import { submitEvent } from '../../src/starter/submit';
 import { testIamEndpoint, testTemporalAddress, uniqueSuffix } from '../../harness/env';
 import { documentAllowing, upsertEvent } from '../../harness/events';
+import { cliArguments } from '../../harness/entry-points';
 import { startWorkerProcess, type WorkerProcess } from '../../harness/worker-process';
 import { connectClient, directIam, MANAGED_BY } from '../../harness/scenario-runner';
 
@@ -79,15 +80,11 @@ test('a guardrails file that cannot be parsed stops the worker with status 2, na
   const broken = join(directory, 'broken.json');
   writeFileSync(broken, '{"disable": ["no-such-rule"]}');
   const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-    const child = spawn(
-      process.execPath,
-      [join(REPO, 'node_modules', 'tsx', 'dist', 'cli.mjs'), 'src/worker.ts'],
-      {
-        cwd: REPO,
-        env: { ...process.env, TEMPORAL_ADDRESS: testTemporalAddress(), IAM_GUARDRAILS_FILE: broken },
-        stdio: ['ignore', 'ignore', 'pipe'],
-      },
-    );
+    const child = spawn(process.execPath, cliArguments('src/worker.ts', []), {
+      cwd: REPO,
+      env: { ...process.env, TEMPORAL_ADDRESS: testTemporalAddress(), IAM_GUARDRAILS_FILE: broken },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let text = '';
     child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
     child.on('close', (exitCode) => resolve({ code: exitCode, stderr: text }));
