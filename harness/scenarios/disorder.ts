@@ -1,8 +1,6 @@
 // Disorder: per policy, a run of creates, updates and deletes delivered shuffled (and spelled in any
 // case). The end state is the newest event's; older events are superseded; a delete is never undone
 // by an older upsert.
-import { startIamProxy } from '../iam-proxy';
-import { startService } from '../service';
 import {
   countBy,
   documentFor,
@@ -16,6 +14,7 @@ import {
   verifyStream,
 } from '../scenario-runner';
 import { randomCase, randomFor, runId, say, type ScenarioContext } from './context';
+import { withProxiedService } from './proxied-service';
 import type { SeededRandom } from '../seeded-random';
 
 export interface DisorderSize {
@@ -59,12 +58,7 @@ export async function disorder(context: ScenarioContext, size: DisorderSize): Pr
   const started = Date.now();
   const run = runId(context, 'disorder');
   const random = randomFor(context, 2);
-  const proxy = await startIamProxy(context.motoEndpoint, { strict: true, seed: context.seed });
-  const service = await startService({
-    iamEndpoint: proxy.endpoint,
-    temporalAddress: context.temporalAddress,
-  });
-  try {
+  return withProxiedService(context, {}, async (proxy, service) => {
     const events = disorderEvents(run, size, random);
     const shuffled = random.shuffle(events);
     say(context, `disorder: ${events.length} events over ${size.policies} policies, shuffled`);
@@ -91,8 +85,5 @@ export async function disorder(context: ScenarioContext, size: DisorderSize): Pr
       problems: [...problems, ...verdict.problems],
       seconds: (Date.now() - started) / 1000,
     };
-  } finally {
-    await service.stop();
-    await proxy.close();
-  }
+  });
 }

@@ -1,8 +1,7 @@
-// The shape the IAM fault scenarios share: the service behind a strict IAM proxy of its own, one
-// delivery per event in a shuffled order, faults on while the stream is submitted and off while the
-// last outcomes settle, then the stream checked against moto.
-import { startIamProxy, type FaultPlan, type IamProxy, type IamProxyOptions } from '../iam-proxy';
-import { startService } from '../service';
+// What the IAM fault scenarios share: the service behind a strict IAM proxy of its own, one delivery
+// per event in a shuffled order, faults on while the stream is submitted and off while the last
+// outcomes settle, then the stream checked against moto.
+import type { FaultPlan, IamProxy, IamProxyOptions } from '../iam-proxy';
 import {
   countBy,
   finalOutcomes,
@@ -13,6 +12,7 @@ import {
   verifyStream,
 } from '../scenario-runner';
 import { randomFor, runId, say, type ScenarioContext } from './context';
+import { withProxiedService } from './proxied-service';
 import { singleDeliveries } from './storm';
 
 export interface FaultedStreamOptions {
@@ -48,17 +48,7 @@ export async function faultedStream(
   const started = Date.now();
   const run = runId(context, options.name);
   const random = randomFor(context, options.salt);
-  const proxy = await startIamProxy(context.motoEndpoint, {
-    strict: true,
-    seed: context.seed,
-    recordParams: false,
-    ...options.proxy,
-  });
-  const service = await startService({
-    iamEndpoint: proxy.endpoint,
-    temporalAddress: context.temporalAddress,
-  });
-  try {
+  return withProxiedService(context, { recordParams: false, ...options.proxy }, async (proxy, service) => {
     const events: PlannedEvent[] = random.shuffle(singleDeliveries(run, options));
     say(context, `${options.name}: ${events.length} events; ${options.describe}`);
     proxy.setFaults(options.faults);
@@ -87,8 +77,5 @@ export async function faultedStream(
       outcomes,
       proxy,
     };
-  } finally {
-    await service.stop();
-    await proxy.close();
-  }
+  });
 }

@@ -1,7 +1,5 @@
 // Duplicate storm: every event delivered several times by several starter processes at once, each in
 // its own order. Exactly one delivery of each event is processed; the others report `duplicate`.
-import { startIamProxy } from '../iam-proxy';
-import { startService } from '../service';
 import {
   countBy,
   documentFor,
@@ -14,6 +12,7 @@ import {
   verifyStream,
 } from '../scenario-runner';
 import { randomFor, runId, say, type ScenarioContext } from './context';
+import { withProxiedService } from './proxied-service';
 
 export interface StormSize {
   policies: number;
@@ -51,12 +50,7 @@ export async function duplicateStorm(context: ScenarioContext, size: StormSize):
   const started = Date.now();
   const run = runId(context, 'storm');
   const random = randomFor(context, 1);
-  const proxy = await startIamProxy(context.motoEndpoint, { strict: true, seed: context.seed });
-  const service = await startService({
-    iamEndpoint: proxy.endpoint,
-    temporalAddress: context.temporalAddress,
-  });
-  try {
+  return withProxiedService(context, {}, async (proxy, service) => {
     const events = stormEvents(run, size);
     const perSubmitter: string[][] = Array.from({ length: size.submitters }, () => []);
     let deliveries = 0;
@@ -135,8 +129,5 @@ export async function duplicateStorm(context: ScenarioContext, size: StormSize):
       problems: [...problems, ...verdict.problems],
       seconds: (Date.now() - started) / 1000,
     };
-  } finally {
-    await service.stop();
-    await proxy.close();
-  }
+  });
 }
