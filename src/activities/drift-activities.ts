@@ -15,8 +15,9 @@ import {
 import { policyWorkflowId } from '../domain/ids';
 import type { PolicyGuards } from '../domain/guardrails';
 import { eventKey } from '../domain/policy-queue';
+import type { PolicyDocument } from '../domain/types';
 import { DEFAULT_CONSISTENCY_WAIT_MS } from '../domain/read-fence';
-import { toActivityFailure } from '../iam/errors';
+import { awsErrorCode, isNoSuchEntity, isTransientAwsError, toActivityFailure } from '../iam/errors';
 import { isManagedByKey, withoutManagedByKey, type IamContext } from '../iam/observe';
 import { getPolicy, getPolicyVersionDocument, policyArnFor } from '../iam/reads';
 import type {
@@ -111,6 +112,17 @@ export function createDriftActivities(deps: DriftDependencies): DriftActivities 
     const owned = Object.entries(tags).some(
       ([key, value]) => isManagedByKey(managedByTag, key) && value === managedByTag.value,
     );
+    let document: PolicyDocument | undefined;
+    if (readDocument && owned) {
+      try {
+        document = await getPolicyVersionDocument(iam, policy.Arn, policy.DefaultVersionId);
+      } catch (error) {
+        // Deleted (or its default version changed) between the two reads: as good as gone; the second
+        // look reads it again.
+        if (isNoSuchEntity(error)) return { exists: false };
+        throw error;
+      }
+    }
     return {
       exists: true,
       name: policy.PolicyName,
@@ -119,14 +131,38 @@ export function createDriftActivities(deps: DriftDependencies): DriftActivities 
       owned,
       tags: withoutManagedByKey(managedByTag, tags),
       defaultVersionId: policy.DefaultVersionId,
-      ...(readDocument && owned
-        ? { document: await getPolicyVersionDocument(iam, policy.Arn, policy.DefaultVersionId) }
-        : {}),
+      ...(document ? { document } : {}),
     };
   }
 
+  /**
+   * One policy's verdict. A policy workflow that does not answer its query, or IAM refusing to read one
+   * policy (AccessDenied, ...), skips that policy with the reason instead of failing the whole check;
+   * transient IAM errors are thrown, for the activity to be retried.
+   */
   async function check(iam: IAMClient, pathPrefix: string, item: CheckItem): Promise<PolicyCheck> {
-    const state = item.hasWorkflow ? await policyState(item.key) : undefined;
+    let state: PolicyStateView | undefined;
+    try {
+      state = item.hasWorkflow ? await policyState(item.key) : undefined;
+    } catch (error) {
+      const reason = `its policy workflow did not answer: ${error instanceof Error ? error.message : String(error)}`;
+      return { key: item.key, policyName: item.listed?.name ?? item.key, status: 'skipped', reason };
+    }
+    try {
+      return await judge(iam, pathPrefix, item, state);
+    } catch (error) {
+      if (isTransientAwsError(error) || awsErrorCode(error) === undefined) throw error;
+      const reason = `IAM refused to read it: ${awsErrorCode(error)}`;
+      return { key: item.key, policyName: item.listed?.name ?? item.key, status: 'skipped', reason };
+    }
+  }
+
+  async function judge(
+    iam: IAMClient,
+    pathPrefix: string,
+    item: CheckItem,
+    state: PolicyStateView | undefined,
+  ): Promise<PolicyCheck> {
     const known: KnownDesired = !state
       ? { workflow: 'none' }
       : state.desired

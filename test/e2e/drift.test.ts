@@ -27,7 +27,7 @@ import { driftScheduleId, ensureDriftSchedule } from '../../src/temporal/drift-s
 import { motoEnvironment, runCli } from '../../harness/cli';
 import { testIamEndpoint, testTemporalAddress, uniqueSuffix } from '../../harness/env';
 import { defaultDocument, deleteEvent, documentAllowing, policyArn, upsertEvent } from '../../harness/events';
-import { iamErrorResponse, startIamProxy, type IamProxy } from '../../harness/iam-proxy';
+import { forPolicyNamed, iamErrorResponse, startIamProxy, type IamProxy } from '../../harness/iam-proxy';
 import { directIam } from '../../harness/scenario-runner';
 import { MANAGED_BY, startService, type RunningService } from '../../harness/service';
 
@@ -212,7 +212,7 @@ test('a repair never overwrites a newer event: once another event was applied, i
   ).toBe(true);
 });
 
-test('IAM throttling during a check is retried and counted; a policy in sync costs two reads', async () => {
+test('IAM throttling during a check is retried and counted; a policy in sync costs two reads; one IAM refuses to read is skipped', async () => {
   const s = uniqueSuffix();
   const path = `/drift-throttled-${s}/`;
   for (const name of [`a-${s}`, `b-${s}`]) {
@@ -228,6 +228,16 @@ test('IAM throttling during a check is retried and counted; a policy in sync cos
   expect(report).toMatchObject({ outcome: 'in-sync', findings: [], policies: { managed: 2, inSync: 2 } });
   expect(proxy.countsByAction()).toEqual({ ListPolicies: 1, GetPolicy: 4, GetPolicyVersion: 2 });
   expect(report.iamCalls).toBe(7);
+
+  // A policy IAM refuses to read is skipped, with the reason; the check goes on with the others.
+  proxy.addRule({
+    action: 'GetPolicy',
+    when: forPolicyNamed(`a-${s}`),
+    respond: () => iamErrorResponse('AccessDenied', 'not authorized to perform iam:GetPolicy', 403),
+  });
+  const refused = (await check(path, false)).report;
+  expect(refused).toMatchObject({ outcome: 'in-sync', policies: { inSync: 1, skipped: 1 } });
+  expect(refused.skipped).toEqual([{ policyName: `a-${s}`, reason: 'IAM refused to read it: AccessDenied' }]);
 });
 
 test('npm run starter -- drift --repair --json: the check from the command line, its report as JSON', async () => {
