@@ -7,17 +7,19 @@ const Sequencer = require('@jest/test-sequencer').default;
 const LONG_RUNNING = [
   'test/reliability/iam-faults.test.ts',
   'test/reliability/iam-consistency.test.ts',
-  'test/e2e/starter-outage.test.ts',
+  'test/reliability/temporal-killed.test.ts',
   'test/e2e/worker-cache.test.ts',
   'test/e2e/starter-cli.test.ts',
   'test/reliability/worker-crash.test.ts',
   'test/e2e/ingest.test.ts',
+  'test/reliability/temporal-hung.test.ts',
+  'test/e2e/starter-outage.test.ts',
   'test/e2e/inspection-cli.test.ts',
-  'test/integration/result-by-update.test.ts',
   'test/integration/coalescing.test.ts',
+  'test/reliability/server-restart.test.ts',
+  'test/integration/result-by-update.test.ts',
   'test/reliability/lost-results.test.ts',
   'test/reliability/duplicate-storm.test.ts',
-  'test/reliability/server-restart.test.ts',
 ];
 
 class LongestFirst extends Sequencer {
