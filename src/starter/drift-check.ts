@@ -62,7 +62,8 @@ export function renderDriftReport(workflowId: string, report: DriftReport): stri
   if (report.findingsOmitted) lines.push(`  ... and ${report.findingsOmitted} more (counted above)`);
   for (const skipped of report.skipped) lines.push(`  ${skipped.policyName}: not checked: ${skipped.reason}`);
   lines.push(
-    `IAM calls: ${report.iamCalls} (${report.iamCallsPerManagedPolicy} per managed policy); ` +
+    `IAM calls: ${report.iamCalls}` +
+      `${policies.managed > 0 ? ` (${report.iamCallsPerManagedPolicy} per managed policy)` : ''}; ` +
       `${policies.inSync} in sync, ${policies.skipped} skipped, ${policies.checked} looked at`,
   );
   if (!report.repair && report.findings.some((finding) => finding.repairable)) {
