@@ -8,6 +8,7 @@ export default tseslint.config(
       'node_modules/',
       'dist/',
       'coverage/',
+      'test-artifacts/',
       'eslint.config.mjs',
       'jest.config.js',
       'test/helpers/sequencer.js',

@@ -3,6 +3,12 @@
  * globalSetup; `cluster` a real Temporal cluster on PostgreSQL and moto (npm run test:cluster).
  */
 const tsJest = ['ts-jest', { tsconfig: 'tsconfig.json' }];
+const project = {
+  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': tsJest },
+  // What a test run writes there (the compiled sources with their package.json) is no module of jest's.
+  modulePathIgnorePatterns: ['<rootDir>/test-artifacts/'],
+};
 module.exports = {
   // Integration tests start workers and wait for workflows on a 2-core machine. (Per-project values are ignored.)
   testTimeout: 120000,
@@ -11,14 +17,12 @@ module.exports = {
   projects: [
     {
       displayName: 'unit',
-      testEnvironment: 'node',
-      transform: { '^.+\\.ts$': tsJest },
+      ...project,
       testMatch: ['<rootDir>/test/unit/**/*.test.ts'],
     },
     {
       displayName: 'integration',
-      testEnvironment: 'node',
-      transform: { '^.+\\.ts$': tsJest },
+      ...project,
       testMatch: [
         '<rootDir>/test/integration/**/*.test.ts',
         '<rootDir>/test/e2e/**/*.test.ts',
@@ -31,8 +35,7 @@ module.exports = {
       // A real Temporal cluster (PostgreSQL, four server services): `npm run test:cluster`, not part of
       // `npm test`'s two phases.
       displayName: 'cluster',
-      testEnvironment: 'node',
-      transform: { '^.+\\.ts$': tsJest },
+      ...project,
       testMatch: ['<rootDir>/test/cluster/**/*.test.ts'],
       globalSetup: '<rootDir>/test/helpers/cluster-global-setup.ts',
       globalTeardown: '<rootDir>/test/helpers/cluster-global-teardown.ts',
