@@ -33,23 +33,47 @@ function isRetry(): boolean {
   }
 }
 
+/**
+ * Runs `work` while heartbeating, so that the server notices a worker lost in the middle of a write
+ * within the write's heartbeat timeout rather than its start-to-close timeout. Outside an activity
+ * (tests calling the functions directly) it only runs `work`.
+ */
+async function whileHeartbeating<T>(work: () => Promise<T>): Promise<T> {
+  let context: Context;
+  try {
+    context = Context.current();
+  } catch {
+    return work();
+  }
+  // The SDK sends at most one heartbeat per 80 % of the timeout; the rest are only local.
+  const beat = setInterval(() => context.heartbeat(), 1000);
+  try {
+    return await work();
+  } finally {
+    clearInterval(beat);
+  }
+}
+
 export function createPolicyActivities(deps: PolicyActivityDeps): PolicyActivities {
   const context: IamContext = { iam: deps.iam, accountId: deps.accountId, managedByTag: deps.managedByTag };
   const guards = deps.guards ?? DEFAULT_POLICY_GUARDS;
   return {
     inspectPolicy: (input) =>
       withIamFailures(`reading policy ${input.policyName}`, () => observePolicy(context, input, guards)),
-    applyPlan: (plan) => {
-      switch (plan.kind) {
-        case 'create':
-          return withIamFailures(`creating policy ${plan.policyName}`, () => createPolicy(context, plan));
-        case 'update':
-          return withIamFailures(`updating policy ${plan.policyArn}`, () =>
-            updatePolicy(context, plan, isRetry(), guards.versionSwitchWaitMs ?? 0),
-          );
-        case 'delete':
-          return withIamFailures(`deleting policy ${plan.policyArn}`, () => deletePolicy(context.iam, plan));
-      }
-    },
+    applyPlan: (plan) =>
+      whileHeartbeating(() => {
+        switch (plan.kind) {
+          case 'create':
+            return withIamFailures(`creating policy ${plan.policyName}`, () => createPolicy(context, plan));
+          case 'update':
+            return withIamFailures(`updating policy ${plan.policyArn}`, () =>
+              updatePolicy(context, plan, isRetry(), guards.versionSwitchWaitMs ?? 0),
+            );
+          case 'delete':
+            return withIamFailures(`deleting policy ${plan.policyArn}`, () =>
+              deletePolicy(context.iam, plan),
+            );
+        }
+      }),
   };
 }

@@ -100,7 +100,12 @@ const iam = proxyLocalFirstActivities<PolicyActivities>({
  * unchanged or absent). A local write would be lost with its workflow task, and the task run again would
  * observe the write already made and decide anew: nothing left to do.
  */
-const writes = proxyActivities<Pick<PolicyActivities, 'applyPlan'>>(IAM_ACTIVITY);
+const writes = proxyActivities<Pick<PolicyActivities, 'applyPlan'>>({
+  ...IAM_ACTIVITY,
+  // The write heartbeats while it runs: a worker lost in the middle of it is noticed after this, not
+  // after the start-to-close timeout, and the write is carried out again sooner.
+  heartbeatTimeout: '10 seconds',
+});
 
 const messaging = proxyLocalFirstActivities<DeliveryActivities>(TEMPORAL_CALL_OPTIONS);
 
