@@ -21,7 +21,7 @@ export interface BaselineRunResult {
   /** Start of applying → applied (no queueing before it: the baseline takes events as it can). */
   applyLatencyMs: LatencySummary;
   outcomes: Record<string, number>;
-  iam: CallCounts & { perEvent: number };
+  iam: CallCounts & { perEvent: number; throttled: CallCounts };
   cpu: CpuUse;
   problems: string[];
 }
@@ -36,6 +36,7 @@ export async function runThroughBaseline(
   log(`[${label}] direct baseline, ${concurrency} at a time`);
   const iam = directIamClient(env.proxy.endpoint);
   const before = env.proxy.snapshot();
+  const throttledBefore = env.proxy.throttledSnapshot();
   const cpu = cpuMeter(env);
   const bar = progress(label, events.length);
   const timings = await runBaseline(
@@ -44,6 +45,7 @@ export async function runThroughBaseline(
   );
   const cpuUse = cpu();
   const calls = callsBetween(before, env.proxy.snapshot());
+  const throttled = callsBetween(throttledBefore, env.proxy.throttledSnapshot());
   const summary = throughput(timings);
   bar.done(`${summary.eventsPerSecond.toFixed(1)} ev/s`);
   iam.destroy();
@@ -53,7 +55,7 @@ export async function runThroughBaseline(
     throughput: summary,
     applyLatencyMs: latencySummary(timings.map((t) => t.finishedAt - t.submittedAt)),
     outcomes: countBy(timings, (t) => t.outcome),
-    iam: { ...calls, perEvent: round(calls.total / events.length, 3) },
+    iam: { ...calls, perEvent: round(calls.total / events.length, 3), throttled },
     cpu: cpuUse,
     problems: problemsOf(timings),
   };

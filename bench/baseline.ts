@@ -9,9 +9,10 @@
 //
 // Also a script: `npx tsx bench/baseline.ts FILE.ndjson --endpoint http://127.0.0.1:5000 [--concurrency N]`.
 import '../src/node-version'; // first: refuses a Node older than 24
-import { IAMClient } from '@aws-sdk/client-iam';
+import type { IAMClient } from '@aws-sdk/client-iam';
 import { readFileSync } from 'node:fs';
 import { createPolicyActivities } from '../src/activities/policy-activities';
+import { createIamClient, workerRetryOptions } from '../src/iam/client';
 import { validateEvent } from '../src/sources/event-validation';
 import { decide, decideWithoutObserving, observationInput } from '../src/domain/decide';
 import type { Outcome } from '../src/domain/types';
@@ -33,11 +34,13 @@ export interface BaselineTimed {
   finishedAt: number;
 }
 
+/** With the worker's retry settings (6 attempts, adaptive): throttled, both sides retry alike. */
 export function directIamClient(endpoint: string): IAMClient {
-  return new IAMClient({
+  return createIamClient({
     endpoint,
     region: 'us-east-1',
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    ...workerRetryOptions(),
   });
 }
 

@@ -1,7 +1,8 @@
 // The servers a benchmark run needs: a Temporal dev server and moto (started here on free ports, or
 // given), the counting proxy in front of moto, and a Temporal client.
 import { Client, Connection } from '@temporalio/client';
-import { startMoto, startTemporal, tempDir, type RunningServer } from '../harness/servers';
+import { freePort, startMoto, startTemporal, tempDir, type RunningServer } from '../harness/servers';
+import { parseActionCounter } from './actions';
 import { startCountingProxy, type CountingProxy, type IamEmulation } from './counting-proxy';
 import { cpuSeconds } from './proc';
 import { join } from 'node:path';
@@ -27,11 +28,18 @@ export interface Environment {
   resetIam(): Promise<void>;
   /** CPU seconds used so far by the servers started here (0 for given ones). */
   serverCpu(): { temporal: number; moto: number };
+  /**
+   * The dev server's `action` counter by action_type in the default namespace (it has --metrics-port);
+   * undefined for a given Temporal.
+   */
+  actionCounter?: () => Promise<Record<string, number>>;
   close(): Promise<void>;
 }
 
 export async function startEnvironment(options: EnvironmentOptions): Promise<Environment> {
+  const metricsPort = options.temporalAddress ? undefined : await freePort();
   const extraArgs = [
+    ...(metricsPort !== undefined ? ['--metrics-port', String(metricsPort)] : []),
     ...(options.dbFile ? ['--db-filename', join(tempDir('bench-temporal-'), 'temporal.db')] : []),
     ...options.sqlitePragmas.flatMap((pragma) => ['--sqlite-pragma', pragma]),
     ...options.dynamicConfig.flatMap((value) => ['--dynamic-config-value', value]),
@@ -55,6 +63,15 @@ export async function startEnvironment(options: EnvironmentOptions): Promise<Env
       const response = await fetch(`${motoAddress}/moto-api/reset`, { method: 'POST' });
       if (!response.ok) throw new Error(`moto reset answered ${response.status}`);
     },
+    ...(metricsPort !== undefined
+      ? {
+          actionCounter: async () => {
+            const response = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+            if (!response.ok) throw new Error(`the dev server's /metrics answered ${response.status}`);
+            return parseActionCounter(await response.text());
+          },
+        }
+      : {}),
     serverCpu: () => ({
       temporal: temporal?.process.pid ? cpuSeconds(temporal.process.pid) : 0,
       moto: moto?.process.pid ? cpuSeconds(moto.process.pid) : 0,

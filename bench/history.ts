@@ -28,7 +28,7 @@ export interface TaskProfile {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-interface Execution {
+export interface Execution {
   workflowId: string;
   runId: string;
   type: string;

@@ -1,9 +1,9 @@
 // Command-line options of `npm run bench`.
 import { Command, InvalidArgumentError, Option } from 'commander';
 
-export const SCENARIOS = ['outcomes', 'burst', 'stream', 'latency', 'memory'] as const;
+export const SCENARIOS = ['outcomes', 'burst', 'stream', 'latency', 'memory', 'realistic-iam'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
-/** What `--scenarios` defaults to: memory is long, ask for it by name. */
+/** What `--scenarios` defaults to: memory and realistic-iam are long, ask for them by name. */
 export const DEFAULT_SCENARIOS: Scenario[] = ['outcomes', 'burst', 'stream', 'latency'];
 
 export interface BenchOptions {
@@ -34,6 +34,11 @@ export interface BenchOptions {
   dynamicConfig: string[];
   iamLatencyMs: number;
   iamRateLimit: number;
+  iamLatencyMeanMs: number;
+  iamLatencyJitterMs: number;
+  iamReadsPerSecond: number;
+  iamWritesPerSecond: number;
+  repeats: number;
   workerEntry: string;
   workerEnv: string[];
   workerNodeArg: string[];
@@ -59,6 +64,12 @@ function fraction(value: string): number {
 function nonNegative(value: string): number {
   const parsed = Number(value);
   if (!(parsed >= 0)) throw new InvalidArgumentError('a number ≥ 0');
+  return parsed;
+}
+
+function positive(value: string): number {
+  const parsed = Number(value);
+  if (!(parsed > 0)) throw new InvalidArgumentError('a number > 0');
   return parsed;
 }
 
@@ -169,6 +180,31 @@ export function parseOptions(argv: string[]): BenchOptions {
       nonNegative,
       0,
     )
+    .option(
+      '--iam-latency-mean-ms <n>',
+      'realistic-iam: mean latency the proxy gives every IAM call',
+      nonNegative,
+      100,
+    )
+    .option(
+      '--iam-latency-jitter-ms <n>',
+      'realistic-iam: each latency drawn evenly from the mean ± this',
+      nonNegative,
+      50,
+    )
+    .option(
+      '--iam-reads-per-second <n>',
+      'realistic-iam: token bucket of each read API (GetPolicy, ...); beyond it Throttling',
+      positive,
+      20,
+    )
+    .option(
+      '--iam-writes-per-second <n>',
+      'realistic-iam: token bucket of each write API (CreatePolicyVersion, ...)',
+      positive,
+      10,
+    )
+    .option('--repeats <n>', 'realistic-iam: passes of each stream through each side', integer(1), 2)
     .option('--worker-entry <path>', 'worker entry point, relative to the repository', 'src/worker.ts')
     .option('--worker-env <key=value>', 'extra environment of the worker process (repeatable)', collect, [])
     .option(

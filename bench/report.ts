@@ -5,7 +5,8 @@ import { format, resolveConfig } from 'prettier';
 import type { BaselineRunResult } from './baseline-run';
 import { cpuMsPerEvent, type ServiceRunResult } from './service-run';
 import type { LatencySummary } from './stats';
-import type { Results, TargetCheck } from './targets';
+import { actionWindows, type Results, type TargetCheck } from './targets';
+import { ACTION_KINDS, type ActionTally } from './actions';
 
 export function table(headers: string[], rows: (string | number)[][]): string {
   const cells = [headers, ...rows.map((row) => row.map(String))];
@@ -60,6 +61,86 @@ function baselineRow(run: BaselineRunResult): (string | number)[] {
     cores(run.cpu),
     cpuMsPerEvent(run.cpu, run.throughput.events).total,
   ];
+}
+
+/** Nonzero kinds per event, e.g. `workflowStarted 1, update 1, localActivities 2`. */
+function kindsPerEvent(tally: ActionTally, events: number): string {
+  return (
+    ACTION_KINDS.filter((kind) => tally[kind] > 0)
+      .map((kind) => `${kind} ${fixed(tally[kind] / Math.max(1, events), 2)}`)
+      .join(', ') || '-'
+  );
+}
+
+function actionsTable(results: Results): string | undefined {
+  const windows = actionWindows(results);
+  if (windows.length === 0) return undefined;
+  return (
+    "Temporal Cloud Actions per event (histories by the billing rules / the dev server's action counter; " +
+    'USD per million events at $50 per million Actions)\n' +
+    table(
+      ['stretch', 'events', 'history', 'server', 'USD/M events', 'by kind (history, per event)', 'differ'],
+      windows.map(({ name, actions }) => [
+        name,
+        actions.events,
+        fixed(actions.perEvent.history, 2),
+        actions.perEvent.server !== undefined ? fixed(actions.perEvent.server, 2) : '-',
+        fixed(actions.usdPerMillionEvents, 0),
+        kindsPerEvent(actions.history, actions.events),
+        actions.differences === undefined ? '-' : actions.differences.join(', ') || 'no',
+      ]),
+    )
+  );
+}
+
+function realisticTable(results: Results): string | undefined {
+  const realistic = results.realisticIam;
+  if (!realistic) return undefined;
+  const e = realistic.emulation;
+  const rows: (string | number)[][] = [];
+  for (const stream of realistic.streams) {
+    for (const pass of stream.passes) {
+      const s = pass.service;
+      const b = pass.baseline;
+      rows.push([
+        s.label,
+        fixed(s.throughput.eventsPerSecond),
+        `${ms(s.latencyMs.p50)}/${ms(s.latencyMs.p95)}`,
+        fixed(s.iam.perEvent, 2),
+        s.iam.throttled.total,
+        (s.outcomes.failed ?? 0) + (s.outcomes.rejected ?? 0),
+        cpuMsPerEvent(s.cpu, s.throughput.events).total,
+        '',
+      ]);
+      rows.push([
+        b.label,
+        fixed(b.throughput.eventsPerSecond),
+        `${ms(b.applyLatencyMs.p50)}/${ms(b.applyLatencyMs.p95)}`,
+        fixed(b.iam.perEvent, 2),
+        b.iam.throttled.total,
+        (b.outcomes.failed ?? 0) + (b.outcomes.rejected ?? 0),
+        cpuMsPerEvent(b.cpu, b.throughput.events).total,
+        `${pass.ratio} ×`,
+      ]);
+    }
+  }
+  return (
+    `Realistic IAM (${e.latencyMs} ± ${e.latencyJitterMs ?? 0} ms per call; per-API buckets of ` +
+    `${e.throttle?.readsPerSecond} reads/s and ${e.throttle?.writesPerSecond} writes/s answering Throttling)\n` +
+    table(
+      [
+        'pass',
+        'ev/s',
+        'latency p50/p95 ms',
+        'IAM calls/ev',
+        'throttled',
+        'failed',
+        'CPU ms/ev',
+        'service/direct',
+      ],
+      rows,
+    )
+  );
 }
 
 function summaryRow(name: string, s: LatencySummary): string[] {
@@ -165,6 +246,10 @@ export function renderText(results: Results, targets: TargetCheck[], whatIf = fa
       );
     }
   }
+  const actions = actionsTable(results);
+  if (actions) parts.push(actions);
+  const realistic = realisticTable(results);
+  if (realistic) parts.push(realistic);
   const profiled = [results.stream?.service, ...(results.latency ?? [])].filter(
     (r): r is ServiceRunResult => r?.profile !== undefined,
   );
@@ -188,8 +273,8 @@ export function renderText(results: Results, targets: TargetCheck[], whatIf = fa
   }
   parts.push(
     (whatIf
-      ? 'Targets (issue 4), WHAT-IF: measured against emulated IAM, not a verdict on the targets\n'
-      : 'Targets (issue 4)\n') +
+      ? 'Targets (issues 4 and 22), WHAT-IF: measured against emulated IAM, not a verdict on the targets\n'
+      : 'Targets (issues 4 and 22)\n') +
       table(
         ['target', 'measured', 'met'],
         targets.map((t) => [t.target, t.measured, t.met === 'not run' ? 'not run' : t.met ? 'yes' : 'NO']),

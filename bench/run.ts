@@ -12,6 +12,7 @@ import type { ScenarioContext } from './scenarios/context';
 import { runLatencyScenario } from './scenarios/latency';
 import { runMemoryScenario } from './scenarios/memory';
 import { runOutcomesScenario } from './scenarios/outcomes';
+import { runRealisticIamScenario } from './scenarios/realistic-iam';
 import { runStreamScenario } from './scenarios/streams';
 import { checkTargets, type Results } from './targets';
 
@@ -58,6 +59,7 @@ async function main(): Promise<void> {
     if (wanted.has('stream')) results.stream = await runStreamScenario(context);
     if (wanted.has('latency')) results.latency = await runLatencyScenario(context);
     if (wanted.has('memory')) results.memory = await runMemoryScenario(context);
+    if (wanted.has('realistic-iam')) results.realisticIam = await runRealisticIamScenario(context);
   } finally {
     await env.close();
   }

@@ -1,5 +1,6 @@
 // One pass of a stream through the service: a fresh worker process on its own task queue, the stream
 // submitted through the starter library, then IAM calls, history lengths, memory and CPU read back.
+import { closeWindow, measureWindow, openWindow, recordedItems, type ActionsMeasured } from './action-meter';
 import { callsBetween, type CallCounts } from './counting-proxy';
 import { drive, type Timed } from './driver';
 import type { Environment } from './environment';
@@ -44,8 +45,10 @@ export interface ServiceRunResult {
   latencyMs: LatencySummary;
   latencyByOutcomeMs: Record<string, LatencySummary>;
   outcomes: Record<string, number>;
-  iam: CallCounts & { perEvent: number };
+  iam: CallCounts & { perEvent: number; throttled: CallCounts };
   history: HistoryCounts & { perEvent: number };
+  /** Temporal Cloud Actions of the pass: from its histories and from the dev server's counter. */
+  actions: ActionsMeasured;
   worker: { peakRssBytes: number; endRssBytes: number };
   cpu: CpuUse;
   profile?: TaskProfile;
@@ -78,7 +81,9 @@ export function startWorker(
     taskQueue,
     iamEndpoint: env.proxy.endpoint,
     entry: worker.entry,
-    env: worker.env,
+    // No drift check schedule: its Actions and IAM reads are per hour, not per event (bench/drift.ts
+    // measures them); --worker-env DRIFT_CHECK_INTERVAL_MS=... puts it back.
+    env: { DRIFT_CHECK_INTERVAL_MS: '0', ...worker.env },
     nodeArgs: worker.nodeArgs,
   });
 }
@@ -129,7 +134,9 @@ export async function runThroughService(
   log(`[${options.label}] starting a worker on task queue ${options.taskQueue}`);
   const worker = await startWorker(env, options.taskQueue, options.worker);
   try {
+    const window = await openWindow(env);
     const before = env.proxy.snapshot();
+    const throttledBefore = env.proxy.throttledSnapshot();
     const cpu = cpuMeter(env, worker);
     let finished = 0;
     const bar = progress(
@@ -154,13 +161,21 @@ export async function runThroughService(
     ]);
     const cpuUse = cpu();
     const calls = callsBetween(before, env.proxy.snapshot());
+    const throttled = callsBetween(throttledBefore, env.proxy.throttledSnapshot());
     const summary = throughput(timings);
     bar.done(`${summary.eventsPerSecond.toFixed(1)} ev/s`);
     await options.afterEvents?.(worker);
+    const closed = await closeWindow(env, window);
 
     const eventWorkflows = new Set(events.map((e) => e.key)).size;
     log(`[${options.label}] reading histories`);
     const { counts, executions } = await countHistories(env.client, options.taskQueue, eventWorkflows);
+    const actions = measureWindow(await recordedItems(env.client, executions), closed, events.length);
+    log(
+      `[${options.label}] Actions per event: ${actions.perEvent.history} from histories, ` +
+        `${actions.perEvent.server ?? '-'} from the server's counter` +
+        (actions.differences?.length ? ` (differ: ${actions.differences.join(', ')})` : ''),
+    );
     const profile =
       options.profileSample > 0
         ? await profileTasks(env.client, executions, options.profileSample)
@@ -179,11 +194,12 @@ export async function runThroughService(
       latencyMs: latencySummary(timings.map((t) => t.finishedAt - t.submittedAt)),
       latencyByOutcomeMs: Object.fromEntries([...byOutcome].map(([o, l]) => [o, latencySummary(l)])),
       outcomes: countBy(timings, (t) => t.outcome),
-      iam: { ...calls, perEvent: round(calls.total / events.length, 3) },
+      iam: { ...calls, perEvent: round(calls.total / events.length, 3), throttled },
       history: {
         ...counts,
         perEvent: round((counts.eventWorkflowEvents + counts.policyWorkflowEvents) / events.length, 2),
       },
+      actions,
       worker: { peakRssBytes: worker.peakRss(), endRssBytes: worker.rss() },
       cpu: cpuUse,
       ...(profile ? { profile } : {}),

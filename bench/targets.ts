@@ -1,7 +1,9 @@
-// The targets of issue 4, checked against a run's results.
+// The targets of issues 4 and 22, checked against a run's results.
+import type { ActionsMeasured } from './action-meter';
 import type { BurstResult } from './scenarios/burst';
 import type { MemoryResult } from './scenarios/memory';
 import type { PhaseResult } from './scenarios/outcomes';
+import type { RealisticIamResult, RealisticStream } from './scenarios/realistic-iam';
 import type { StreamScenarioResult } from './scenarios/streams';
 import type { ServiceRunResult } from './service-run';
 
@@ -11,6 +13,7 @@ export interface Results {
   outcomes?: PhaseResult[];
   burst?: BurstResult;
   memory?: MemoryResult;
+  realisticIam?: RealisticIamResult;
 }
 
 export interface TargetCheck {
@@ -24,6 +27,127 @@ const TARGET_RATE = 20;
 
 function phase(results: Results, name: string): PhaseResult | undefined {
   return results.outcomes?.find((p) => p.phase === name);
+}
+
+/** Actions per event, the larger of the two counts (they should agree). */
+function actionsPerEvent(actions: ActionsMeasured): number {
+  return Math.max(actions.perEvent.history, actions.perEvent.server ?? 0);
+}
+
+/** Every measured stretch of Temporal Cloud Actions in the run, named. */
+export function actionWindows(results: Results): { name: string; actions: ActionsMeasured }[] {
+  const windows: { name: string; actions: ActionsMeasured }[] = [];
+  for (const p of results.outcomes ?? []) {
+    if (p.temporalActions) windows.push({ name: p.phase, actions: p.temporalActions });
+  }
+  for (const [index, burst] of (results.burst?.bursts ?? []).entries()) {
+    if (burst.temporalActions) windows.push({ name: `burst ${index + 1}`, actions: burst.temporalActions });
+  }
+  if (results.stream)
+    windows.push({ name: `${results.stream.name} stream`, actions: results.stream.service.actions });
+  for (const run of results.latency ?? []) windows.push({ name: run.label, actions: run.actions });
+  for (const stream of results.realisticIam?.streams ?? []) {
+    for (const pass of stream.passes)
+      windows.push({ name: pass.service.label, actions: pass.service.actions });
+  }
+  return windows;
+}
+
+function realisticTargets(results: Results): TargetCheck[] {
+  const stream = (name: RealisticStream['name']) =>
+    results.realisticIam?.streams.find((s) => s.name === name);
+  const notRun = { measured: '-', met: 'not run' as const };
+  const ratioTarget = (name: RealisticStream['name'], least: number, label: string): TargetCheck => {
+    const s = stream(name);
+    return {
+      target: `realistic IAM, ${label}: ≥ ${least} × the direct consumer's throughput`,
+      ...(s
+        ? {
+            measured: `${s.passes.map((p) => `${p.ratio} ×`).join(', ')}`,
+            met: s.passes.every((p) => p.ratio >= least),
+          }
+        : notRun),
+    };
+  };
+  const all = results.realisticIam?.streams ?? [];
+  return [
+    ratioTarget('dups-bursts', 1.5, 'duplicates + bursts'),
+    ratioTarget('mixed', 1, 'plain mixed stream'),
+    {
+      target: 'realistic IAM: fewer throttled calls than the direct consumer, both streams (service/direct)',
+      ...(all.length > 0
+        ? {
+            measured: all
+              .map(
+                (s) =>
+                  `${s.name} ${s.passes.map((p) => `${p.service.iam.throttled.total}/${p.baseline.iam.throttled.total}`).join(', ')}`,
+              )
+              .join('; '),
+            // Neither throttled at all counts as met: the service was not throttled more.
+            met: all.every((s) =>
+              s.passes.every(
+                (p) =>
+                  p.service.iam.throttled.total < p.baseline.iam.throttled.total ||
+                  p.service.iam.throttled.total === 0,
+              ),
+            ),
+          }
+        : notRun),
+    },
+  ];
+}
+
+function actionTargets(results: Results): TargetCheck[] {
+  const notRun = { measured: '-', met: 'not run' as const };
+  const dup = phase(results, 'duplicate')?.temporalActions;
+  const others = [
+    ...(results.outcomes ?? [])
+      .filter((p) => p.phase !== 'duplicate' && p.temporalActions)
+      .map((p) => ({ name: p.phase, perEvent: actionsPerEvent(p.temporalActions!) })),
+    ...(results.burst?.bursts.some((b) => b.temporalActions)
+      ? [
+          {
+            name: 'burst',
+            perEvent: Math.max(
+              ...results.burst.bursts.map((b) =>
+                b.temporalActions ? actionsPerEvent(b.temporalActions) : 0,
+              ),
+            ),
+          },
+        ]
+      : []),
+  ];
+  const windows = actionWindows(results).filter((w) => w.actions.differences !== undefined);
+  const differing = windows.filter((w) => (w.actions.differences ?? []).length > 0);
+  return [
+    {
+      target: 'duplicate delivery: 0 Temporal Cloud Actions',
+      ...(dup
+        ? { measured: `${actionsPerEvent(dup)} Actions/event`, met: actionsPerEvent(dup) === 0 }
+        : notRun),
+    },
+    {
+      target: 'any other event: ≤ 4 Temporal Cloud Actions',
+      ...(others.length > 0
+        ? {
+            measured: others.map((o) => `${o.name} ${o.perEvent}`).join(', '),
+            met: others.every((o) => o.perEvent <= 4),
+          }
+        : notRun),
+    },
+    {
+      target: "Actions: the histories' count and the server's counter agree",
+      ...(windows.length > 0
+        ? {
+            measured:
+              differing.length === 0
+                ? `${windows.length} stretches, all equal`
+                : differing.map((w) => `${w.name}: ${(w.actions.differences ?? []).join(', ')}`).join('; '),
+            met: differing.length === 0,
+          }
+        : notRun),
+    },
+  ];
 }
 
 export function checkTargets(results: Results, burstN: number): TargetCheck[] {
@@ -88,6 +212,8 @@ export function checkTargets(results: Results, burstN: number): TargetCheck[] {
         ? { measured: `p95 ${Math.round(latency.latencyMs.p95)} ms`, met: latency.latencyMs.p95 < 1000 }
         : notRun),
     },
+    ...actionTargets(results),
+    ...realisticTargets(results),
     {
       target: 'worker RSS flat: last ≤ 1.2 × after first checkpoint',
       ...(results.memory

@@ -1,9 +1,18 @@
 // Coalescing: N upserts to one existing policy submitted at once, so they wait in its policy workflow
 // together; only the newest should be applied. Measured at the proxy, per burst; the same bursts through
 // the direct baseline for comparison.
+import {
+  closeWindow,
+  measureWindow,
+  openWindow,
+  recordedItems,
+  type ActionsMeasured,
+  type Window,
+} from '../action-meter';
 import { directIamClient, runBaseline } from '../baseline';
 import { callsBetween, type CallCounts } from '../counting-proxy';
 import { drive } from '../driver';
+import { countHistories } from '../history';
 import { log } from '../progress';
 import { MANAGED_BY, startWorker } from '../service-run';
 import { countBy } from '../stats';
@@ -14,7 +23,13 @@ export interface BurstResult {
   n: number;
   /** Each burst submitted evenly over this long (0: all at once). */
   spreadMs: number;
-  bursts: { outcomes: Record<string, number>; calls: CallCounts; seconds: number }[];
+  bursts: {
+    outcomes: Record<string, number>;
+    calls: CallCounts;
+    seconds: number;
+    /** Temporal Cloud Actions of the burst's N events (the create before it not included). */
+    temporalActions?: ActionsMeasured;
+  }[];
   maxWrites: number;
   meanWrites: number;
   meanCalls: number;
@@ -49,6 +64,7 @@ export async function runBurstScenario(context: ScenarioContext): Promise<BurstR
   log(`[burst] starting a worker on task queue ${taskQueue}`);
   const worker = await startWorker(env, taskQueue, context.worker);
   const bursts: BurstResult['bursts'] = [];
+  const windows: Window[] = [];
   const submit = (events: BenchEvent[]) =>
     Promise.race([
       worker.crashed,
@@ -64,15 +80,22 @@ export async function runBurstScenario(context: ScenarioContext): Promise<BurstR
   try {
     for (const { create, burst } of plan) {
       await submit(asEvents([create]));
+      const window = await openWindow(env);
       const before = env.proxy.snapshot();
       const started = performance.now();
       const timings = await submit(asEvents(burst));
       const calls = callsBetween(before, env.proxy.snapshot());
+      windows.push(await closeWindow(env, window));
       const outcomes = countBy(timings, (t) => t.outcome);
       bursts.push({ outcomes, calls, seconds: (performance.now() - started) / 1000 });
       log(
         `[burst] ${n} upserts${spreadMs > 0 ? ` over ${spreadMs} ms` : ''}: ${calls.writes} writes, ${calls.total} calls, ${JSON.stringify(outcomes)}`,
       );
+    }
+    const { executions } = await countHistories(env.client, taskQueue, plan.length * (n + 1));
+    const recorded = await recordedItems(env.client, executions);
+    for (const [index, burst] of bursts.entries()) {
+      burst.temporalActions = measureWindow(recorded, windows[index], n);
     }
   } finally {
     await worker.stop();

@@ -1,7 +1,16 @@
 // IAM calls per event by outcome, measured: phases in which every event has the same outcome, run one
 // after another on one worker; the proxy's counts between the start and the end of a phase (no other
 // work runs meanwhile) divided by the phase's events.
+import {
+  closeWindow,
+  measureWindow,
+  openWindow,
+  recordedItems,
+  type ActionsMeasured,
+  type Window,
+} from '../action-meter';
 import { callsBetween, type CallCounts } from '../counting-proxy';
+import { countHistories } from '../history';
 import { drive } from '../driver';
 import { log } from '../progress';
 import { MANAGED_BY, startWorker } from '../service-run';
@@ -16,8 +25,10 @@ export interface PhaseResult {
   outcomes: Record<string, number>;
   calls: CallCounts;
   perEvent: { total: number; reads: number; writes: number };
-  /** Actions per event, e.g. { GetPolicy: 1, GetPolicyVersion: 1 }. */
+  /** IAM actions per event, e.g. { GetPolicy: 1, GetPolicyVersion: 1 }. */
   actionsPerEvent: Record<string, number>;
+  /** Temporal Cloud Actions of the phase, both ways. */
+  temporalActions?: ActionsMeasured;
 }
 
 interface Phase {
@@ -91,6 +102,8 @@ export async function runOutcomesScenario(context: ScenarioContext): Promise<Pha
   log(`[outcomes] starting a worker on task queue ${taskQueue}`);
   const worker = await startWorker(env, taskQueue, context.worker);
   const results: PhaseResult[] = [];
+  const windows: Window[] = [];
+  const eventWorkflows = new Set<string>();
   try {
     for (const phase of phases(context)) {
       const events: BenchEvent[] = phase.events.map((raw) => ({
@@ -99,6 +112,8 @@ export async function runOutcomesScenario(context: ScenarioContext): Promise<Pha
         policyName: String((raw.data as { policyName: string }).policyName),
         kind: 'update',
       }));
+      for (const event of events) eventWorkflows.add(event.key);
+      const window = await openWindow(env);
       const before = env.proxy.snapshot();
       const timings = await Promise.race([
         worker.crashed,
@@ -111,13 +126,17 @@ export async function runOutcomesScenario(context: ScenarioContext): Promise<Pha
         }),
       ]);
       const calls = callsBetween(before, env.proxy.snapshot());
+      windows.push(await closeWindow(env, window));
       const outcomes = countBy(timings, (t) => t.outcome);
       if ((outcomes[phase.expected] ?? 0) !== events.length) {
         log(
           `[outcomes] ${phase.phase}: expected every event ${phase.expected}, got ${JSON.stringify(outcomes)}`,
         );
       }
-      if (!phase.measured) continue;
+      if (!phase.measured) {
+        windows.pop();
+        continue;
+      }
       const n = events.length;
       results.push({
         phase: phase.phase,
@@ -136,6 +155,18 @@ export async function runOutcomesScenario(context: ScenarioContext): Promise<Pha
       });
       log(
         `[outcomes] ${phase.phase}: ${round(calls.total / n, 2)} IAM calls per event ${JSON.stringify(calls.byAction)}`,
+      );
+    }
+    // Phases follow one another with the counter settled in between, so each history event belongs to
+    // the phase whose stretch of time it falls in (policy workflows serve every phase).
+    const { executions } = await countHistories(env.client, taskQueue, eventWorkflows.size);
+    const recorded = await recordedItems(env.client, executions);
+    for (const [index, result] of results.entries()) {
+      result.temporalActions = measureWindow(recorded, windows[index], result.events);
+      const actions = result.temporalActions;
+      log(
+        `[outcomes] ${result.phase}: ${actions.perEvent.history} Actions per event from histories, ` +
+          `${actions.perEvent.server ?? '-'} from the server's counter`,
       );
     }
   } finally {
