@@ -338,19 +338,22 @@ describe('faults', () => {
 });
 
 describe('consistency (lagging replicas, lost answers, a racing attacher)', () => {
+  // Long enough that the reads right after a write come within it on a busy machine too.
+  const LAG_MS = 2000;
   const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const pastTheLag = () => pause(LAG_MS + 200);
   const defaultOf = async (arn: string) =>
     (await iam.send(new GetPolicyCommand({ PolicyArn: arn }))).Policy?.DefaultVersionId;
 
   test('after each write to a policy, its reads answer the state from before it for lagMs; other policies are current', async () => {
-    proxy.setConsistency({ lagMs: 600 });
+    proxy.setConsistency({ lagMs: LAG_MS });
     const name = `lag-${uniqueSuffix()}`;
     const arn = await createPolicy(name);
     // Right after CreatePolicy: not there yet.
     expect(await failureOf(iam.send(new GetPolicyCommand({ PolicyArn: arn })))).toMatchObject({
       status: 404,
     });
-    await pause(700);
+    await pastTheLag();
     expect(await defaultOf(arn)).toBe('v1');
 
     await iam.send(
@@ -369,14 +372,14 @@ describe('consistency (lagging replicas, lost answers, a racing attacher)', () =
     ).toMatchObject({ status: 404 });
     // The control plane (moto) has it, and a policy not written lately is current.
     expect((await moto.send(new GetPolicyCommand({ PolicyArn: arn }))).Policy?.DefaultVersionId).toBe('v2');
-    await pause(700);
+    await pastTheLag();
     expect(await defaultOf(arn)).toBe('v2');
 
     await iam.send(new DeletePolicyVersionCommand({ PolicyArn: arn, VersionId: 'v1' }));
     await iam.send(new DeletePolicyCommand({ PolicyArn: arn }));
     // Still there for a while after DeletePolicy.
     expect(await defaultOf(arn)).toBe('v2');
-    await pause(700);
+    await pastTheLag();
     expect(await failureOf(iam.send(new GetPolicyCommand({ PolicyArn: arn })))).toMatchObject({
       status: 404,
     });
@@ -384,7 +387,7 @@ describe('consistency (lagging replicas, lost answers, a racing attacher)', () =
   });
 
   test('ListPolicies, ListEntitiesForPolicy, GetPolicy tags and usage counts lag too: created, tagged, attached, bounded, deleted', async () => {
-    proxy.setConsistency({ lagMs: 600 });
+    proxy.setConsistency({ lagMs: LAG_MS });
     const name = `lag-list-${uniqueSuffix()}`;
     const listed = async () => {
       const names: string[] = [];
@@ -398,12 +401,12 @@ describe('consistency (lagging replicas, lost answers, a racing attacher)', () =
     const arn = await createPolicy(name);
     // The control plane has it, the replicas' listing not yet.
     expect(await listed()).toEqual([]);
-    await pause(700);
+    await pastTheLag();
     expect(await listed()).toEqual([name]);
 
     await iam.send(new TagPolicyCommand({ PolicyArn: arn, Tags: [{ Key: 'team', Value: 'a' }] }));
     expect((await policyNow(arn))?.Tags ?? []).toEqual([]);
-    await pause(700);
+    await pastTheLag();
     expect((await policyNow(arn))?.Tags).toEqual([{ Key: 'team', Value: 'a' }]);
 
     const attached = `lag-attached-${uniqueSuffix()}`;
@@ -421,7 +424,7 @@ describe('consistency (lagging replicas, lost answers, a racing attacher)', () =
     expect(await failureOf(iam.send(new DeletePolicyCommand({ PolicyArn: arn })))).toMatchObject({
       name: 'DeleteConflictException',
     });
-    await pause(700);
+    await pastTheLag();
     expect(await entityNames(arn, 'PermissionsPolicy')).toEqual([`role:${attached}`]);
     expect(await entityNames(arn, 'PermissionsBoundary')).toEqual([`role:${bounded}`]);
     expect(await policyNow(arn)).toMatchObject({ AttachmentCount: 1, PermissionsBoundaryUsageCount: 1 });
@@ -434,13 +437,13 @@ describe('consistency (lagging replicas, lost answers, a racing attacher)', () =
         await iam.send(new ListEntitiesForPolicyCommand({ PolicyArn: arn, EntityFilter: 'Role' }))
       ).PolicyRoles?.map((role) => role.RoleName).sort(),
     ).toEqual([attached, bounded].sort());
-    await pause(700);
+    await pastTheLag();
     expect(await entityNames(arn)).toEqual([]);
 
     await iam.send(new DeletePolicyCommand({ PolicyArn: arn }));
     // Deleted, and still listed for a while.
     expect(await listed()).toEqual([name]);
-    await pause(700);
+    await pastTheLag();
     expect(await listed()).toEqual([]);
   });
 
