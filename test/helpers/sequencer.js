@@ -5,8 +5,9 @@
 const Sequencer = require('@jest/test-sequencer').default;
 
 const LONG_RUNNING = [
-  'test/reliability/iam-faults.test.ts',
+  'test/reliability/lost-results.test.ts',
   'test/reliability/iam-consistency.test.ts',
+  'test/reliability/iam-faults.test.ts',
   'test/reliability/temporal-killed.test.ts',
   'test/e2e/worker-cache.test.ts',
   'test/e2e/starter-cli.test.ts',
@@ -18,7 +19,6 @@ const LONG_RUNNING = [
   'test/integration/coalescing.test.ts',
   'test/reliability/server-restart.test.ts',
   'test/integration/result-by-update.test.ts',
-  'test/reliability/lost-results.test.ts',
   'test/reliability/duplicate-storm.test.ts',
 ];
 
