@@ -7,6 +7,7 @@ import {
   costPerMillionEvents,
   countsBetween,
   differences,
+  SERVER_ONLY_KINDS,
   tallyItems,
   tallyServerCounts,
   type ActionTally,
@@ -24,10 +25,14 @@ export interface ActionsMeasured {
   historyByWorkflow: Record<string, ActionTally>;
   /** The dev server's counter: its own action types, and summed into the same kinds. */
   server?: { byType: Record<string, number>; tally: ActionTally };
-  perEvent: { history: number; server?: number };
-  /** Kinds where the two counts differ (`kind: history/server`); empty when they agree. */
+  /**
+   * Per event: from the histories; from the server's counter; billed: the histories' count plus what
+   * only the counter sees (activity heartbeats), the best figure of what Temporal Cloud would bill.
+   */
+  perEvent: { history: number; server?: number; billed: number };
+  /** Kinds where the two counts differ (`kind: history/server`), heartbeats aside; empty when they agree. */
   differences?: string[];
-  /** From the histories, at the low-volume list price. */
+  /** Billed, at the low-volume list price. */
   usdPerMillionEvents: number;
 }
 
@@ -120,6 +125,8 @@ export function measureWindow(
         })()
       : undefined;
   const perEvent = (n: number) => round(n / Math.max(1, events), 3);
+  const serverOnly = server ? SERVER_ONLY_KINDS.reduce((sum, kind) => sum + server.tally[kind], 0) : 0;
+  const billed = history.total + serverOnly;
   return {
     events,
     history,
@@ -128,8 +135,9 @@ export function measureWindow(
     perEvent: {
       history: perEvent(history.total),
       ...(server ? { server: perEvent(server.tally.total) } : {}),
+      billed: perEvent(billed),
     },
     ...(server ? { differences: differences(history, server.tally) } : {}),
-    usdPerMillionEvents: round(costPerMillionEvents(history.total / Math.max(1, events)), 2),
+    usdPerMillionEvents: round(costPerMillionEvents(billed / Math.max(1, events)), 2),
   };
 }

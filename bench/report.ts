@@ -79,14 +79,25 @@ function actionsTable(results: Results): string | undefined {
     "Temporal Cloud Actions per event (histories by the billing rules / the dev server's action counter; " +
     'USD per million events at $50 per million Actions)\n' +
     table(
-      ['stretch', 'events', 'history', 'server', 'USD/M events', 'by kind (history, per event)', 'differ'],
+      [
+        'stretch',
+        'events',
+        'history',
+        'server',
+        'USD/M events',
+        'by kind (history; heartbeats: counter), per event',
+        'differ',
+      ],
       windows.map(({ name, actions }) => [
         name,
         actions.events,
         fixed(actions.perEvent.history, 2),
         actions.perEvent.server !== undefined ? fixed(actions.perEvent.server, 2) : '-',
         fixed(actions.usdPerMillionEvents, 0),
-        kindsPerEvent(actions.history, actions.events),
+        kindsPerEvent(
+          { ...actions.history, activityHeartbeat: actions.server?.tally.activityHeartbeat ?? 0 },
+          actions.events,
+        ),
         actions.differences === undefined ? '-' : actions.differences.join(', ') || 'no',
       ]),
     )

@@ -29,9 +29,9 @@ function phase(results: Results, name: string): PhaseResult | undefined {
   return results.outcomes?.find((p) => p.phase === name);
 }
 
-/** Actions per event, the larger of the two counts (they should agree). */
+/** Actions per event as billed: the histories' count and the heartbeats only the server counts. */
 function actionsPerEvent(actions: ActionsMeasured): number {
-  return Math.max(actions.perEvent.history, actions.perEvent.server ?? 0);
+  return actions.perEvent.billed;
 }
 
 /** Every measured stretch of Temporal Cloud Actions in the run, named. */

@@ -174,6 +174,7 @@ describe("the server's action counter", () => {
     expect(kindOfServerAction('command_UpsertWorkflowSearchAttributes')).toBe('searchAttributeUpsert');
     expect(kindOfServerAction('command_ContinueAsNewWorkflowExecution')).toBe('continueAsNew');
     expect(kindOfServerAction('command_RecordMarker_core_local_activity')).toBeUndefined();
+    expect(kindOfServerAction('grpc_RecordActivityTaskHeartbeat')).toBe('activityHeartbeat');
     expect(kindOfServerAction('grpc_QueryWorkflow')).toBe('other');
   });
 
@@ -184,6 +185,12 @@ describe("the server's action counter", () => {
       'workflowStarted: 1/0',
       'timer: 0/1',
     ]);
+    // Heartbeats leave no history: they are not a difference.
+    const withHeartbeats = tallyServerCounts({
+      grpc_StartWorkflowExecution: 1,
+      grpc_RecordActivityTaskHeartbeat: 2,
+    });
+    expect(differences(history, withHeartbeats)).toEqual([]);
   });
 
   it('prices events at $50 per million Actions', () => {
