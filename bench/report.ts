@@ -76,14 +76,16 @@ function actionsTable(results: Results): string | undefined {
   const windows = actionWindows(results);
   if (windows.length === 0) return undefined;
   return (
-    "Temporal Cloud Actions per event (histories by the billing rules / the dev server's action counter; " +
-    'USD per million events at $50 per million Actions)\n' +
+    "Temporal Cloud Actions per event (histories by the billing rules / the dev server's action counter / " +
+    'billed: the histories plus the heartbeats only the counter sees; USD per million events at $50 per ' +
+    'million Actions)\n' +
     table(
       [
         'stretch',
         'events',
         'history',
         'server',
+        'billed',
         'USD/M events',
         'by kind (history; heartbeats: counter), per event',
         'differ',
@@ -93,6 +95,7 @@ function actionsTable(results: Results): string | undefined {
         actions.events,
         fixed(actions.perEvent.history, 2),
         actions.perEvent.server !== undefined ? fixed(actions.perEvent.server, 2) : '-',
+        fixed(actions.perEvent.billed, 2),
         fixed(actions.usdPerMillionEvents, 0),
         kindsPerEvent(
           { ...actions.history, activityHeartbeat: actions.server?.tally.activityHeartbeat ?? 0 },
