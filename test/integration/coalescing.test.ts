@@ -121,11 +121,11 @@ test('a lone event is applied at once: no window, no timer', async () => {
   const service = await serviceWith({ coalesce: { quietMs: 5_000, maxMs: 10_000 } });
   const name = `lone-${uniqueSuffix()}`;
   for (const sequence of [1, 2, 3]) {
-    const started = Date.now();
     const report = await submitEvent(upsert(name, sequence), service.submitOptions());
     expect(report.outcome).toBe(sequence === 1 ? 'created' : 'updated');
-    expect(Date.now() - started).toBeLessThan(5_000);
   }
+  // A window is a timer in the policy workflow's history (how long it took is the benchmark's matter:
+  // on a busy machine a workflow task alone can take seconds).
   const history = await historyOf(service.client, policyWorkflowId(name));
   expect(countEvents(history, 'timerStartedEventAttributes')).toBe(0);
 }, 60_000);
