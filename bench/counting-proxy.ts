@@ -4,20 +4,13 @@
 import { Agent, createServer, request } from 'node:http';
 import { readBody } from '../harness/http';
 import { iamErrorResponse } from '../harness/iam-xml';
+import { POLICY_WRITE_ACTIONS } from '../harness/iam-proxy-types';
 import type { AddressInfo } from 'node:net';
 import { seededRandom } from './stream';
 import { apiThrottle, jitteredLatency, type ApiThrottle, type ThrottleRates } from './token-bucket';
 
 /** IAM actions that change something; every other action the service uses only reads. */
-export const WRITE_ACTIONS: ReadonlySet<string> = new Set([
-  'CreatePolicy',
-  'CreatePolicyVersion',
-  'SetDefaultPolicyVersion',
-  'DeletePolicyVersion',
-  'DeletePolicy',
-  'TagPolicy',
-  'UntagPolicy',
-]);
+export const WRITE_ACTIONS = POLICY_WRITE_ACTIONS;
 
 export type ActionCounts = Record<string, number>;
 

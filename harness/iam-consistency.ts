@@ -7,21 +7,10 @@
 // after IAM applied the write, and a role attached by someone else at the worst moment (the racing
 // attacher, whose attachment reads show at once: it models the race between a check and a write).
 import { iamErrorResponse, xmlText, type ProxyResponse } from './iam-xml';
-import type { Forward, RecordedRequest } from './iam-proxy-types';
+import { POLICY_WRITE_ACTIONS, type Forward, type RecordedRequest } from './iam-proxy-types';
 
 /** moto's account. */
 const ACCOUNT_ID = '123456789012';
-
-/** Writes that change what reads of one policy answer. */
-const POLICY_WRITES = new Set([
-  'CreatePolicy',
-  'CreatePolicyVersion',
-  'SetDefaultPolicyVersion',
-  'DeletePolicyVersion',
-  'DeletePolicy',
-  'TagPolicy',
-  'UntagPolicy',
-]);
 
 /** Writes that change who uses a policy: ListEntitiesForPolicy, GetPolicy's and ListPolicies' counts. */
 const USAGE_WRITES = new Set([
@@ -287,7 +276,7 @@ export function createIamConsistency(
         attachers = attachers.filter((candidate) => candidate !== attacher);
         await raw({ Action: 'AttachRolePolicy', RoleName: attacher.roleName, PolicyArn: arn });
       }
-      const write = POLICY_WRITES.has(request.action) || USAGE_WRITES.has(request.action);
+      const write = POLICY_WRITE_ACTIONS.has(request.action) || USAGE_WRITES.has(request.action);
       if (write && (plan?.lagMs ?? 0) > 0) {
         // The state the replicas keep showing for lagMs: read before the write reaches the control plane.
         const before = await snapshot(arn, asIam);

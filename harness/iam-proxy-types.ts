@@ -14,3 +14,14 @@ export interface RecordedRequest {
 
 /** Sends the request on to moto and returns its answer, for rules that alter it. */
 export type Forward = () => Promise<ProxyResponse>;
+
+/** The IAM actions that change a customer-managed policy (all the service writes); the rest it only reads. */
+export const POLICY_WRITE_ACTIONS: ReadonlySet<string> = new Set([
+  'CreatePolicy',
+  'CreatePolicyVersion',
+  'SetDefaultPolicyVersion',
+  'DeletePolicyVersion',
+  'DeletePolicy',
+  'TagPolicy',
+  'UntagPolicy',
+]);

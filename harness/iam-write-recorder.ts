@@ -6,16 +6,7 @@
 import { createServer, request, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readBody } from './http';
-
-export const IAM_WRITE_ACTIONS = [
-  'CreatePolicy',
-  'CreatePolicyVersion',
-  'SetDefaultPolicyVersion',
-  'DeletePolicyVersion',
-  'DeletePolicy',
-  'TagPolicy',
-  'UntagPolicy',
-] as const;
+import { POLICY_WRITE_ACTIONS } from './iam-proxy-types';
 
 export interface IamWrite {
   /** The recorder's label: which worker sent it. */
@@ -135,7 +126,7 @@ export async function startWriteRecorder(
     void (async () => {
       const body = await readBody(incoming);
       const params = Object.fromEntries(new URLSearchParams(body.toString('utf8')));
-      const isWrite = (IAM_WRITE_ACTIONS as readonly string[]).includes(params.Action ?? '');
+      const isWrite = POLICY_WRITE_ACTIONS.has(params.Action ?? '');
       const write: IamWrite | undefined = isWrite
         ? { worker, action: params.Action, policy: policyOf(params), params, start: performance.now() }
         : undefined;
