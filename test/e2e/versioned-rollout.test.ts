@@ -8,6 +8,7 @@ import { decodeVersioningBehavior } from '@temporalio/common';
 import { bundleWorkflowCode, DefaultLogger, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { temporal } from '@temporalio/proto';
 import { policyWorkflowId } from '../../src/domain/ids';
+import { eventWorkflowId } from '../../src/temporal/event-identity';
 import { submitEvent, type SubmitReport } from '../../src/starter/submit';
 import { workflowsPath } from '../../src/temporal/service-worker';
 import { testIamEndpoint, testTemporalAddress, uniqueSuffix } from '../../harness/env';
@@ -78,14 +79,17 @@ function startEvents(taskQueue: string, policyNames: string[]) {
           sequence,
           document: documentAllowing(['s3:GetObject'], `arn:aws:s3:::rollout-${sequence}/*`),
         });
-        const item: Submitted = { policyName, sequence, workflowId: '' };
+        const item: Submitted = {
+          policyName,
+          sequence,
+          workflowId: eventWorkflowId(String(event.source), String(event.id)),
+        };
         submitted.push(item);
         const options = { client, taskQueue, wait: true, reservedTagKeys: [MANAGED_BY.key] };
         waits.push(
           submitEvent(event, options).then(
             (report) => {
               item.report = report;
-              item.workflowId = report.workflowId ?? '';
             },
             (error: unknown) => {
               item.error = error;
@@ -153,6 +157,15 @@ async function eventWorkflowsOn(deploymentName: string, buildId: string, running
   return count;
 }
 
+/** Running event workflows of the task queue, started before `before`, whose first workflow task has not completed. */
+async function eventWorkflowsUnpinned(taskQueue: string, before: Date): Promise<number> {
+  const { count } = await client.workflow.count(
+    `TemporalWorkerDeploymentVersion IS NULL AND TaskQueue = "${taskQueue}" AND WorkflowType = "eventWorkflow"` +
+      ` AND ExecutionStatus = "Running" AND StartTime < "${before.toISOString()}"`,
+  );
+  return count;
+}
+
 /** Polls `check` every 250 ms until it holds; fails naming `what` after `timeoutMs`. */
 async function until(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -203,15 +216,21 @@ test('a second build rolls out while events arrive: none lost, no nondeterminism
   expect(build2.buildId).not.toBe(build1.buildId);
 
   // Build 1 runs until the event workflows pinned to it have ended, checked as docs/deploying.md says:
-  // once new ones start on build 2 (the task queue learns of the switch within seconds), until none of
-  // build 1 runs.
+  // once new ones start on build 2 (the task queue learns of the switch within seconds), until twice,
+  // 3 s apart, none runs on build 1 and none that started before then is still in its first task (not
+  // pinned yet: a first task in flight on build 1 pins the workflow there).
   await until(
     'event workflows on build 2',
     async () => (await eventWorkflowsOn(deploymentName, build2.buildId!, false)) > 0,
   );
+  const build2Seen = new Date();
+  const noneOnBuild1 = async () =>
+    (await eventWorkflowsOn(deploymentName, build1.buildId!, true)) === 0 &&
+    (await eventWorkflowsUnpinned(taskQueue, build2Seen)) === 0;
   await until(
     'build 1 drained',
-    async () => (await eventWorkflowsOn(deploymentName, build1.buildId!, true)) === 0,
+    async () => (await noneOnBuild1()) && (await sleep(3_000), noneOnBuild1()),
+    40_000,
   );
   services.splice(services.indexOf(build1), 1);
   await build1.stop();
@@ -222,7 +241,19 @@ test('a second build rolls out while events arrive: none lost, no nondeterminism
     // Outcomes that never come are most likely policy workflows failing their tasks: say so.
     const runs = await Promise.all(policyNames.map(policyRuns));
     const failures = runs.flat().flatMap((run) => run.failedTasks);
-    throw new Error(`${String(error)}; failed policy workflow tasks: ${failures.slice(0, 3).join(' | ')}`);
+    // And where the event workflows without an outcome are: status and build.
+    const open = events.submitted.filter((item) => !item.report && item.error === undefined).slice(0, 5);
+    const states = await Promise.all(
+      open.map(async ({ workflowId }) => {
+        const description = await client.workflow.getHandle(workflowId).describe();
+        const versioning = description.raw.workflowExecutionInfo?.versioningInfo;
+        return `${workflowId} ${description.status.name} on ${versioning?.deploymentVersion?.buildId ?? 'no build'}`;
+      }),
+    );
+    throw new Error(
+      `${String(error)}; failed policy workflow tasks: ${failures.slice(0, 3).join(' | ')}; ` +
+        `open event workflows: ${states.join(' | ')} (build 1 ${build1.buildId}, build 2 ${build2.buildId})`,
+    );
   });
 
   // Every event has exactly one final outcome, and the policies are as their newest events say.
