@@ -97,9 +97,15 @@ test('WORKER_MAX_CACHED_WORKFLOWS=1: every event evicts another workflow, and ea
       expect((await submitEvent(upsertEvent(name, { sequence: 1 }), submit)).outcome).toBe('created');
     }
     expect((await submitEvent(upsertEvent(names[0], { sequence: 2 }), submit)).outcome).toBe('unchanged');
-    const text = await metrics();
     // Three event workflows and two policy workflows through one cache slot (with room for them: none).
-    expect(metricValue(text, FORCED_EVICTIONS)).toBeGreaterThanOrEqual(1);
-    expect(metricValue(text, CACHED)).toBeLessThanOrEqual(1);
+    expect(metricValue(await metrics(), FORCED_EVICTIONS)).toBeGreaterThanOrEqual(1);
+    // The cache may hold one workflow more while an eviction is still being processed (seen on a loaded
+    // machine): it comes back to the limit within seconds.
+    let cached = metricValue(await metrics(), CACHED);
+    for (const deadline = Date.now() + 15_000; cached > 1 && Date.now() < deadline;) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      cached = metricValue(await metrics(), CACHED);
+    }
+    expect(cached).toBeLessThanOrEqual(1);
   });
 }, 180000);
