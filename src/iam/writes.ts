@@ -225,7 +225,8 @@ async function removeLeftoverCopies(
   for (const version of versions) {
     if (version.isDefault || version.versionId === keepVersionId || !(version.number > observed)) continue;
     if (!(await holdsDocument(version))) continue;
-    await pruneVersion(iam, plan.policyArn, version.versionId, actions);
+    // No audit tag to remove: only a version whose creation answered is tagged, and a copy's never did.
+    await deleteVersionIfPresent(iam, plan.policyArn, version.versionId, actions);
     notes.push(
       `version ${version.versionId} was a copy of version ${keepVersionId} left by a retried request whose answer was lost; it was deleted`,
     );
@@ -423,7 +424,7 @@ export async function updatePolicy(
   }
 }
 
-/** Deletes a version to make room or a copy, its audit tag first (src/iam/audit-record.ts). */
+/** Deletes a version to make room, its audit tag first (src/iam/audit-record.ts). */
 async function pruneVersion(
   iam: IAMClient,
   policyArn: string,
