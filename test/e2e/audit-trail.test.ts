@@ -1,7 +1,13 @@
 // The audit record end to end: the real worker on the dev server, IAM through the strict proxy in front of
 // moto. Each version the service makes carries a tag naming the event that made it, readable in IAM alone
 // and listed by `starter policy NAME --history`; the tags are the service's own, never drift.
-import { CreatePolicyVersionCommand, GetPolicyCommand, type IAMClient } from '@aws-sdk/client-iam';
+import {
+  CreatePolicyVersionCommand,
+  DeletePolicyVersionCommand,
+  GetPolicyCommand,
+  TagPolicyCommand,
+  type IAMClient,
+} from '@aws-sdk/client-iam';
 import { DEFAULT_POLICY_GUARDS } from '../../src/domain/guardrails';
 import type { PolicyHistory } from '../../src/starter/policy-history';
 import { runDriftCheck } from '../../src/starter/drift-check';
@@ -173,6 +179,42 @@ test('pruning the oldest version removes its tag; 44 event tags, 5 audit tags an
   expect(Object.keys(auditTags(await tagsOf(name))).sort()).toEqual(
     ['v4', 'v5', 'v6', 'v7', 'v8'].map((v) => `iam-policy-events:${v}`),
   );
+});
+
+test("at IAM's 50 tags, audit tags of versions deleted by hand make room; a policy still full gets a note", async () => {
+  const name = `audit-full-${uniqueSuffix()}`;
+  const tags = Object.fromEntries(Array.from({ length: 44 }, (_, i) => [`k${i}`, `v${i}`]));
+  for (let i = 1; i <= 5; i += 1) {
+    await apply(upsertEvent(name, { sequence: i, tags, document: documentAllowing([`s3:Get${i}`]) }));
+  }
+  expect(Object.keys(await tagsOf(name))).toHaveLength(50);
+  // By hand: v2 deleted, its audit tag left behind; the policy still has 50 tags.
+  await moto.send(new DeletePolicyVersionCommand({ PolicyArn: policyArn(name), VersionId: 'v2' }));
+  const made = upsertEvent(name, { sequence: 6, document: documentAllowing(['s3:Put*']) });
+  const result = await apply(made);
+  expect(result).toMatchObject({ outcome: 'updated', versionId: 'v6' });
+  expect(result?.actions).toEqual([
+    { action: 'CreatePolicyVersion', versionId: 'v6' },
+    { action: 'UntagPolicy', detail: 'iam-policy-events:v2 (versions no longer there)' },
+    { action: 'TagPolicy', versionId: 'v6', detail: 'iam-policy-events:v6' },
+  ]);
+  expect(Object.keys(auditTags(await tagsOf(name))).sort()).toEqual(
+    ['v1', 'v3', 'v4', 'v5', 'v6'].map((v) => `iam-policy-events:v${v.slice(1)}`),
+  );
+
+  // By hand again (moto takes it; IAM would not): a 51st tag. The next version goes without its record.
+  await moto.send(new TagPolicyCommand({ PolicyArn: policyArn(name), Tags: [{ Key: 'extra', Value: 'x' }] }));
+  // Past IAM_CONSISTENCY_WAIT_MS (1 s here) after the last write, the hand's tag is taken as a change by
+  // someone else rather than IAM's lag behind that write (docs/design.md).
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  const full = await apply(upsertEvent(name, { sequence: 7, document: documentAllowing(['s3:Delete*']) }));
+  expect(full).toMatchObject({ outcome: 'updated', versionId: 'v7' });
+  expect(full?.notes).toEqual([
+    expect.stringMatching(
+      /^the audit tag iam-policy-events:v7 naming this event was not set: the policy has IAM's 50 tags/,
+    ),
+  ]);
+  expect(auditTags(await tagsOf(name))).not.toHaveProperty('iam-policy-events:v7');
 });
 
 test('a version made outside the service has no record; events may not set the audit tags', async () => {
