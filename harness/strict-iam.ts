@@ -14,6 +14,8 @@ import type { Forward, RecordedRequest } from './iam-proxy-types';
 
 /** IAM's limit for a managed policy document, in characters without white space. */
 export const IAM_DOCUMENT_SIZE_LIMIT = 6144;
+/** IAM's limit of tags on one policy: moto checks it per request only, not against the tags already there. */
+export const IAM_TAGS_PER_POLICY = 50;
 /** moto answers at most 100 roles per listing unless asked for more (its list_roles default). */
 const MOTO_LISTING_LIMIT = 1000;
 
@@ -36,6 +38,23 @@ export interface StrictIam {
 
 function isSuccess(response: ProxyResponse): boolean {
   return response.status >= 200 && response.status < 300;
+}
+
+/** The tags of a Query API request (`Tags.member.1.Key`, `Tags.member.1.Value`, ...). */
+function requestTags(params: Record<string, string>): { key: string; value: string }[] {
+  const tags: { key: string; value: string }[] = [];
+  for (let n = 1; params[`Tags.member.${n}.Key`] !== undefined; n += 1) {
+    tags.push({ key: params[`Tags.member.${n}.Key`] ?? '', value: params[`Tags.member.${n}.Value`] ?? '' });
+  }
+  return tags;
+}
+
+function tagQuotaExceeded(): ProxyResponse {
+  return iamErrorResponse(
+    'LimitExceeded',
+    `Cannot exceed quota for TagsPerPolicy: ${IAM_TAGS_PER_POLICY}`,
+    409,
+  );
 }
 
 function nonWhitespaceLength(text: string): number {
@@ -181,6 +200,7 @@ export function createStrictIam(motoEndpoint: string): StrictIam {
   async function createPolicy(params: Record<string, string>, forward: Forward): Promise<ProxyResponse> {
     const refusal = tooLarge(params.PolicyDocument);
     if (refusal) return refusal;
+    if (requestTags(params).length > IAM_TAGS_PER_POLICY) return tagQuotaExceeded();
     return withPolicyLock(async () => {
       const taken = await nameTaken(params.PolicyName ?? '');
       if (taken !== undefined) {
@@ -191,6 +211,22 @@ export function createStrictIam(motoEndpoint: string): StrictIam {
         );
       }
       return forward();
+    });
+  }
+
+  /** IAM counts the tags the policy has with the new ones (keys ignoring case); moto only the new ones. */
+  async function tagPolicy(params: Record<string, string>, forward: Forward): Promise<ProxyResponse> {
+    const policyArn = params.PolicyArn ?? '';
+    return withPolicyLock(async () => {
+      let present: string[];
+      try {
+        const { Policy: policy } = await moto.send(new GetPolicyCommand({ PolicyArn: policyArn }));
+        present = (policy?.Tags ?? []).map((tag) => (tag.Key ?? '').toLowerCase());
+      } catch {
+        return forward();
+      }
+      const keys = new Set([...present, ...requestTags(params).map((tag) => tag.key.toLowerCase())]);
+      return keys.size > IAM_TAGS_PER_POLICY ? tagQuotaExceeded() : forward();
     });
   }
 
@@ -269,6 +305,8 @@ export function createStrictIam(motoEndpoint: string): StrictIam {
       }
       case 'CreatePolicy':
         return createPolicy(params, forward);
+      case 'TagPolicy':
+        return tagPolicy(params, forward);
       case 'CreatePolicyVersion':
         return tooLarge(params.PolicyDocument) ?? forward();
       case 'DeletePolicy':

@@ -15,6 +15,7 @@ import { dryRun } from './starter/dry-run';
 import { eventStatus } from './starter/event-status';
 import { openInput, readEvents } from './sources/ndjson-input';
 import { policyReport, type IamReadDeps } from './starter/policy-report';
+import { policyHistory, renderPolicyHistory } from './starter/policy-history';
 import { StreamInterrupted, submitStream } from './starter/submit-stream';
 import { submitOptionsFor, type SubmitReport } from './starter/submit';
 import { integerFrom } from './config/cli-options';
@@ -132,7 +133,10 @@ async function statusCommand(source: string, id: string, options: { full: boolea
 /** IAM's policy name alphabet and length (as in contract/event.schema.json). */
 const POLICY_NAME = /^[A-Za-z0-9+=,.@_-]{1,128}$/;
 
-async function policyCommand(name: string, options: { path: string; document: boolean }) {
+async function policyCommand(
+  name: string,
+  options: { path: string; document: boolean; history: boolean; json: boolean },
+) {
   if (!POLICY_NAME.test(name)) {
     throw new ConfigError(
       `invalid policy name ${JSON.stringify(name)}: IAM names are 1 to 128 of A-Z a-z 0-9 + = , . @ _ -`,
@@ -142,6 +146,12 @@ async function policyCommand(name: string, options: { path: string; document: bo
   const client = await connectClient(loadTemporalConfig());
   const deps = iamReadDeps(iamConfig);
   try {
+    if (options.history) {
+      const history = await policyHistory(client, deps, name, options.path);
+      process.stdout.write(options.json ? `${JSON.stringify(history)}\n` : renderPolicyHistory(history));
+      process.exitCode = history.exists ? 0 : EXIT_UNSUCCESSFUL;
+      return;
+    }
     const report = await policyReport(client, deps, name, options.path);
     if (!options.document && 'document' in report.iam) delete report.iam.document;
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
@@ -274,6 +284,12 @@ Exit status: 0 the event is known (whatever its outcome), 1 unknown, 2 usage or 
     .argument('<name>', 'the policy name (any case: IAM names are case-insensitive)')
     .option('--path <path>', "the policy's IAM path, tried first (any path is searched after)", '/')
     .option('--document', "include the default version's document", false)
+    .option(
+      '--history',
+      'list the versions, each with the event that made it (the audit record in IAM)',
+      false,
+    )
+    .option('--json', 'with --history: one JSON object instead of the table', false)
     .description("print the policy workflow's state and the policy as IAM has it (JSON)")
     .addHelpText(
       'after',
@@ -285,10 +301,18 @@ versions, attachments (users, groups and roles using it, as policy or permission
 Examples:
   npm run --silent starter -- policy reports-read
   npm run --silent starter -- policy reports-read --document | jq .iam.document
+  npm run --silent starter -- policy reports-read --history
+
+--history reads the audit record: each version the service made carries the tag
+iam-policy-events:<version> naming the event that made it, "<source> <id>", or "sha256:<digest>" of the pair
+when that is no valid tag value (named from the policy workflow's recent results when they hold it).
+Versions without the tag were not made by this service. --json: {policyName, exists, arn, owned,
+versions: [{versionId, isDefault, createDate, madeBy: {kind: event|digest|not-the-service, ...}}]}.
 
 ${ENVIRONMENT_HELP}
 ${AWS_HELP}
-Exit status: 0 shown, 1 IAM could not be read (the error is in iam.error), 2 usage or connection error.`,
+Exit status: 0 shown, 1 IAM could not be read (the error is in iam.error) or, with --history, no such
+policy in IAM, 2 usage or connection error (with --history, IAM errors too).`,
     )
     .action(policyCommand);
 

@@ -18,7 +18,7 @@ import { eventKey } from '../domain/policy-queue';
 import type { PolicyDocument } from '../domain/types';
 import { DEFAULT_CONSISTENCY_WAIT_MS } from '../domain/read-fence';
 import { awsErrorCode, isNoSuchEntity, isTransientAwsError, toActivityFailure } from '../iam/errors';
-import { isManagedByKey, withoutManagedByKey, type IamContext } from '../iam/observe';
+import { isManagedByKey, userTags, type IamContext } from '../iam/observe';
 import { getPolicy, getPolicyVersionDocument, policyArnFor } from '../iam/reads';
 import type {
   CheckItem,
@@ -129,7 +129,8 @@ export function createDriftActivities(deps: DriftDependencies): DriftActivities 
       path: policy.Path,
       arn: policy.Arn,
       owned,
-      tags: withoutManagedByKey(managedByTag, tags),
+      // The audit record is the service's own, never drift.
+      tags: userTags(managedByTag, tags),
       defaultVersionId: policy.DefaultVersionId,
       ...(document ? { document } : {}),
     };

@@ -7,6 +7,7 @@ import type { PolicyActivities } from '../messages/activity-contracts';
 import { toActivityFailure } from '../iam/errors';
 import { observePolicy, type IamContext } from '../iam/observe';
 import { createPolicy, deletePolicy, updatePolicy } from '../iam/writes';
+import { eventAuditValue } from '../temporal/event-identity';
 
 export interface PolicyActivityDeps extends IamContext {
   /** Guardrails and adoption (IAM_GUARDRAILS_FILE, IAM_ADOPT_UNMANAGED); the default rules when absent. */
@@ -62,20 +63,25 @@ export function createPolicyActivities(deps: PolicyActivityDeps): PolicyActiviti
   return {
     inspectPolicy: (input) =>
       withIamFailures(`reading policy ${input.policyName}`, () => observePolicy(context, input, guards)),
-    applyPlan: (plan) =>
-      whileHeartbeating(() => {
+    applyPlan: (plan, madeBy) => {
+      // The audit record (src/domain/audit-tags.ts); a write scheduled by an older build names no event.
+      const auditValue = madeBy ? eventAuditValue(madeBy.source, madeBy.id) : undefined;
+      return whileHeartbeating(() => {
         switch (plan.kind) {
           case 'create':
-            return withIamFailures(`creating policy ${plan.policyName}`, () => createPolicy(context, plan));
+            return withIamFailures(`creating policy ${plan.policyName}`, () =>
+              createPolicy(context, plan, auditValue),
+            );
           case 'update':
             return withIamFailures(`updating policy ${plan.policyArn}`, () =>
-              updatePolicy(context, plan, isRetry(), guards.versionSwitchWaitMs ?? 0),
+              updatePolicy(context, plan, isRetry(), guards.versionSwitchWaitMs ?? 0, auditValue),
             );
           case 'delete':
             return withIamFailures(`deleting policy ${plan.policyArn}`, () =>
               deletePolicy(context.iam, plan),
             );
         }
-      }),
+      });
+    },
   };
 }

@@ -22,7 +22,7 @@ export interface ObservedPolicy {
   /** The default version's document; read for upserts only. */
   document?: PolicyDocument;
   description?: string;
-  /** The policy's tags WITHOUT the managed-by tag. */
+  /** The policy's tags WITHOUT the managed-by tag and the audit record (src/domain/audit-tags.ts). */
   tags: Record<string, string>;
   /** Carries this service's managed-by tag: only such policies are ever written (or adopted, see guards). */
   owned: boolean;

@@ -43,7 +43,7 @@ export type ObservedForDrift =
       path: string;
       arn: string;
       owned: boolean;
-      /** Without the managed-by tag. */
+      /** Without the managed-by tag and the audit record (src/domain/audit-tags.ts). */
       tags: Record<string, string>;
       defaultVersionId: string;
       /** The default version's document: read for a policy that is owned or wanted. */

@@ -2,6 +2,7 @@
 // who uses it for a delete. Read-only; IAM errors pass through (the activity sorts them).
 import type { IAMClient, Policy } from '@aws-sdk/client-iam';
 import type { ObservedPolicy, ObservePolicyInput, PolicyObservation } from '../domain/decide';
+import { withoutServiceTags } from '../domain/audit-tags';
 import type { PolicyGuards } from '../domain/guardrails';
 import {
   findLocalPolicyByName,
@@ -34,6 +35,14 @@ export function withoutManagedByKey(
   tags: Record<string, string>,
 ): Record<string, string> {
   return Object.fromEntries(Object.entries(tags).filter(([key]) => !isManagedByKey(managedByTag, key)));
+}
+
+/**
+ * The tags an event's `tags` are compared with: without the managed-by tag and the service's audit
+ * record (src/domain/audit-tags.ts), which the service sets itself.
+ */
+export function userTags(managedByTag: ManagedByTag, tags: Record<string, string>): Record<string, string> {
+  return withoutServiceTags(withoutManagedByKey(managedByTag, tags));
 }
 
 /** The policy named `policyName` ignoring case, at `path` or, failing that, in any path. */
@@ -72,7 +81,7 @@ export async function describePolicy(
     defaultVersionId,
     ...(readDocument ? { document: await getPolicyVersionDocument(context.iam, arn, defaultVersionId) } : {}),
     ...(policy.Description ? { description: policy.Description } : {}),
-    tags: withoutManagedByKey(managedByTag, allTags),
+    tags: userTags(managedByTag, allTags),
     owned,
     ...(policy.CreateDate ? { createdAt: policy.CreateDate.getTime() } : {}),
   };

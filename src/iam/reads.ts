@@ -52,6 +52,8 @@ export interface PolicyVersionSummary {
   isDefault: boolean;
   /** The number in "v7": IAM numbers versions in creation order, never reusing one. */
   number: number;
+  /** When IAM made the version (ISO 8601). */
+  createDate?: string;
 }
 
 /** The number in a version ID ("v7" → 7): IAM numbers versions in creation order, never reusing one. */
@@ -69,6 +71,7 @@ export async function listPolicyVersions(iam: IAMClient, policyArn: string): Pro
         versionId: version.VersionId,
         isDefault: version.IsDefaultVersion === true,
         number: versionNumber(version.VersionId),
+        ...(version.CreateDate ? { createDate: version.CreateDate.toISOString() } : {}),
       });
     }
   }

@@ -13,17 +13,19 @@ import {
   type IAMClient,
   type Tag,
 } from '@aws-sdk/client-iam';
+import { auditTagKey, isServiceTagKey } from '../domain/audit-tags';
 import type { CreatePlan, DeletePlan, UpdatePlan } from '../domain/decide';
 import { documentsEqual, serialiseDocument } from '../domain/document';
 import type { IamAction, PolicyDocument, PolicyEntity } from '../domain/types';
 import type { WriteResult } from '../messages/activity-contracts';
 import { nonRetryableFailure } from '../messages/activity-failures';
 import { isDeleteConflict, isEntityAlreadyExists, isLimitExceeded, isNoSuchEntity } from './errors';
+import { forgetVersion, recordVersion } from './audit-record';
 import {
   describePolicy,
   findPolicy,
   isManagedByKey,
-  withoutManagedByKey,
+  userTags,
   type IamContext,
   type ManagedByTag,
 } from './observe';
@@ -38,6 +40,8 @@ import {
 
 /** IAM keeps at most this many versions of a managed policy. */
 const MAX_POLICY_VERSIONS = 5;
+/** The version CreatePolicy makes. */
+const FIRST_VERSION_ID = 'v1';
 
 /**
  * How long the observation's "nothing uses the policy" is relied on for deleting versions. Observation
@@ -83,9 +87,22 @@ function tagList(tags: Record<string, string>): Tag[] {
 
 // ---- create ----
 
-export async function createPolicy(context: IamContext, plan: CreatePlan): Promise<WriteResult> {
+/**
+ * `auditValue`: the audit tag value naming the event (src/domain/audit-tags.ts), set on v1 in the same
+ * call, so the record is there as soon as the policy is; absent (a write scheduled by an older build),
+ * no record.
+ */
+export async function createPolicy(
+  context: IamContext,
+  plan: CreatePlan,
+  auditValue?: string,
+): Promise<WriteResult> {
   const { managedByTag } = context;
-  const tags = { ...withoutManagedByKey(managedByTag, plan.tags), [managedByTag.key]: managedByTag.value };
+  const tags = {
+    ...userTags(managedByTag, plan.tags),
+    [managedByTag.key]: managedByTag.value,
+    ...(auditValue !== undefined ? { [auditTagKey(FIRST_VERSION_ID)]: auditValue } : {}),
+  };
   try {
     const { Policy: created } = await context.iam.send(
       new CreatePolicyCommand({
@@ -96,7 +113,7 @@ export async function createPolicy(context: IamContext, plan: CreatePlan): Promi
         Tags: tagList(tags),
       }),
     );
-    const versionId = created?.DefaultVersionId ?? 'v1';
+    const versionId = created?.DefaultVersionId ?? FIRST_VERSION_ID;
     return {
       outcome: 'created',
       policyArn: created?.Arn,
@@ -148,7 +165,7 @@ async function recogniseExistingPolicy(context: IamContext, plan: CreatePlan): P
 
 // ---- update ----
 
-/** Sets and removes tags as planned; the managed-by tag is never touched here. */
+/** Sets and removes tags as planned; the managed-by tag and the audit record are never touched here. */
 export async function updateTags(
   iam: IAMClient,
   managedByTag: ManagedByTag,
@@ -156,12 +173,14 @@ export async function updateTags(
   actions: IamAction[],
 ): Promise<void> {
   // Removals first: IAM compares tag keys ignoring case, and the plan never removes a key it sets.
-  const keysToRemove = plan.tagKeysToRemove.filter((key) => !isManagedByKey(managedByTag, key));
+  const keysToRemove = plan.tagKeysToRemove.filter(
+    (key) => !isManagedByKey(managedByTag, key) && !isServiceTagKey(key),
+  );
   if (keysToRemove.length > 0) {
     await iam.send(new UntagPolicyCommand({ PolicyArn: plan.policyArn, TagKeys: keysToRemove }));
     actions.push({ action: 'UntagPolicy', detail: keysToRemove.join(', ') });
   }
-  const tagsToSet = withoutManagedByKey(managedByTag, plan.tagsToSet);
+  const tagsToSet = userTags(managedByTag, plan.tagsToSet);
   if (Object.keys(tagsToSet).length > 0) {
     await iam.send(new TagPolicyCommand({ PolicyArn: plan.policyArn, Tags: tagList(tagsToSet) }));
     actions.push({ action: 'TagPolicy', detail: Object.keys(tagsToSet).join(', ') });
@@ -206,6 +225,7 @@ async function removeLeftoverCopies(
   for (const version of versions) {
     if (version.isDefault || version.versionId === keepVersionId || !(version.number > observed)) continue;
     if (!(await holdsDocument(version))) continue;
+    // No audit tag to remove: only a version whose creation answered is tagged, and a copy's never did.
     await deleteVersionIfPresent(iam, plan.policyArn, version.versionId, actions);
     notes.push(
       `version ${version.versionId} was a copy of version ${keepVersionId} left by a retried request whose answer was lost; it was deleted`,
@@ -259,7 +279,7 @@ export async function setDefaultDocument(
   let count = versions.length;
   for (const oldest of others) {
     if (count < MAX_POLICY_VERSIONS) break;
-    await deleteVersionIfPresent(iam, policyArn, oldest.versionId, actions);
+    await pruneVersion(iam, policyArn, oldest.versionId, actions);
     count -= 1;
   }
   const highest = Math.max(0, ...versions.map((version) => version.number));
@@ -345,12 +365,17 @@ async function ownLostVersion(
   return undefined;
 }
 
-/** `retried`: an earlier attempt of this same step may have written (the activity's attempt > 1). */
+/**
+ * `retried`: an earlier attempt of this same step may have written (the activity's attempt > 1).
+ * `auditValue`: the audit tag value naming the event, set on the version made default (a tags-only
+ * update makes no version and sets none); absent (a write scheduled by an older build), no record.
+ */
 export async function updatePolicy(
   context: IamContext,
   plan: UpdatePlan,
   retried = false,
   switchWaitMs = 0,
+  auditValue?: string,
 ): Promise<WriteResult> {
   const { iam, managedByTag } = context;
   const actions: IamAction[] = [];
@@ -378,6 +403,10 @@ export async function updatePolicy(
           switchWaitMs,
         )
       : plan.observedDefaultVersionId;
+    // Also when an earlier attempt made the version: it may have stopped before tagging it.
+    if (plan.document && auditValue !== undefined) {
+      await recordVersion(iam, plan.policyArn, versionId, auditValue, actions, notes);
+    }
     return {
       outcome: 'updated',
       policyArn: plan.policyArn,
@@ -393,6 +422,17 @@ export async function updatePolicy(
       { details: [{ actions }] },
     );
   }
+}
+
+/** Deletes a version to make room, its audit tag first (src/iam/audit-record.ts). */
+async function pruneVersion(
+  iam: IAMClient,
+  policyArn: string,
+  versionId: string,
+  actions: IamAction[],
+): Promise<void> {
+  await forgetVersion(iam, policyArn, versionId, actions);
+  await deleteVersionIfPresent(iam, policyArn, versionId, actions);
 }
 
 // ---- delete ----

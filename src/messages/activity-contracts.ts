@@ -16,6 +16,12 @@ export interface DeliveryActivities {
   sendEventResults(outgoing: OutgoingResult[]): Promise<void>;
 }
 
+/** An event by its identity: (source, id). */
+export interface EventRef {
+  source: string;
+  id: string;
+}
+
 /** What carrying out a write did. */
 export interface WriteResult {
   /** As decided, unless IAM answered otherwise at the last moment (a name taken, a DeleteConflict). */
@@ -35,6 +41,10 @@ export interface WriteResult {
 export interface PolicyActivities {
   /** The policy, its document (upserts) or users (deletes), and the worker's guard rules. */
   inspectPolicy(input: ObservePolicyInput): Promise<PolicyObservation>;
-  /** Carries out a write, re-reading IAM before each step so that a retry writes nothing twice. */
-  applyPlan(plan: WritePlan): Promise<WriteResult>;
+  /**
+   * Carries out a write, re-reading IAM before each step so that a retry writes nothing twice. `madeBy`:
+   * the event the write is for, named in the audit record of each version it makes (absent in writes
+   * scheduled before the audit record existed).
+   */
+  applyPlan(plan: WritePlan, madeBy?: EventRef): Promise<WriteResult>;
 }

@@ -4,6 +4,14 @@
 import Ajv2020, { type ErrorObject } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import schema from '../../contract/event.schema.json';
+import {
+  IAM_MAX_TAGS_PER_POLICY,
+  isServiceTagKey,
+  MAX_AUDIT_TAGS,
+  maxEventTags,
+  SERVICE_TAG_PREFIX,
+  TAG_TEXT,
+} from '../domain/audit-tags';
 import { validatePolicyDocument } from '../domain/document-rules';
 import { DRIFT_REPAIR_SOURCE } from '../domain/drift';
 import { canonicalSequence } from '../domain/ordering';
@@ -18,10 +26,10 @@ export interface EventValidationOptions {
   reservedTagKeys?: string[];
 }
 
-/** IAM's limit of tags on one policy, the service's own tags included. */
-const MAX_TAGS = 50;
-/** IAM's tag key and value alphabet. */
-const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+/** What an event's tags may not take of IAM's 50 per policy, beside the managed-by tag. */
+const TAG_BUDGET =
+  `IAM allows ${IAM_MAX_TAGS_PER_POLICY} tags per policy, and the service keeps its managed-by tag and ` +
+  `one audit tag per version (${SERVICE_TAG_PREFIX}v1 ..., up to ${MAX_AUDIT_TAGS})`;
 
 // strictTypes is off because the contract's if/then puts `required` under `properties` without a
 // `type`, which is valid JSON Schema that ajv would otherwise log about on every start.
@@ -113,7 +121,9 @@ function describeSchemaError(error: ErrorObject): string | undefined {
     case 'maxLength':
       return `${subject} must be at most ${String(params.limit)} characters long`;
     case 'maxProperties':
-      return `${subject} must have at most ${String(params.limit)} entries`;
+      return field === 'data.tags'
+        ? `${subject} must have at most ${String(params.limit)} entries: ${TAG_BUDGET}`
+        : `${subject} must have at most ${String(params.limit)} entries`;
     case 'minimum':
       return `${subject} must be ${String(params.comparison)} ${String(params.limit)}`;
     case 'format':
@@ -160,6 +170,11 @@ function tagProblems(tags: Record<string, string>, reservedTagKeys: string[]): s
       problems.push(`data.tags[${JSON.stringify(key)}] value may contain only ${alphabet}`);
     if (lower.startsWith('aws:')) problems.push(`${name} must not start with "aws:" (reserved by AWS)`);
     if (reserved.has(lower)) problems.push(`${name} is reserved: this service sets it itself`);
+    else if (isServiceTagKey(key)) {
+      problems.push(
+        `${name} is reserved: keys starting with "${SERVICE_TAG_PREFIX}" are the service's audit record`,
+      );
+    }
     // IAM tag keys are case-insensitive: two keys differing only in case would collide.
     const earlier = seen.get(lower);
     if (earlier !== undefined) {
@@ -170,10 +185,9 @@ function tagProblems(tags: Record<string, string>, reservedTagKeys: string[]): s
     seen.set(lower, key);
   }
   const count = Object.keys(tags).length;
-  if (count + reserved.size > MAX_TAGS) {
-    problems.push(
-      `data.tags has ${count} tags; with the service's own ${reserved.size} that exceeds IAM's ${MAX_TAGS} per policy`,
-    );
+  const allowed = maxEventTags(reserved.size);
+  if (count > allowed) {
+    problems.push(`data.tags has ${count} tags, at most ${allowed} are allowed: ${TAG_BUDGET}`);
   }
   return problems;
 }

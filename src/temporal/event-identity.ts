@@ -2,6 +2,7 @@
 // starter and activities, never by workflow code.
 
 import { createHash } from 'node:crypto';
+import { auditTagValue } from '../domain/audit-tags';
 import { canonicalJson, normalisePolicyDocument } from '../domain/document';
 import type { PolicyEvent } from '../domain/types';
 
@@ -43,6 +44,20 @@ function encodePart(part: string): string {
     .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, escape);
 }
 
+/**
+ * The SHA-256 (hex) of the pair (source, id): the event's name in an audit tag when `<source> <id>` is no
+ * valid tag value (src/domain/audit-tags.ts). Its first 32 digits end the workflow ID of an event whose
+ * readable ID would be too long.
+ */
+export function eventDigest(source: string, id: string): string {
+  return sha256Hex(JSON.stringify([source, id]));
+}
+
+/** The audit tag value naming the event: `<source> <id>`, or `sha256:<eventDigest>`. */
+export function eventAuditValue(source: string, id: string): string {
+  return auditTagValue(source, id, eventDigest);
+}
+
 function codePointLength(text: string): number {
   return Array.from(text).length;
 }
@@ -63,7 +78,7 @@ export function eventWorkflowId(source: string, id: string): string {
   const encodedId = encodePart(id);
   const readable = `event/${encodedSource}/${encodedId}`;
   if (codePointLength(readable) <= MAX_READABLE_ID_LENGTH) return readable;
-  const hash = sha256Hex(JSON.stringify([source, id])).slice(0, ID_HASH_LENGTH);
+  const hash = eventDigest(source, id).slice(0, ID_HASH_LENGTH);
   const shortSource = firstCodePoints(encodedSource, SHORTENED_PART_LENGTH);
   const shortId = firstCodePoints(encodedId, SHORTENED_PART_LENGTH);
   return `event/${shortSource}…/${shortId}…/${hash}`;

@@ -352,7 +352,8 @@ async function observePlanAct(state: PolicyState, event: PolicyEvent): Promise<E
   if (decision.kind === 'none') return fromNoWrite(event, decision);
   let written: WriteResult;
   try {
-    written = await writes.applyPlan(decision);
+    // The event rides along for the audit record of the version it makes (src/domain/audit-tags.ts).
+    written = await writes.applyPlan(decision, { source: event.source, id: event.id });
   } catch (error) {
     // Some of the write may be done: the fence keeps only what it cannot have changed.
     state.fence = fenceAfterFailure(state.fence, decision);

@@ -87,10 +87,12 @@ test('hand changes in IAM are reported (repair off changes nothing), repaired th
     unknown: `stray-${s}`,
   };
   const wanted = documentAllowing(['s3:GetObject']);
+  /** The audit tag each create left on v1 (the event that made it): the service's own, never drift. */
+  const createdBy: Record<string, string> = {};
   for (const name of Object.values(names).filter((n) => n !== names.unknown)) {
-    expect(await apply(upsertEvent(name, { sequence: 1, path, tags: { team: 'a', cost: 'x' } }))).toBe(
-      'created',
-    );
+    const created = upsertEvent(name, { sequence: 1, path, tags: { team: 'a', cost: 'x' } });
+    expect(await apply(created)).toBe('created');
+    createdBy[name] = `${created.source as string} ${created.id as string}`;
   }
   expect(await apply(deleteEvent(names.removedByService, { sequence: 2, path }))).toBe('deleted');
 
@@ -166,10 +168,26 @@ test('hand changes in IAM are reported (repair off changes nothing), repaired th
     const { Policy: policy } = await moto.send(new GetPolicyCommand({ PolicyArn: arn(name) }));
     return Object.fromEntries((policy?.Tags ?? []).map((tag) => [tag.Key ?? '', tag.Value]));
   };
-  expect(await tagsOf(names.tags)).toEqual({ team: 'a', cost: 'x', [MANAGED_BY.key]: MANAGED_BY.value });
-  expect(await tagsOf(names.deleted)).toEqual({ team: 'a', cost: 'x', [MANAGED_BY.key]: MANAGED_BY.value });
+  // Beside the wanted tags, each version's audit tag: the create's v1; the policy created again, the repair's.
+  expect(await tagsOf(names.tags)).toEqual({
+    team: 'a',
+    cost: 'x',
+    [MANAGED_BY.key]: MANAGED_BY.value,
+    'iam-policy-events:v1': createdBy[names.tags],
+  });
+  const recreatedBy = repaired.findings.find((f) => f.policyName === names.deleted)!.repair!.eventId;
+  expect(await tagsOf(names.deleted)).toEqual({
+    team: 'a',
+    cost: 'x',
+    [MANAGED_BY.key]: MANAGED_BY.value,
+    'iam-policy-events:v1': `${DRIFT_REPAIR_SOURCE} ${recreatedBy}`,
+  });
   expect(documentsEqual(await defaultDocument(moto, arn(names.deleted)), wanted)).toBe(true);
-  expect(await tagsOf(names.untagged)).toEqual({ team: 'a', cost: 'x' });
+  expect(await tagsOf(names.untagged)).toEqual({
+    team: 'a',
+    cost: 'x',
+    'iam-policy-events:v1': createdBy[names.untagged],
+  });
   // The repair is an ordinary event of the policy: in its workflow's order, with its own record.
   const repairId = repaired.findings.find((f) => f.policyName === names.document)!.repair!.eventId;
   expect(await eventStatus(service.client, DRIFT_REPAIR_SOURCE, repairId)).toMatchObject({

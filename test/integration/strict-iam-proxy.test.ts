@@ -246,6 +246,48 @@ describe('strict IAM', () => {
     ).toMatchObject({ name: 'LimitExceededException' });
   });
 
+  test('a policy holds at most 50 tags, those it has counted with a TagPolicy (moto counts the request only)', async () => {
+    const tags = (count: number, prefix = 'k') =>
+      Array.from({ length: count }, (_, i) => ({ Key: `${prefix}${i}`, Value: 'v' }));
+    expect(
+      await failureOf(
+        iam.send(
+          new CreatePolicyCommand({
+            PolicyName: `strict-tags-${uniqueSuffix()}`,
+            PolicyDocument: document(),
+            Tags: tags(51),
+          }),
+        ),
+      ),
+    ).toMatchObject({ name: 'LimitExceededException', status: 409 });
+    const { Policy } = await iam.send(
+      new CreatePolicyCommand({
+        PolicyName: `strict-tags-${uniqueSuffix()}`,
+        PolicyDocument: document(),
+        Tags: tags(48),
+      }),
+    );
+    const arn = Policy!.Arn!;
+    // moto alone takes a 49th, 50th and 51st tag: each request holds fewer than 50.
+    const refused = await failureOf(iam.send(new TagPolicyCommand({ PolicyArn: arn, Tags: tags(3, 'x') })));
+    expect(refused).toMatchObject({
+      name: 'LimitExceededException',
+      message: 'Cannot exceed quota for TagsPerPolicy: 50',
+    });
+    // Tags it has already (in any case) count once; up to 50 are taken.
+    await iam.send(
+      new TagPolicyCommand({ PolicyArn: arn, Tags: [{ Key: 'K0', Value: 'w' }, ...tags(2, 'x')] }),
+    );
+    const { Policy: tagged } = await moto.send(new GetPolicyCommand({ PolicyArn: arn }));
+    expect(tagged?.Tags).toHaveLength(50);
+    expect(
+      await failureOf(iam.send(new TagPolicyCommand({ PolicyArn: arn, Tags: tags(1, 'y') }))),
+    ).toMatchObject({ name: 'LimitExceededException' });
+    await moto.send(new TagPolicyCommand({ PolicyArn: arn, Tags: tags(1, 'y') }));
+    const { Policy: overfull } = await moto.send(new GetPolicyCommand({ PolicyArn: arn }));
+    expect(overfull?.Tags).toHaveLength(51);
+  });
+
   test('above 100 roles moto forgets some attachments; the strict proxy does not', async () => {
     const own = await startMoto();
     const ownProxy = await startIamProxy(own.address, { strict: true });

@@ -265,11 +265,26 @@ describe('validateEvent: rules beyond the schema', () => {
     );
   });
 
-  it("leaves room for the service's own tag within IAM's 50", () => {
-    const tags = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`k${i}`, 'v']));
-    expect(validateEvent(upsert({}, { tags })).ok).toBe(true);
-    expect(reason(validateEvent(upsert({}, { tags }), { reservedTagKeys: ['managed-by'] }))).toBe(
-      "data.tags has 50 tags; with the service's own 1 that exceeds IAM's 50 per policy",
+  it("leaves room for the managed-by tag and 5 audit tags within IAM's 50", () => {
+    const tagsOf = (count: number) =>
+      Object.fromEntries(Array.from({ length: count }, (_, i) => [`k${i}`, 'v']));
+    const options = { reservedTagKeys: ['managed-by'] };
+    expect(validateEvent(upsert({}, { tags: tagsOf(44) }), options).ok).toBe(true);
+    const budget =
+      'IAM allows 50 tags per policy, and the service keeps its managed-by tag and one audit tag per version (iam-policy-events:v1 ..., up to 5)';
+    expect(reason(validateEvent(upsert({}, { tags: tagsOf(45) }), options))).toBe(
+      `data.tags must have at most 44 entries: ${budget}`,
+    );
+    // More reserved keys than the managed-by tag leave fewer for the event.
+    const twoReserved = { reservedTagKeys: ['managed-by', 'owner'] };
+    expect(reason(validateEvent(upsert({}, { tags: tagsOf(44) }), twoReserved))).toBe(
+      `data.tags has 44 tags, at most 43 are allowed: ${budget}`,
+    );
+  });
+
+  it('refuses tag keys of the audit record, in any case', () => {
+    expect(reason(validateEvent(upsert({}, { tags: { 'IAM-Policy-Events:v3': 'x', team: 'y' } })))).toBe(
+      'data.tags key "IAM-Policy-Events:v3" is reserved: keys starting with "iam-policy-events:" are the service\'s audit record',
     );
   });
 });
