@@ -13,12 +13,20 @@ import type { DeleteWaitSettings, DeferredDeletion } from '../../src/domain/defe
 import { policyWorkflowId } from '../../src/domain/ids';
 import { deferredDeletionQuery, policyStateQuery } from '../../src/messages/workflow-messages';
 import { OUTCOME } from '../../src/messages/search-attributes';
+import { DEFAULT_POLICY_GUARDS } from '../../src/domain/guardrails';
+import { policyReport } from '../../src/starter/policy-report';
 import { createDeletionSinks } from '../../src/observability/deletion-sinks';
 import { createServiceMetrics, type ServiceMetrics } from '../../src/observability/service-metrics';
 import { submitEvent, type SubmitReport } from '../../src/starter/submit';
 import { uniqueSuffix } from '../../harness/env';
 import { deleteEvent, documentAllowing, policiesNamed, policyArn, upsertEvent } from '../../harness/events';
-import { testIamClient, type RunningService, type StartServiceOptions } from '../../harness/service';
+import {
+  ACCOUNT_ID,
+  MANAGED_BY,
+  testIamClient,
+  type RunningService,
+  type StartServiceOptions,
+} from '../../harness/service';
 import { proxiedServices } from '../helpers/proxied-services';
 import { until } from '../helpers/until';
 
@@ -116,6 +124,18 @@ async function counted(metrics: ServiceMetrics, status: string): Promise<number>
   return metric.values.find((value) => value.labels.status === status)?.value ?? 0;
 }
 
+/** What `starter policy NAME` prints of the policy workflow's deferred deletion. */
+async function reportedDeletion(service: RunningService, name: string) {
+  const deps = {
+    iam: admin,
+    accountId: () => Promise.resolve(ACCOUNT_ID),
+    managedByTag: MANAGED_BY,
+    guards: DEFAULT_POLICY_GUARDS,
+  };
+  const report = await policyReport(service.client, deps, name);
+  return report.workflow.found ? report.workflow.deferredDeletion : undefined;
+}
+
 const exists = async (name: string) => (await policiesNamed(admin, name)).length > 0;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -141,6 +161,9 @@ describe('on one worker', () => {
     const waiting = await deferredDeletion(service, name);
     expect(waiting).toMatchObject({ status: 'pending', event: { id: pending.id } });
     expect(await outcomeAttribute(service, name)).toBe('delete-pending');
+    const reported = await reportedDeletion(service, name);
+    expect(reported).toMatchObject({ status: 'pending', id: pending.id, sequence: '2' });
+    expect(Date.parse(reported!.nextCheckAt!)).toBeLessThanOrEqual(Date.parse(reported!.deadline));
 
     // Still attached: the checks find it in use and keep waiting.
     await until(
@@ -154,6 +177,7 @@ describe('on one worker', () => {
     expect(await exists(name)).toBe(false);
     expect(deleted.actions?.map((action) => action.action)).toContain('DeletePolicy');
     expect(await outcomeAttribute(service, name)).toBe('deleted');
+    expect(await reportedDeletion(service, name)).toMatchObject({ status: 'deleted', id: pending.id });
     const state = await service.client.workflow.getHandle(policyWorkflowId(name)).query(policyStateQuery);
     expect(state.desired).toMatchObject({ outcome: 'deleted', event: { id: pending.id } });
     expect(await counted(metrics, 'deleted')).toBeGreaterThanOrEqual(1);
