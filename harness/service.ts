@@ -43,6 +43,8 @@ export interface StartServiceOptions {
   iamEndpoint?: string;
   policyHistoryLimit?: number;
   coalesce?: ServiceWorkerOptions['coalesce'];
+  /** How deletes of a policy in use wait (DELETE_WAIT_*); the defaults when absent. */
+  deleteWait?: ServiceWorkerOptions['deleteWait'];
   taskQueue?: string;
   /** Another Temporal server than global-setup's (host:port). */
   temporalAddress?: string;
@@ -86,6 +88,7 @@ export async function startService(options: StartServiceOptions = {}): Promise<R
     workflowBundle,
     policyHistoryLimit: options.policyHistoryLimit,
     coalesce: options.coalesce,
+    deleteWait: options.deleteWait,
     searchAttributes: options.searchAttributes,
     sinks: options.sinks,
     delivery: options.delivery,

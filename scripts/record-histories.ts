@@ -8,15 +8,17 @@
 //       (own dev server and moto; writes test/fixtures/histories/<release>/, default: package.json's version)
 import '../src/node-version'; // first: refuses a Node older than 24
 import { join } from 'node:path';
+import { AttachRolePolicyCommand, CreateRoleCommand, DetachRolePolicyCommand } from '@aws-sdk/client-iam';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { version } from '../package.json';
 import { policyWorkflowId } from '../src/domain/ids';
+import { deferredDeletionQuery } from '../src/messages/workflow-messages';
 import { eventWorkflowId } from '../src/temporal/event-identity';
 import { submitEvent, type SubmitOptions } from '../src/starter/submit';
-import { deleteEvent, documentAllowing, SOURCE, upsertEvent } from '../harness/events';
+import { deleteEvent, documentAllowing, policyArn, SOURCE, upsertEvent } from '../harness/events';
 import { forPolicyNamed, startIamProxy, unavailableForPolicy } from '../harness/iam-proxy';
-import { MANAGED_BY, startService } from '../harness/service';
+import { MANAGED_BY, startService, testIamClient } from '../harness/service';
 import { startMoto, startTemporal, temporalCliPath } from '../harness/servers';
 
 const release = process.argv[2] ?? version;
@@ -37,6 +39,8 @@ async function main(): Promise<void> {
     policyHistoryLimit: 60,
     // Short, so that replay-b's event (IAM failing for a while) gives up waiting and goes by signal.
     delivery: { resultWaitMs: 2_000 },
+    // Seconds, so that replay-c's waiting delete checks again a few times while recorded.
+    deleteWait: { byDefault: false, maxWaitMs: 60_000, firstCheckMs: 1_000, maxCheckIntervalMs: 2_000 },
   });
   const options: SubmitOptions = {
     client: service.client,
@@ -104,11 +108,39 @@ async function main(): Promise<void> {
     proxy.clearRules();
     await fallbackDone;
 
+    // Policy "replay-c": attached to a role, a delete that waits until unused (delete-pending), checked
+    // again on a timer while attached, then deleted by the policy workflow once detached.
+    const admin = testIamClient(moto.address);
+    await submitEvent(upsertEvent('replay-c', { sequence: 1 }), options);
+    await admin.send(
+      new CreateRoleCommand({
+        RoleName: 'replay-c-role',
+        AssumeRolePolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            { Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' },
+          ],
+        }),
+      }),
+    );
+    const attachment = { RoleName: 'replay-c-role', PolicyArn: policyArn('replay-c') };
+    await admin.send(new AttachRolePolicyCommand(attachment));
+    const waiting = deleteEvent('replay-c', { sequence: 2 });
+    await submitEvent({ ...waiting, data: { ...(waiting.data as object), waitUntilUnused: true } }, options);
+    await new Promise((resolve) => setTimeout(resolve, 4_000));
+    await admin.send(new DetachRolePolicyCommand(attachment));
+    const policyC = service.client.workflow.getHandle(policyWorkflowId('replay-c'));
+    for (let tries = 0; (await policyC.query(deferredDeletionQuery))?.status !== 'deleted'; tries += 1) {
+      if (tries > 60) throw new Error('replay-c: the waiting delete did not delete the policy within 30 s');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+
     const policyA = await service.client.workflow.getHandle(policyWorkflowId('replay-a')).describe();
     const firstRunId = policyA.raw.workflowExecutionInfo?.firstRunId ?? undefined;
     save('policy-workflow-first-run.json', policyWorkflowId('replay-a'), firstRunId);
     save('policy-workflow-continued.json', policyWorkflowId('replay-a'));
     save('policy-workflow-fallback.json', policyWorkflowId('replay-b'));
+    save('policy-workflow-deferred-deletion.json', policyWorkflowId('replay-c'));
     save('event-workflow.json', eventWorkflowId(SOURCE, String(created.id)));
     save('event-workflow-fallback.json', eventWorkflowId(SOURCE, String(fallback.id)));
   } finally {

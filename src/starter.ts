@@ -240,8 +240,9 @@ export function buildProgram(): Command {
       'after',
       `
 Each output line has source, id, policyName and outcome (accepted without --wait; with --wait one of
-created, updated, unchanged, absent, retained-in-use, deleted, superseded, duplicate, conflict, rejected,
-failed), plus reason and entities where they apply.
+created, updated, unchanged, absent, retained-in-use, delete-pending, deleted, superseded, duplicate,
+conflict, rejected, failed), plus reason and entities where they apply. delete-pending: a delete with
+data.waitUntilUnused found the policy in use; its policy workflow deletes it once unused (see policy).
 
 Examples:
   npm run --silent starter -- submit contract/examples/basic.ndjson --wait
@@ -295,7 +296,9 @@ Exit status: 0 the event is known (whatever its outcome), 1 unknown, 2 usage or 
       'after',
       `
 workflow: status, pending (the event being applied, then the waiting ones), lastApplied (position and
-result), recent results. iam: exists, arn, path, defaultVersionId, owned (has the managed-by tag), tags,
+result), recent results, deferredDeletion (a delete waiting until the policy is unused: status pending,
+checks, nextCheckAt, deadline, entities; or how the last one ended: deleted, expired, cancelled,
+replaced, absent, rejected). iam: exists, arn, path, defaultVersionId, owned (has the managed-by tag), tags,
 versions, attachments (users, groups and roles using it, as policy or permissions boundary).
 
 Examples:
@@ -325,8 +328,8 @@ policy in IAM, 2 usage or connection error (with --history, IAM errors too).`,
       `
 Nothing is written to IAM and no workflow is started, so no event ID is used up: submitting the same
 file afterwards behaves as if the plan had never run. One JSON line per event: line, source, id,
-policyName, wouldBe (created, updated, unchanged, absent, retained-in-use, deleted, superseded,
-duplicate, conflict, rejected, or unknown when IAM could not be read), reason, entities, and plan (kind,
+policyName, wouldBe (created, updated, unchanged, absent, retained-in-use, delete-pending, deleted,
+superseded, duplicate, conflict, rejected, or unknown when IAM could not be read), reason, entities, and plan (kind,
 documentChanged, tagsToSet, tagKeysToRemove, notes) for events that would write. Each event is planned
 alone against IAM and Temporal as they are now: events earlier in the file are not applied first.
 

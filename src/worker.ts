@@ -11,6 +11,7 @@ import { loadConfig, type ServiceConfig } from './config/worker';
 import { createAccountIdResolver } from './iam/account';
 import { createIamClient, createStsClient, workerRetryOptions } from './iam/client';
 import { createLogger, sdkLogger } from './observability/logging';
+import { createDeletionSinks } from './observability/deletion-sinks';
 import { createDriftSinks } from './observability/drift-sinks';
 import { createEventSinks } from './observability/event-sinks';
 import { instrumentIamClient } from './observability/iam-instrumentation';
@@ -130,11 +131,16 @@ async function main(): Promise<void> {
       searchAttributes: config.temporal.searchAttributes,
       policyHistoryLimit: config.policyHistoryLimit,
       coalesce: config.coalesce,
+      deleteWait: config.deleteWait,
       delivery: { resultWaitMs: config.resultWaitMs },
       ...(config.maxCachedWorkflows !== undefined
         ? { tuning: { maxCachedWorkflows: config.maxCachedWorkflows } }
         : {}),
-      sinks: { ...createEventSinks(logger, metrics), ...createDriftSinks(logger, metrics) },
+      sinks: {
+        ...createEventSinks(logger, metrics),
+        ...createDriftSinks(logger, metrics),
+        ...createDeletionSinks(logger, metrics),
+      },
       ...(config.deployment ? { deployment: config.deployment } : {}),
       // A prebuilt bundle of these workflows (the tests build one per run), else bundled at start.
       ...(process.env.WORKFLOW_BUNDLE_PATH

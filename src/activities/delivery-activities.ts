@@ -12,6 +12,7 @@ import { applyEventUpdate, deliverEventSignal, eventOutcomeSignal } from '../mes
 import type { policyWorkflow } from '../workflows/policy-workflow';
 import type { EventMessage, PolicyWorkflowSettings } from '../messages/workflow-io';
 import type { CoalesceWindow } from '../domain/coalescing';
+import type { DeleteWaitSettings } from '../domain/deferred-deletion';
 import { policySearchAttributes, policySummary } from '../messages/search-attributes';
 
 export interface DeliveryDependencies {
@@ -22,6 +23,8 @@ export interface DeliveryDependencies {
   policyHistoryLimit?: number;
   /** How long policy workflows gather a burst before applying its newest event (their default when absent). */
   coalesce?: CoalesceWindow;
+  /** How policy workflows let deletes of a policy in use wait (DELETE_WAIT_*; their default when absent). */
+  deleteWait?: DeleteWaitSettings;
   /** Set the PolicyName search attribute on policy workflows (default true; the namespace must know it). */
   searchAttributes?: boolean;
   /** How long `deliverEventAndWait` waits for a result (default 5 s, under the 8 s that would make the
@@ -49,6 +52,7 @@ export function createDeliveryActivities({
   taskQueue,
   policyHistoryLimit,
   coalesce,
+  deleteWait,
   searchAttributes = true,
   resultWaitMs = DEFAULT_RESULT_WAIT_MS,
   maxWaitingDeliveries = DEFAULT_MAX_WAITING_DELIVERIES,
@@ -60,6 +64,7 @@ export function createDeliveryActivities({
   const settings: PolicyWorkflowSettings = {
     ...(policyHistoryLimit !== undefined ? { maxHistoryLength: policyHistoryLimit } : {}),
     ...(coalesce !== undefined ? { coalesce } : {}),
+    ...(deleteWait !== undefined ? { deleteWait } : {}),
   };
   const message = (delivery: EventDelivery): EventMessage => ({ ...delivery, settings });
   const policyWorkflowStart = (policyName: string) => ({

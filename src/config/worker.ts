@@ -3,7 +3,14 @@
 // workflow cache, and its Worker Deployment. Checked once at start so a mistake names its variable.
 import { z } from 'zod';
 import { DEFAULT_COALESCE_WINDOW, type CoalesceWindow } from '../domain/coalescing';
-import { ConfigError, logLevelVariable, parseEnvironment, type LogLevel } from './environment';
+import { DEFAULT_DELETE_WAIT, type DeleteWaitSettings } from '../domain/deferred-deletion';
+import {
+  booleanVariable,
+  ConfigError,
+  logLevelVariable,
+  parseEnvironment,
+  type LogLevel,
+} from './environment';
 import { loadDriftConfig, type DriftConfig } from './drift';
 import { loadIamConfig, type IamConfig } from './iam';
 import { loadTemporalConfig, type TemporalConfig } from './temporal';
@@ -36,6 +43,32 @@ const workerSchema = z.object({
     .default(DEFAULT_COALESCE_WINDOW.quietMs),
   /** The longest a policy workflow gathers a burst, however events keep coming (0: no gathering). */
   POLICY_COALESCE_MAX_MS: z.coerce.number().int().min(0).max(60_000).default(DEFAULT_COALESCE_WINDOW.maxMs),
+  /**
+   * A delete of a policy in use that does not say (no data.waitUntilUnused) waits until the policy is
+   * unused, instead of ending retained-in-use (src/domain/deferred-deletion.ts).
+   */
+  DELETE_WAIT_UNTIL_UNUSED: booleanVariable.default(DEFAULT_DELETE_WAIT.byDefault ? 'true' : 'false'),
+  /** The longest a delete waits (and its wait when the event names none); 1 s to 365 days. */
+  DELETE_WAIT_MAX_MS: z.coerce
+    .number()
+    .int()
+    .min(1_000)
+    .max(31_536_000_000)
+    .default(DEFAULT_DELETE_WAIT.maxWaitMs),
+  /** A waiting delete checks again this long after it found the policy in use, then at doubling intervals. */
+  DELETE_WAIT_CHECK_FIRST_MS: z.coerce
+    .number()
+    .int()
+    .min(1_000)
+    .max(86_400_000)
+    .default(DEFAULT_DELETE_WAIT.firstCheckMs),
+  /** The longest interval between the checks of a waiting delete. */
+  DELETE_WAIT_CHECK_MAX_MS: z.coerce
+    .number()
+    .int()
+    .min(1_000)
+    .max(86_400_000)
+    .default(DEFAULT_DELETE_WAIT.maxCheckIntervalMs),
   /**
    * Workflows the worker keeps in its cache; by default what fits the heap limit (src/worker-cache.ts).
    */
@@ -85,6 +118,8 @@ export interface ServiceConfig extends IamConfig {
   resultWaitMs: number;
   /** POLICY_COALESCE_QUIET_MS and POLICY_COALESCE_MAX_MS: how policy workflows gather bursts. */
   coalesce: CoalesceWindow;
+  /** DELETE_WAIT_*: how deletes of a policy in use wait until it is unused. */
+  deleteWait: DeleteWaitSettings;
   /** WORKER_MAX_CACHED_WORKFLOWS; absent: sized from the heap limit (src/worker-cache.ts). */
   maxCachedWorkflows?: number;
   /** WORKER_CONNECT_RETRY_MS: how long to keep trying to reach Temporal at start (0: once). */
@@ -114,6 +149,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
         `(${e.EVENT_RESULT_WAIT_MS}): an event waits for its result by update only that long`,
     );
   }
+  if (e.DELETE_WAIT_CHECK_MAX_MS < e.DELETE_WAIT_CHECK_FIRST_MS) {
+    throw new ConfigError(
+      `DELETE_WAIT_CHECK_MAX_MS (${e.DELETE_WAIT_CHECK_MAX_MS}) must not be below DELETE_WAIT_CHECK_FIRST_MS ` +
+        `(${e.DELETE_WAIT_CHECK_FIRST_MS}): the intervals between checks grow from the first to the maximum`,
+    );
+  }
   if (e.TEMPORAL_WORKER_VERSIONING === 'off') {
     const contradicting = (['TEMPORAL_DEPLOYMENT_NAME', 'TEMPORAL_BUILD_ID'] as const).filter(
       (name) => e[name] !== undefined,
@@ -133,6 +174,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
     policyHistoryLimit: e.POLICY_HISTORY_LIMIT,
     resultWaitMs: e.EVENT_RESULT_WAIT_MS,
     coalesce: { quietMs: e.POLICY_COALESCE_QUIET_MS, maxMs: e.POLICY_COALESCE_MAX_MS },
+    deleteWait: {
+      byDefault: e.DELETE_WAIT_UNTIL_UNUSED,
+      maxWaitMs: e.DELETE_WAIT_MAX_MS,
+      firstCheckMs: e.DELETE_WAIT_CHECK_FIRST_MS,
+      maxCheckIntervalMs: e.DELETE_WAIT_CHECK_MAX_MS,
+    },
     ...(e.WORKER_MAX_CACHED_WORKFLOWS !== undefined
       ? { maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS }
       : {}),

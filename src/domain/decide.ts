@@ -59,11 +59,11 @@ export interface ObservePolicyInput {
 /** A final outcome: nothing is written. */
 export interface NoWrite {
   kind: 'none';
-  outcome: 'unchanged' | 'absent' | 'rejected' | 'retained-in-use';
+  outcome: 'unchanged' | 'absent' | 'rejected' | 'retained-in-use' | 'delete-pending';
   reason?: string;
   policyArn?: string;
   versionId?: string;
-  /** For retained-in-use: who uses the policy. */
+  /** For retained-in-use and delete-pending: who uses the policy. */
   entities?: PolicyEntity[];
   /** For a rejection by the guardrails: each rule broken (the reason names them too). */
   violations?: GuardrailViolation[];
@@ -124,8 +124,21 @@ export function decideWithoutObserving(event: PolicyEvent): NoWrite | undefined 
   return problem ? rejected(problem) : undefined;
 }
 
+/** What the decision needs beyond the event and the observation. */
+export interface DecisionContext {
+  /**
+   * A delete of a policy in use waits until it is unused (the event's data.waitUntilUnused, else the
+   * worker's default: src/domain/deferred-deletion.ts): `delete-pending` instead of `retained-in-use`.
+   */
+  waitUntilUnused?: boolean;
+}
+
 /** Decides what one event does to the policy as observed. */
-export function decide(event: PolicyEvent, observation: PolicyObservation): Decision {
+export function decide(
+  event: PolicyEvent,
+  observation: PolicyObservation,
+  context: DecisionContext = {},
+): Decision {
   const early = decideWithoutObserving(event);
   if (early) return early;
   const path = event.path || '/';
@@ -157,7 +170,8 @@ export function decide(event: PolicyEvent, observation: PolicyObservation): Deci
   const refusal = refusalFor(event, policy, observation.guards);
   if (refusal) return rejected(refusal, policy.arn);
   if (usage && usage.entities.length > 0) {
-    return { kind: 'none', outcome: 'retained-in-use', policyArn: policy.arn, entities: usage.entities };
+    const outcome = context.waitUntilUnused ? 'delete-pending' : 'retained-in-use';
+    return { kind: 'none', outcome, policyArn: policy.arn, entities: usage.entities };
   }
   return { kind: 'delete', policyArn: policy.arn, ...(usage ? { unusedSince: usage.listedAt } : {}) };
 }

@@ -107,8 +107,12 @@ function drift(kinds: DriftKind[], details: string[]): DriftVerdict {
 export function compareDrift(known: KnownDesired, observed: ObservedForDrift): DriftVerdict {
   if (known.workflow !== 'recorded' || !wantsPolicy(known.desired)) {
     if (!observed.exists || !observed.owned) return { kind: 'not-managed' };
-    if (known.workflow === 'recorded' && known.desired.outcome === 'retained-in-use') {
-      // The last delete found it in use and kept it: IAM is as the service left it.
+    if (
+      known.workflow === 'recorded' &&
+      (known.desired.outcome === 'retained-in-use' || known.desired.outcome === 'delete-pending')
+    ) {
+      // The last delete found it in use and kept it (or waits until it is unused): IAM is as the
+      // service left it.
       return { kind: 'in-sync' };
     }
     const why =

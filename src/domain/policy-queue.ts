@@ -1,5 +1,6 @@
 // The policy workflow's state machine, pure so it can be tested alone: which deliveries to accept,
 // which event to apply next, which are superseded, and what to tell each event workflow.
+import type { DeferredDeletion } from './deferred-deletion';
 import { resultWithoutWrites } from './event-result';
 import { compareEventOrder } from './ordering';
 import type { ReadFence } from './read-fence';
@@ -66,6 +67,11 @@ export interface PolicyState {
    * compares with IAM and repairs from (src/domain/drift.ts). Absent until an event is applied.
    */
   desired?: AppliedDesiredState;
+  /**
+   * A delete waiting until the policy is unused (status pending), or how the last one ended
+   * (src/domain/deferred-deletion.ts). Carried across continue-as-new: the next run checks again when due.
+   */
+  deferredDeletion?: DeferredDeletion;
 }
 
 /** The policy as the service last meant it to be: the last applied event states the whole of it. */
@@ -87,6 +93,7 @@ export const APPLIED_OUTCOMES: readonly Outcome[] = [
   'absent',
   'deleted',
   'retained-in-use',
+  'delete-pending',
 ];
 
 export function eventKey(event: { source: string; id: string }): string {

@@ -11,6 +11,7 @@ export const OUTCOMES = [
   'unchanged',
   'absent',
   'retained-in-use',
+  'delete-pending',
   'deleted',
   'superseded',
   'duplicate',
@@ -48,6 +49,13 @@ export interface PolicyEvent {
    * restores. It is applied only while that event is still the last applied one (src/domain/policy-queue.ts).
    */
   restores?: string;
+  /**
+   * Only on a delete: when the policy is in use, wait until nothing uses it and delete it then
+   * (src/domain/deferred-deletion.ts). Absent: the worker's default (DELETE_WAIT_UNTIL_UNUSED).
+   */
+  waitUntilUnused?: boolean;
+  /** Only with `waitUntilUnused: true`: the longest to wait, in ms; at most the worker's DELETE_WAIT_MAX_MS. */
+  maxWaitMs?: number;
 }
 
 /** An IAM entity that uses a policy. */
@@ -81,7 +89,7 @@ export interface EventResult {
   outcome: Outcome;
   /** Why, for rejected, conflict, failed and superseded. */
   reason?: string;
-  /** For retained-in-use: who still uses the policy. */
+  /** For retained-in-use and delete-pending: who still uses the policy. */
   entities?: PolicyEntity[];
   policyArn?: string;
   /** The policy's default version after the event. */

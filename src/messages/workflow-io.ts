@@ -1,4 +1,5 @@
 import type { CoalesceWindow } from '../domain/coalescing';
+import type { DeleteWaitSettings } from '../domain/deferred-deletion';
 import type { EventDelivery, PolicyState } from '../domain/policy-queue';
 import type { PolicyEvent } from '../domain/types';
 
@@ -17,6 +18,8 @@ export interface PolicyWorkflowSettings {
   maxHistoryLength?: number;
   /** How long to gather a burst before applying its newest event (the default window when absent). */
   coalesce?: CoalesceWindow;
+  /** How deletes of a policy in use wait until it is unused (DELETE_WAIT_*; the defaults when absent). */
+  deleteWait?: DeleteWaitSettings;
 }
 
 export interface PolicyWorkflowInput extends PolicyWorkflowSettings {

@@ -1,6 +1,7 @@
 // Signals and queries between the starter, the event workflows and the policy workflows.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { AppliedPosition, FinishedEvent, PolicyState, QueuedEvent } from '../domain/policy-queue';
+import type { DeferredDeletion } from '../domain/deferred-deletion';
 import type { EventResult } from '../domain/types';
 import type { EventMessage } from './workflow-io';
 
@@ -38,6 +39,12 @@ export interface PendingEventView {
   state: 'applying' | 'waiting';
 }
 export const pendingEventsQuery = defineQuery<PendingEventView[]>('pendingEvents');
+
+/**
+ * The delete waiting until the policy is unused (status pending: its checks so far and the next one), or
+ * how the last one ended; undefined when no delete of this policy has waited.
+ */
+export const deferredDeletionQuery = defineQuery<DeferredDeletion | undefined>('deferredDeletion');
 
 /** An event workflow's result so far (undefined while its event waits). */
 export const eventResultQuery = defineQuery<EventResult | undefined>('eventResult');

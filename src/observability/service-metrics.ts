@@ -17,6 +17,11 @@ export interface ServiceMetrics {
   driftFound: Counter<'kind'>;
   /** Repair events the drift checks submitted, by the repair's outcome. */
   driftRepairs: Counter<'outcome'>;
+  /**
+   * Deferred deletions by status: pending when a delete starts waiting, then how each ended (deleted,
+   * expired, cancelled, replaced, absent, rejected).
+   */
+  deferredDeletions: Counter<'status'>;
 }
 
 export function createServiceMetrics(): ServiceMetrics {
@@ -58,6 +63,12 @@ export function createServiceMetrics(): ServiceMetrics {
       name: 'iam_policy_events_drift_repairs_total',
       help: "Repair events submitted by drift checks, by the repair's outcome",
       labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    deferredDeletions: new Counter({
+      name: 'iam_policy_events_deferred_deletions_total',
+      help: 'Deletes waiting until their policy is unused: pending when one starts waiting, then how it ended (deleted, expired, cancelled, replaced, absent, rejected)',
+      labelNames: ['status'],
       registers: [registry],
     }),
   };

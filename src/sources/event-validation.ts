@@ -52,6 +52,8 @@ interface SchemaValidEvent {
     document?: PolicyDocument | string;
     description?: string;
     tags?: Record<string, string>;
+    waitUntilUnused?: boolean;
+    maxWaitSeconds?: number;
   };
 }
 
@@ -85,6 +87,7 @@ const TYPE_NAMES: Record<string, string> = {
   string: 'a string',
   integer: 'an integer',
   number: 'a number',
+  boolean: 'true or false',
 };
 
 function describeSchemaError(error: ErrorObject): string | undefined {
@@ -125,6 +128,7 @@ function describeSchemaError(error: ErrorObject): string | undefined {
         ? `${subject} must have at most ${String(params.limit)} entries: ${TAG_BUDGET}`
         : `${subject} must have at most ${String(params.limit)} entries`;
     case 'minimum':
+    case 'maximum':
       return `${subject} must be ${String(params.comparison)} ${String(params.limit)}`;
     case 'format':
       return params.format === 'date-time'
@@ -221,6 +225,21 @@ function sequenceOf(raw: SchemaValidEvent): { sequence?: string; problem?: strin
   }
 }
 
+/** A delete may wait until its policy is unused, for at most maxWaitSeconds; an upsert has nothing to wait for. */
+function deleteWaitProblems(type: EventType, data: SchemaValidEvent['data']): string[] {
+  const problems: string[] = [];
+  if (type !== 'iam.policy.delete') {
+    for (const field of ['waitUntilUnused', 'maxWaitSeconds'] as const) {
+      if (data[field] !== undefined) problems.push(`data.${field} is only for iam.policy.delete events`);
+    }
+    return problems;
+  }
+  if (data.maxWaitSeconds !== undefined && data.waitUntilUnused !== true) {
+    problems.push('data.maxWaitSeconds needs data.waitUntilUnused: true (it bounds that wait)');
+  }
+  return problems;
+}
+
 /** Fields that let a rejection be reported against its event, whatever else is wrong with it. */
 function identifyingFields(raw: Record<string, unknown>): {
   source?: string;
@@ -278,6 +297,7 @@ export function validateEvent(raw: unknown, options: EventValidationOptions = {}
     if (problem) problems.push(problem);
   }
   if (data.tags !== undefined) problems.push(...tagProblems(data.tags, options.reservedTagKeys ?? []));
+  problems.push(...deleteWaitProblems(valid.type, data));
   if (problems.length > 0) return reject(problems);
 
   const event: PolicyEvent = {
@@ -293,5 +313,7 @@ export function validateEvent(raw: unknown, options: EventValidationOptions = {}
   if (data.description !== undefined) event.description = data.description;
   if (data.tags !== undefined) event.tags = { ...data.tags };
   if (valid.restores !== undefined) event.restores = valid.restores;
+  if (data.waitUntilUnused !== undefined) event.waitUntilUnused = data.waitUntilUnused;
+  if (data.maxWaitSeconds !== undefined) event.maxWaitMs = data.maxWaitSeconds * 1000;
   return { ok: true, event };
 }

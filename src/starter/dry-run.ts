@@ -118,7 +118,8 @@ async function planOne(deps: DryRunDeps, event: PolicyEvent): Promise<Omit<Plann
   let decision: Decision;
   try {
     const observation = await createPolicyActivities(deps).inspectPolicy(observationInput(event));
-    decision = decide(event, observation);
+    // The worker's default (DELETE_WAIT_UNTIL_UNUSED) is not known here: only the event's own wish counts.
+    decision = decide(event, observation, { waitUntilUnused: event.waitUntilUnused === true });
   } catch (error) {
     return {
       ...identity,

@@ -7,6 +7,7 @@ import type { PolicyEntity } from '../domain/types';
 import type { ObservedPolicy } from '../domain/decide';
 import { listPolicyEntities, listPolicyVersions, type PolicyVersionSummary } from '../iam/reads';
 import { lastAppliedQuery, pendingEventsQuery, policyStateQuery } from '../messages/workflow-messages';
+import { deferredDeletionView, type DeferredDeletionView } from './deferred-deletion-view';
 
 export type IamReadDeps = Pick<PolicyActivityDeps, 'iam' | 'accountId' | 'managedByTag' | 'guards'>;
 
@@ -22,6 +23,8 @@ export interface PolicyReport {
         lastApplied: Awaited<ReturnType<typeof queryLastApplied>>;
         /** The most recent results, newest first. */
         recent: { source: string; id: string; outcome: string; reason?: string }[];
+        /** A delete waiting until the policy is unused, or how the last one ended. */
+        deferredDeletion?: DeferredDeletionView;
       };
   iam:
     | { exists: false }
@@ -68,7 +71,18 @@ async function workflowPart(client: Client, policyName: string): Promise<PolicyR
         outcome: result.outcome,
         ...(result.reason ? { reason: result.reason } : {}),
       }));
-    return { workflowId, found: true, status: description.status.name, pending, lastApplied, recent };
+    const deferred = state.deferredDeletion
+      ? { deferredDeletion: deferredDeletionView(state.deferredDeletion) }
+      : {};
+    return {
+      workflowId,
+      found: true,
+      status: description.status.name,
+      pending,
+      lastApplied,
+      recent,
+      ...deferred,
+    };
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) return { workflowId, found: false };
     throw error;

@@ -31,6 +31,8 @@ export interface ServiceWorkerOptions {
   policyHistoryLimit?: number;
   /** How long policy workflows gather a burst (POLICY_COALESCE_*); their built-in default when absent. */
   coalesce?: DeliveryDependencies['coalesce'];
+  /** How policy workflows let deletes of a policy in use wait (DELETE_WAIT_*); their default when absent. */
+  deleteWait?: DeliveryDependencies['deleteWait'];
   /** Worker tuning; the cache size defaults to what fits this service's workflows in the heap limit. */
   tuning?: Pick<WorkerOptions, 'maxConcurrentActivityTaskExecutions' | 'maxCachedWorkflows'>;
   /** How long and how many event deliveries wait for their result by update (tests set them). */
@@ -116,6 +118,7 @@ export async function createServiceWorker(options: ServiceWorkerOptions): Promis
       managedByTag,
       policyHistoryLimit: options.policyHistoryLimit,
       coalesce: options.coalesce,
+      deleteWait: options.deleteWait,
       searchAttributes: options.searchAttributes,
       guards: options.guards,
       ...options.delivery,
@@ -123,6 +126,7 @@ export async function createServiceWorker(options: ServiceWorkerOptions): Promis
     sinks: {
       events: { finished: { fn: () => undefined } },
       drift: { checked: { fn: () => undefined } },
+      deletions: { changed: { fn: () => undefined } },
       ...options.sinks,
     },
     ...options.tuning,

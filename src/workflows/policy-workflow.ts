@@ -8,8 +8,10 @@ import {
   isCancellation,
   log,
   proxyActivities,
+  proxySinks,
   setHandler,
   sleep,
+  upsertSearchAttributes,
   workflowInfo,
   type ActivityOptions,
 } from '@temporalio/workflow';
@@ -26,9 +28,21 @@ import {
   decide,
   decideWithoutObserving,
   observationInput,
+  type DecisionContext,
   type NoWrite,
   type PolicyObservation,
 } from '../domain/decide';
+import {
+  DEFAULT_DELETE_WAIT,
+  deferredDeletionAfterCheck,
+  deferredDeletionAfterEvent,
+  deferredDeletionOutcome,
+  desiredAfterDeletion,
+  pendingIfInUse,
+  waitsUntilUnused,
+  type DeferredDeletion,
+  type DeleteWaitSettings,
+} from '../domain/deferred-deletion';
 import {
   DEFAULT_CONSISTENCY_WAIT_MS,
   fenceAfterFailure,
@@ -37,6 +51,7 @@ import {
 } from '../domain/read-fence';
 import {
   acceptDelivery,
+  APPLIED_OUTCOMES,
   eventKey,
   finish,
   newPolicyState,
@@ -46,9 +61,12 @@ import {
   type PolicyState,
   type QueuedEvent,
 } from '../domain/policy-queue';
+import { OUTCOME, POLICY_NAME } from '../messages/search-attributes';
+import type { ServiceSinks } from '../messages/sinks';
 import type { EventResult, PolicyEvent } from '../domain/types';
 import {
   applyEventUpdate,
+  deferredDeletionQuery,
   deliverEventSignal,
   lastAppliedQuery,
   pendingEventsQuery,
@@ -109,6 +127,8 @@ const writes = proxyActivities<Pick<PolicyActivities, 'applyPlan'>>({
 
 const messaging = proxyLocalFirstActivities<DeliveryActivities>(TEMPORAL_CALL_OPTIONS);
 
+const { deletions } = proxySinks<ServiceSinks>();
+
 /** An update handler waiting for its event's result (or for the run to hand over). */
 interface UpdateWaiter {
   result?: EventResult;
@@ -157,6 +177,7 @@ export async function policyWorkflow(input: PolicyWorkflowInput): Promise<void> 
   });
   setHandler(policyStateQuery, () => state);
   setHandler(lastAppliedQuery, () => lastApplied(state));
+  setHandler(deferredDeletionQuery, () => state.deferredDeletion);
   setHandler(pendingEventsQuery, () => [
     ...(state.applying ? [pendingView(state.applying, 'applying')] : []),
     ...state.pending.map((queued) => pendingView(queued, 'waiting')),
@@ -166,8 +187,21 @@ export async function policyWorkflow(input: PolicyWorkflowInput): Promise<void> 
     workflowInfo().continueAsNewSuggested ||
     (settings.maxHistoryLength !== undefined && workflowInfo().historyLength >= settings.maxHistoryLength);
 
+  const hasWork = () => state.pending.length > 0 || state.outbox.length > 0 || shouldContinueAsNew();
   for (;;) {
-    await condition(() => state.pending.length > 0 || state.outbox.length > 0 || shouldContinueAsNew());
+    const deletion = state.deferredDeletion;
+    if (deletion?.status === 'pending' && deletion.nextCheckAt !== undefined) {
+      // A durable timer: it survives worker restarts, and the next run after continue-as-new starts
+      // one for what is left. Events go first; the check comes when it is due and nothing waits.
+      const due = deletion.nextCheckAt - workflowTime();
+      const woken = hasWork() || (due > 0 && (await condition(hasWork, due)));
+      if (!woken) {
+        await checkDeferredDeletion(state, deletion, settings.deleteWait ?? DEFAULT_DELETE_WAIT);
+        continue;
+      }
+    } else {
+      await condition(hasWork);
+    }
     const window = settings.coalesce ?? DEFAULT_COALESCE_WINDOW;
     if (shouldGather(state.pending.length, window) && !shouldContinueAsNew()) {
       await gatherBurst(state, window, shouldContinueAsNew, async () => {
@@ -188,17 +222,71 @@ export async function policyWorkflow(input: PolicyWorkflowInput): Promise<void> 
     // What takeNext settled (superseded, repeats) is answered while the next event is applied.
     answerUpdates(state, waiting);
     const sent = sendResults(state);
-    if (next) finish(state, next, await applyEvent(state, next.event));
+    if (next) {
+      const deleteWait = settings.deleteWait ?? DEFAULT_DELETE_WAIT;
+      const waits = waitsUntilUnused(next.event, deleteWait);
+      const result = pendingIfInUse(await applyEvent(state, next.event, { waitUntilUnused: waits }), waits);
+      finish(state, next, result);
+      const changed = deferredDeletionAfterEvent(
+        state.deferredDeletion,
+        next.event,
+        result,
+        APPLIED_OUTCOMES.includes(result.outcome),
+        workflowTime(),
+        deleteWait,
+      );
+      if (changed) recordDeferredDeletion(state, changed);
+    }
     await sent;
   }
 }
 
 /** Only the settings, without keys set to undefined (they would hide the values they are merged over). */
-function settingsOf({ maxHistoryLength, coalesce }: PolicyWorkflowSettings): PolicyWorkflowSettings {
+function settingsOf({
+  maxHistoryLength,
+  coalesce,
+  deleteWait,
+}: PolicyWorkflowSettings): PolicyWorkflowSettings {
   return {
     ...(maxHistoryLength !== undefined ? { maxHistoryLength } : {}),
     ...(coalesce !== undefined ? { coalesce } : {}),
+    ...(deleteWait !== undefined ? { deleteWait } : {}),
   };
+}
+
+/**
+ * Checks a waiting delete again: the same observation, decision and carry-out as the delete itself
+ * (with the DeleteConflict safety net of src/iam/writes.ts), so it deletes the policy only once nothing
+ * uses it. Its event already has its outcome (delete-pending); this records how the wait goes on or ends.
+ */
+async function checkDeferredDeletion(
+  state: PolicyState,
+  deletion: DeferredDeletion,
+  deleteWait: DeleteWaitSettings,
+): Promise<void> {
+  const result = await applyEvent(state, deletion.event, { waitUntilUnused: true });
+  const next = deferredDeletionAfterCheck(deletion, result, workflowTime(), deleteWait);
+  if (next.status === 'pending') {
+    // Still in use: nothing to report beyond the state (queries show the checks and the next one).
+    state.deferredDeletion = next;
+    return;
+  }
+  recordDeferredDeletion(state, next);
+}
+
+/**
+ * A deferred deletion that began or ended: in the state (queries, starter policy), the desired state
+ * the drift check reads, the policy workflow's Outcome search attribute, and the worker's metric and
+ * log line (the `deletions` sink).
+ */
+function recordDeferredDeletion(state: PolicyState, deletion: DeferredDeletion): void {
+  state.deferredDeletion = deletion;
+  state.desired = desiredAfterDeletion(state.desired, deletion);
+  // Only where the policy workflow was started with search attributes: the namespace then knows them.
+  if (workflowInfo().typedSearchAttributes.get(POLICY_NAME) !== undefined) {
+    upsertSearchAttributes([{ key: OUTCOME, value: deferredDeletionOutcome(deletion.status) }]);
+  }
+  deletions.changed(state.policyKey, deletion);
 }
 
 /**
@@ -299,12 +387,16 @@ async function sendResults(state: PolicyState): Promise<void> {
 }
 
 /** Observe, decide, act: the decision owns the outcome, so a retried write still reports it exactly. */
-async function applyEvent(state: PolicyState, event: PolicyEvent): Promise<EventResult> {
+async function applyEvent(
+  state: PolicyState,
+  event: PolicyEvent,
+  context: DecisionContext,
+): Promise<EventResult> {
   const early = decideWithoutObserving(event);
   if (early) return fromNoWrite(event, early);
   for (let round = 1; ; round += 1) {
     try {
-      return await observePlanAct(state, event);
+      return await observePlanAct(state, event, context);
     } catch (error) {
       // Only an activity's failure becomes an outcome. Anything else is a bug in workflow code: failing
       // the workflow task lets it retry once a fix is deployed.
@@ -344,11 +436,15 @@ async function observeFresh(
   }
 }
 
-async function observePlanAct(state: PolicyState, event: PolicyEvent): Promise<EventResult> {
+async function observePlanAct(
+  state: PolicyState,
+  event: PolicyEvent,
+  context: DecisionContext,
+): Promise<EventResult> {
   const { observation, stale } = await observeFresh(state, event);
   // Still stale at the bound: deciding on it could be wrong.
   if (stale) return resultWithoutWrites(event, 'failed', { reason: stale });
-  const decision = decide(event, observation);
+  const decision = decide(event, observation, context);
   if (decision.kind === 'none') return fromNoWrite(event, decision);
   let written: WriteResult;
   try {

@@ -27,6 +27,7 @@ const RECORDED = [
   'policy-workflow-first-run.json',
   'policy-workflow-continued.json',
   'policy-workflow-fallback.json',
+  'policy-workflow-deferred-deletion.json',
 ];
 type HistoryEvents = NonNullable<ReturnType<typeof load>['events']>;
 const events = (file: string): HistoryEvents => load(join(version, file)).events ?? [];
@@ -77,6 +78,17 @@ test('the histories show the paths the code takes: update first, signal when lat
   const lateAnswered = events('policy-workflow-fallback.json');
   expect(countOf(lateAnswered, 'workflowExecutionSignaledEventAttributes')).toBe(1);
   expect(countOf(lateAnswered, 'workflowExecutionUpdateCompletedEventAttributes')).toBe(1);
+  // A delete that waits until unused: checked again on timers, deleted by an applyPlan after the last
+  // one, and the policy workflow's Outcome attribute set when it starts waiting and when it ends.
+  const deferred = events('policy-workflow-deferred-deletion.json');
+  expect(countOf(deferred, 'timerFiredEventAttributes')).toBeGreaterThanOrEqual(2);
+  expect(countOf(deferred, 'upsertWorkflowSearchAttributesEventAttributes')).toBe(2);
+  const lastTimer = deferred.map((event) => Boolean(event.timerFiredEventAttributes)).lastIndexOf(true);
+  expect(
+    deferred
+      .slice(lastTimer)
+      .some((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'applyPlan'),
+  ).toBe(true);
 });
 
 test('every recorded history replays against the current workflow code', async () => {

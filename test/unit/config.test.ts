@@ -84,6 +84,36 @@ test('the burst window: 200 ms quiet within 1 s by default; 0 turns it off; boun
   }
 });
 
+test('deletes do not wait by default; DELETE_WAIT_* set whether and how they wait until the policy is unused', () => {
+  expect(loadConfig({}).deleteWait).toEqual({
+    byDefault: false,
+    maxWaitMs: 604_800_000,
+    firstCheckMs: 60_000,
+    maxCheckIntervalMs: 3_600_000,
+  });
+  expect(
+    loadConfig({
+      DELETE_WAIT_UNTIL_UNUSED: 'yes',
+      DELETE_WAIT_MAX_MS: '30000',
+      DELETE_WAIT_CHECK_FIRST_MS: '1000',
+      DELETE_WAIT_CHECK_MAX_MS: '5000',
+    }).deleteWait,
+  ).toEqual({ byDefault: true, maxWaitMs: 30_000, firstCheckMs: 1_000, maxCheckIntervalMs: 5_000 });
+  for (const [name, bad] of [
+    ['DELETE_WAIT_UNTIL_UNUSED', 'maybe'],
+    ['DELETE_WAIT_MAX_MS', '999'],
+    ['DELETE_WAIT_MAX_MS', '31536000001'],
+    ['DELETE_WAIT_CHECK_FIRST_MS', '0'],
+    ['DELETE_WAIT_CHECK_MAX_MS', '86400001'],
+    ['DELETE_WAIT_CHECK_MAX_MS', '2.5'],
+  ]) {
+    expect(() => loadConfig({ [name]: bad })).toThrow(new RegExp(name));
+  }
+  expect(() =>
+    loadConfig({ DELETE_WAIT_CHECK_FIRST_MS: '120000', DELETE_WAIT_CHECK_MAX_MS: '60000' }),
+  ).toThrow(/DELETE_WAIT_CHECK_MAX_MS \(60000\) must not be below DELETE_WAIT_CHECK_FIRST_MS \(120000\)/);
+});
+
 test('the burst window must end before an event stops waiting for its result by update', () => {
   expect(() => loadConfig({ POLICY_COALESCE_MAX_MS: '5000' })).toThrow(
     /POLICY_COALESCE_MAX_MS \(5000\) must be below EVENT_RESULT_WAIT_MS \(5000\)/,

@@ -315,6 +315,28 @@ describe('decide: delete', () => {
     });
   });
 
+  test('a delete that waits until unused: in use, delete-pending with the entities; unused, deleted as any delete', () => {
+    const entities = [{ kind: 'role', name: 'reader', usage: 'permissions-policy' }] as const;
+    const wait = { waitUntilUnused: true };
+    expect(decide(deletion(), present({}, { entities: [...entities], listedAt: 1 }), wait)).toEqual({
+      kind: 'none',
+      outcome: 'delete-pending',
+      policyArn: 'arn:aws:iam::123456789012:policy/Team-A',
+      entities,
+    });
+    expect(decide(deletion(), present({}, { entities: [], listedAt: 7 }), wait)).toEqual({
+      kind: 'delete',
+      policyArn: 'arn:aws:iam::123456789012:policy/Team-A',
+      unusedSince: 7,
+    });
+    expect(decide(deletion(), absent, wait)).toEqual({ kind: 'none', outcome: 'absent' });
+    const usage: PolicyUsage = { entities: [...entities], listedAt: 1 };
+    expect(decide(deletion(), present({ owned: false }, usage), wait)).toMatchObject({ outcome: 'rejected' });
+    expect(decide(deletion(), present({}, usage), { waitUntilUnused: false })).toMatchObject({
+      outcome: 'retained-in-use',
+    });
+  });
+
   test('a policy not owned is rejected even when in use', () => {
     const usage: PolicyUsage = {
       entities: [{ kind: 'group', name: 'g', usage: 'permissions-policy' }],

@@ -81,6 +81,64 @@ describe('validateEvent: the contract examples', () => {
   });
 });
 
+describe('validateEvent: a delete that waits until its policy is unused', () => {
+  const waitingExample = readFileSync(
+    path.join(__dirname, '../../contract/examples/deferred-delete.ndjson'),
+    'utf8',
+  )
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+
+  function deletion(data: Record<string, unknown> = {}): Record<string, unknown> {
+    return {
+      specversion: '1.0',
+      id: 'evt-2',
+      source: 'urn:test',
+      type: 'iam.policy.delete',
+      data: { policyName: 'reports-read', ...data },
+    };
+  }
+
+  it('the example is valid and carries the wait, its maximum in ms', () => {
+    expect(waitingExample.map((event) => validateEvent(event).ok)).toEqual([true, true]);
+    expect(accepted(validateEvent(waitingExample[1]))).toMatchObject({
+      type: 'iam.policy.delete',
+      waitUntilUnused: true,
+      maxWaitMs: 86_400_000,
+    });
+  });
+
+  it('waitUntilUnused may be false, and the maximum absent', () => {
+    expect(accepted(validateEvent(deletion({ waitUntilUnused: false }))).waitUntilUnused).toBe(false);
+    const event = accepted(validateEvent(deletion({ waitUntilUnused: true })));
+    expect(event.waitUntilUnused).toBe(true);
+    expect(event.maxWaitMs).toBeUndefined();
+  });
+
+  it.each([
+    [{ waitUntilUnused: 'yes' }, 'data.waitUntilUnused must be true or false'],
+    [{ waitUntilUnused: true, maxWaitSeconds: 0 }, 'data.maxWaitSeconds must be >= 1'],
+    [{ waitUntilUnused: true, maxWaitSeconds: 31_536_001 }, 'data.maxWaitSeconds must be <= 31536000'],
+    [{ waitUntilUnused: true, maxWaitSeconds: 1.5 }, 'data.maxWaitSeconds must be an integer'],
+    [{ waitUntilUnused: true, maxWaitSeconds: '60' }, 'data.maxWaitSeconds must be an integer'],
+    [{ maxWaitSeconds: 60 }, 'data.maxWaitSeconds needs data.waitUntilUnused: true (it bounds that wait)'],
+    [
+      { waitUntilUnused: false, maxWaitSeconds: 60 },
+      'data.maxWaitSeconds needs data.waitUntilUnused: true (it bounds that wait)',
+    ],
+  ])('refuses %j: %s', (data, message) => {
+    expect(reason(validateEvent(deletion(data)))).toBe(message);
+  });
+
+  it('refuses the fields on an upsert, which has nothing to wait for', () => {
+    expect(reason(validateEvent(upsert({}, { waitUntilUnused: true, maxWaitSeconds: 60 })))).toBe(
+      'data.waitUntilUnused is only for iam.policy.delete events; ' +
+        'data.maxWaitSeconds is only for iam.policy.delete events',
+    );
+  });
+});
+
 describe('validateEvent: defaults and forms', () => {
   it("defaults path to '/'", () => {
     expect(accepted(validateEvent(upsert())).path).toBe('/');
