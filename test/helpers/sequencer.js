@@ -6,6 +6,8 @@ const Sequencer = require('@jest/test-sequencer').default;
 
 const LONG_RUNNING = [
   'test/reliability/lost-results.test.ts',
+  'test/reliability/iam-consistency-races.test.ts',
+  'test/reliability/lost-results-tags.test.ts',
   'test/reliability/iam-consistency.test.ts',
   'test/reliability/iam-faults.test.ts',
   'test/reliability/temporal-killed.test.ts',
@@ -20,6 +22,8 @@ const LONG_RUNNING = [
   'test/reliability/server-restart.test.ts',
   'test/integration/result-by-update.test.ts',
   'test/reliability/duplicate-storm.test.ts',
+  'test/integration/deferred-deletion.test.ts',
+  'test/e2e/versioned-rollout.test.ts',
 ];
 
 class LongestFirst extends Sequencer {
