@@ -55,12 +55,13 @@ test('on the quick path every activity but the write is local: markers in histor
   const policyHistory = await historyOf(service.client, policyWorkflowId(name));
   expect(scheduledActivities(policyHistory)).toEqual(['applyPlan']);
   expect(localActivityTypes(policyHistory)).toEqual(['inspectPolicy']);
-  // The observation and the write's plan (the activity's input) reach history together, from the
-  // workflow task that decided: the server hands the write to a worker only then.
+  // The observation and the write's plan with the event that made it (the activity's input: the audit
+  // record's source and id) reach history together, from the workflow task that decided: the server
+  // hands the write to a worker only then.
   const observed = policyHistory.findIndex((event) => event.markerRecordedEventAttributes);
   const scheduled = policyHistory.findIndex((event) => event.activityTaskScheduledEventAttributes);
   expect(scheduled).toBe(observed + 1);
-  expect(policyHistory[scheduled].activityTaskScheduledEventAttributes?.input?.payloads?.length).toBe(1);
+  expect(policyHistory[scheduled].activityTaskScheduledEventAttributes?.input?.payloads?.length).toBe(2);
   expect(localActivityTypes(eventHistory)).toEqual(['deliverEventAndWait']);
 });
 
