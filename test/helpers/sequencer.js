@@ -1,7 +1,7 @@
 // Longest test files first, so that parallel jest workers finish together. Jest orders by the durations
-// it cached in an earlier run; on a fresh clone it has none and falls back to file size, which puts the
-// scenario tests last: their files are a few lines that hand a multi-second scenario to harness/. Those
-// are named here; a file missing from this list only runs later than it could.
+// it cached in an earlier run, and on a fresh clone by file size, which puts the scenario tests last:
+// their files are a few lines that hand a multi-second scenario to harness/. The long files are named
+// here and always start first; the others follow in jest's order.
 const Sequencer = require('@jest/test-sequencer').default;
 
 const LONG_RUNNING = [
@@ -28,14 +28,14 @@ const LONG_RUNNING = [
 
 class LongestFirst extends Sequencer {
   sort(tests) {
-    const cached = tests.filter((test) => this.time(test) !== undefined);
-    if (cached.length > 0) return super.sort(tests);
+    // The named files first, in their order, even when jest has durations cached from an earlier run:
+    // a file new to the cache (a test file split in two) would otherwise start last.
     const rank = (test) => {
       const index = LONG_RUNNING.findIndex((path) => test.path.endsWith(path));
       return index === -1 ? LONG_RUNNING.length : index;
     };
-    const bySize = super.sort(tests);
-    return [...bySize].sort((a, b) => rank(a) - rank(b));
+    const byDurationOrSize = super.sort(tests);
+    return [...byDurationOrSize].sort((a, b) => rank(a) - rank(b));
   }
 }
 
