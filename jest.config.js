@@ -19,6 +19,8 @@ module.exports = {
       displayName: 'unit',
       ...project,
       testMatch: ['<rootDir>/test/unit/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/helpers/unit-global-setup.ts',
+      globalTeardown: '<rootDir>/test/helpers/unit-global-teardown.ts',
     },
     {
       displayName: 'integration',
