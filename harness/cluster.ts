@@ -25,7 +25,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
-import { SERVICE_SEARCH_ATTRIBUTES } from '../src/messages/search-attributes';
+import { MULTI_ACCOUNT_SEARCH_ATTRIBUTES } from '../src/messages/search-attributes';
 import { freePort } from './servers';
 
 const run = promisify(execFile);
@@ -736,7 +736,7 @@ max_connections = 200
       });
       await retry('register the search attributes', async () => {
         const listed = await connection.operatorService.listSearchAttributes({ namespace });
-        const missing = SERVICE_SEARCH_ATTRIBUTES.map((key) => key.name).filter(
+        const missing = MULTI_ACCOUNT_SEARCH_ATTRIBUTES.map((key) => key.name).filter(
           (name) => !(name in listed.customAttributes),
         );
         if (missing.length === 0) return;
@@ -763,7 +763,7 @@ max_connections = 200
     }
     this.say(
       `cluster: namespace ${namespace} (retention ${this.settings.retentionDays} days) with search attributes ` +
-        `${SERVICE_SEARCH_ATTRIBUTES.map((key) => key.name).join(', ')} ready in ${Date.now() - started} ms`,
+        `${MULTI_ACCOUNT_SEARCH_ATTRIBUTES.map((key) => key.name).join(', ')} ready in ${Date.now() - started} ms`,
     );
   }
 }

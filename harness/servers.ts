@@ -104,6 +104,7 @@ export const SERVICE_SEARCH_ATTRIBUTE_ARGS = [
   'EventType=Keyword',
   'EventSource=Keyword',
   'Outcome=Keyword',
+  'Account=Keyword',
 ];
 
 export async function startTemporal(options: TemporalOptions = {}): Promise<RunningServer> {

@@ -14,7 +14,7 @@
 # runs; moto's IAM is in memory and starts empty every time), temporal.log, moto.log, worker.log.
 # Environment: DEMO_TIMEOUT (seconds the starter may take, default 300), DEMO_SEARCH_ATTRIBUTES
 # (space-separated KEY=Type pairs registered on the dev server; default: the service's own,
-# 'PolicyName=Keyword EventType=Keyword EventSource=Keyword Outcome=Keyword').
+# 'PolicyName=Keyword EventType=Keyword EventSource=Keyword Outcome=Keyword Account=Keyword').
 # shellcheck disable=SC2317 # functions called from traps are not unreachable
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -146,7 +146,7 @@ elif [ -f "$local_dir/temporal-dev.sqlite" ]; then
 fi
 search_attribute_args=()
 # shellcheck disable=SC2086 # a space-separated list
-for sa in ${DEMO_SEARCH_ATTRIBUTES:-PolicyName=Keyword EventType=Keyword EventSource=Keyword Outcome=Keyword}; do
+for sa in ${DEMO_SEARCH_ATTRIBUTES:-PolicyName=Keyword EventType=Keyword EventSource=Keyword Outcome=Keyword Account=Keyword}; do
   search_attribute_args+=(--search-attribute "$sa")
 done
 start_time=$SECONDS

@@ -9,12 +9,13 @@ import { exitOnArguments } from './config/cli-options';
 import { ConfigError } from './config/environment';
 import { loadConfig, type ServiceConfig } from './config/worker';
 import { createAccountIdResolver } from './iam/account';
+import { createAccountClients } from './iam/account-clients';
 import { createIamClient, createStsClient, workerRetryOptions } from './iam/client';
 import { createLogger, sdkLogger } from './observability/logging';
 import { createDeletionSinks } from './observability/deletion-sinks';
 import { createDriftSinks } from './observability/drift-sinks';
 import { createEventSinks } from './observability/event-sinks';
-import { instrumentIamClient } from './observability/iam-instrumentation';
+import { DEFAULT_ACCOUNT_LABEL, instrumentIamClient } from './observability/iam-instrumentation';
 import { freeLoopbackPort, startMetricsServer, type MetricsServer } from './observability/metrics-server';
 import { createServiceMetrics } from './observability/service-metrics';
 import { checkSearchAttributes } from './temporal/search-attribute-check';
@@ -115,17 +116,37 @@ async function main(): Promise<void> {
   let metricsServer: MetricsServer | undefined;
   try {
     if (config.temporal.searchAttributes) {
-      const check = await checkSearchAttributes(connection, config.temporal.namespace);
+      const check = await checkSearchAttributes(
+        connection,
+        config.temporal.namespace,
+        config.accounts.allowed.length > 0,
+      );
       if (!check.ok) logger.warn({ reason: check.unverified }, 'could not verify the search attributes');
     }
     const iam = createIamClient(workerRetryOptions());
-    if (metrics) instrumentIamClient(iam, metrics);
+    const sts = createStsClient();
+    const accountId = createAccountIdResolver(sts, config.accountId);
+    // One client per account, each with its own cap on calls in flight; other accounts through a role.
+    const accounts = createAccountClients({
+      defaultIam: iam,
+      defaultAccountId: accountId,
+      config: config.accounts,
+      sts,
+      clientOptions: workerRetryOptions(),
+      ...(metrics
+        ? {
+            onClient: (client, account) =>
+              instrumentIamClient(client, metrics, account ?? DEFAULT_ACCOUNT_LABEL),
+          }
+        : {}),
+    });
     const worker = await createServiceWorker({
       connection,
       namespace: config.temporal.namespace,
       taskQueue: config.temporal.taskQueue,
       iam,
-      accountId: createAccountIdResolver(createStsClient(), config.accountId),
+      accountId,
+      accounts,
       managedByTag: config.managedByTag,
       guards: config.guards,
       searchAttributes: config.temporal.searchAttributes,

@@ -3,11 +3,14 @@
 // event workflow and delivering the event) by update, whose answer is the result, or by signal; and
 // results back to the event workflows by signal when they were not an update's answer.
 import { log } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { accountKey, accountRejection } from '../domain/accounts';
+import { resultWithoutWrites } from '../domain/event-result';
 import type { DeliveryActivities } from '../messages/activity-contracts';
 import { WithStartWorkflowOperation, WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { policyWorkflowId } from '../domain/ids';
+import { policyKey, policyWorkflowId } from '../domain/ids';
 import type { EventDelivery, OutgoingResult } from '../domain/policy-queue';
-import type { EventResult } from '../domain/types';
+import type { EventResult, PolicyEvent } from '../domain/types';
 import { applyEventUpdate, deliverEventSignal, eventOutcomeSignal } from '../messages/workflow-messages';
 import type { policyWorkflow } from '../workflows/policy-workflow';
 import type { EventMessage, PolicyWorkflowSettings } from '../messages/workflow-io';
@@ -41,7 +44,15 @@ export interface DeliveryDependencies {
    * while. The rest of a burst goes by signal at once; all but its newest event are superseded anyway.
    */
   maxWaitingPerPolicy?: number;
+  /**
+   * The accounts events may name (IAM_ACCOUNTS) and the worker's default account. Absent: events may name
+   * none. An event naming another account is answered `rejected` here, before any AWS call or policy workflow.
+   */
+  accounts?: { allowed: readonly string[]; defaultAccountId(): Promise<string> };
 }
+
+/** Where an event goes: its policy's account key (undefined: the default account), or why it may not. */
+type Route = { event: PolicyEvent; account?: string } | { rejected: string };
 
 export const DEFAULT_RESULT_WAIT_MS = 5_000;
 export const DEFAULT_MAX_WAITING_DELIVERIES = 50;
@@ -57,6 +68,7 @@ export function createDeliveryActivities({
   resultWaitMs = DEFAULT_RESULT_WAIT_MS,
   maxWaitingDeliveries = DEFAULT_MAX_WAITING_DELIVERIES,
   maxWaitingPerPolicy = DEFAULT_MAX_WAITING_PER_POLICY,
+  accounts,
 }: DeliveryDependencies): DeliveryActivities {
   let waitingDeliveries = 0;
   const waitingByPolicy = new Map<string, number>();
@@ -66,22 +78,44 @@ export function createDeliveryActivities({
     ...(coalesce !== undefined ? { coalesce } : {}),
     ...(deleteWait !== undefined ? { deleteWait } : {}),
   };
-  const message = (delivery: EventDelivery): EventMessage => ({ ...delivery, settings });
-  const policyWorkflowStart = (policyName: string) => ({
-    workflowId: policyWorkflowId(policyName),
-    taskQueue,
-    args: [{ policyKey: policyName.toLowerCase(), ...settings }] as Parameters<typeof policyWorkflow>,
-    staticSummary: policySummary(policyName),
-    ...(searchAttributes ? { typedSearchAttributes: policySearchAttributes(policyName) } : {}),
+  const message = (delivery: EventDelivery, event: PolicyEvent): EventMessage => ({
+    ...delivery,
+    event,
+    settings,
   });
+  const policyWorkflowStart = (policyName: string, account: string | undefined) => ({
+    workflowId: policyWorkflowId(policyName, account),
+    taskQueue,
+    args: [{ policyKey: policyKey(policyName, account), ...settings }] as Parameters<typeof policyWorkflow>,
+    staticSummary: policySummary(policyName, account),
+    ...(searchAttributes ? { typedSearchAttributes: policySearchAttributes(policyName, account) } : {}),
+  });
+
+  /**
+   * The allow-list first (no AWS call); then an event naming the default account goes to the same policy
+   * workflow as one naming none, without the account, so that one workflow writes each policy.
+   */
+  const route = async (event: PolicyEvent): Promise<Route> => {
+    if (event.account === undefined) return { event };
+    const problem = accountRejection(event.account, accounts?.allowed ?? []);
+    if (problem) return { rejected: problem };
+    const account = accountKey(event.account, await accounts!.defaultAccountId());
+    if (account !== undefined) return { event, account };
+    const { account: _default, ...inDefault } = event;
+    return { event: inDefault };
+  };
 
   return {
     /** Signal-with-start: starts the policy workflow if it is not running. Safe to repeat (it deduplicates). */
     async deliverEvent(delivery: EventDelivery): Promise<void> {
+      const routed = await route(delivery.event);
+      // deliverEventAndWait, always asked first, answers such an event `rejected`: only a change of the
+      // allowed accounts in between comes here.
+      if ('rejected' in routed) throw ApplicationFailure.nonRetryable(routed.rejected, 'AccountNotAllowed');
       await client.workflow.signalWithStart<typeof policyWorkflow, [EventMessage]>('policyWorkflow', {
-        ...policyWorkflowStart(delivery.event.policyName),
+        ...policyWorkflowStart(delivery.event.policyName, routed.account),
         signal: deliverEventSignal,
-        signalArgs: [message(delivery)],
+        signalArgs: [message(delivery, routed.event)],
       });
     },
 
@@ -93,18 +127,21 @@ export function createDeliveryActivities({
      * takes an event once and answers repeats from memory.
      */
     async deliverEventAndWait(delivery: EventDelivery): Promise<EventResult | undefined> {
-      const policyKey = delivery.event.policyName.toLowerCase();
-      const waitingForPolicy = waitingByPolicy.get(policyKey) ?? 0;
+      const routed = await route(delivery.event);
+      if ('rejected' in routed)
+        return resultWithoutWrites(delivery.event, 'rejected', { reason: routed.rejected });
+      const key = policyKey(delivery.event.policyName, routed.account);
+      const waitingForPolicy = waitingByPolicy.get(key) ?? 0;
       const full = waitingDeliveries >= maxWaitingDeliveries || waitingForPolicy >= maxWaitingPerPolicy;
       if (resultWaitMs <= 0 || full) return undefined;
       waitingDeliveries += 1;
-      waitingByPolicy.set(policyKey, waitingForPolicy + 1);
+      waitingByPolicy.set(key, waitingForPolicy + 1);
       try {
         return await client.withDeadline(Date.now() + resultWaitMs, () =>
           client.workflow.executeUpdateWithStart(applyEventUpdate, {
-            args: [message(delivery)],
+            args: [message(delivery, routed.event)],
             startWorkflowOperation: new WithStartWorkflowOperation<typeof policyWorkflow>('policyWorkflow', {
-              ...policyWorkflowStart(delivery.event.policyName),
+              ...policyWorkflowStart(delivery.event.policyName, routed.account),
               workflowIdConflictPolicy: 'USE_EXISTING',
             }),
           }),
@@ -117,9 +154,9 @@ export function createDeliveryActivities({
         return undefined;
       } finally {
         waitingDeliveries -= 1;
-        const left = (waitingByPolicy.get(policyKey) ?? 1) - 1;
-        if (left > 0) waitingByPolicy.set(policyKey, left);
-        else waitingByPolicy.delete(policyKey);
+        const left = (waitingByPolicy.get(key) ?? 1) - 1;
+        if (left > 0) waitingByPolicy.set(key, left);
+        else waitingByPolicy.delete(key);
       }
     },
 

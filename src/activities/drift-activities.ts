@@ -257,7 +257,10 @@ export function createDriftActivities(deps: DriftDependencies): DriftActivities 
       const keys = (page.executions ?? [])
         .map((execution) => execution.execution?.workflowId ?? '')
         .filter((workflowId) => workflowId.startsWith(POLICY_ID_PREFIX))
-        .map((workflowId) => workflowId.slice(POLICY_ID_PREFIX.length));
+        .map((workflowId) => workflowId.slice(POLICY_ID_PREFIX.length))
+        // The drift check covers the default account: a policy of another account has its account in
+        // its key (policy/<account>/<name>), and a policy name has no '/'.
+        .filter((key) => !key.includes('/'));
       const token = page.nextPageToken?.length
         ? Buffer.from(page.nextPageToken).toString('base64')
         : undefined;

@@ -5,6 +5,8 @@ import { Context } from '@temporalio/activity';
 import { DEFAULT_POLICY_GUARDS, type PolicyGuards } from '../domain/guardrails';
 import type { PolicyActivities } from '../messages/activity-contracts';
 import { toActivityFailure } from '../iam/errors';
+import type { AccountClients } from '../iam/account-clients';
+import { nonRetryableFailure } from '../messages/activity-failures';
 import { observePolicy, type IamContext } from '../iam/observe';
 import { createPolicy, deletePolicy, updatePolicy } from '../iam/writes';
 import { eventAuditValue } from '../temporal/event-identity';
@@ -12,6 +14,25 @@ import { eventAuditValue } from '../temporal/event-identity';
 export interface PolicyActivityDeps extends IamContext {
   /** Guardrails and adoption (IAM_GUARDRAILS_FILE, IAM_ADOPT_UNMANAGED); the default rules when absent. */
   guards?: PolicyGuards;
+  /**
+   * The clients of the accounts events may name (src/iam/account-clients.ts). Absent: only the default
+   * account (`iam`, `accountId`), and a write or read in another account fails with the reason.
+   */
+  accounts?: AccountClients;
+}
+
+/** Where an observation or write in `account` (undefined: the default account) is made. */
+function contextIn(deps: PolicyActivityDeps, account: string | undefined): IamContext {
+  if (account === undefined)
+    return { iam: deps.iam, accountId: deps.accountId, managedByTag: deps.managedByTag };
+  if (!deps.accounts) {
+    throw nonRetryableFailure(
+      'requestRejected',
+      `account ${account}: this worker reaches no account but its default one (IAM_ACCOUNTS is not set)`,
+    );
+  }
+  const { iam, accountId } = deps.accounts.forAccount(account);
+  return { iam, accountId, managedByTag: deps.managedByTag };
 }
 
 /** Runs `work`, turning IAM's refusals into non-retryable failures and leaving transient errors to retry. */
@@ -58,15 +79,17 @@ async function whileHeartbeating<T>(work: () => Promise<T>): Promise<T> {
 }
 
 export function createPolicyActivities(deps: PolicyActivityDeps): PolicyActivities {
-  const context: IamContext = { iam: deps.iam, accountId: deps.accountId, managedByTag: deps.managedByTag };
   const guards = deps.guards ?? DEFAULT_POLICY_GUARDS;
   return {
     inspectPolicy: (input) =>
-      withIamFailures(`reading policy ${input.policyName}`, () => observePolicy(context, input, guards)),
+      withIamFailures(`reading policy ${input.policyName}`, () =>
+        observePolicy(contextIn(deps, input.account), input, guards),
+      ),
     applyPlan: (plan, madeBy) => {
       // The audit record (src/domain/audit-tags.ts); a write scheduled by an older build names no event.
       const auditValue = madeBy ? eventAuditValue(madeBy.source, madeBy.id) : undefined;
       return whileHeartbeating(() => {
+        const context = contextIn(deps, plan.account);
         switch (plan.kind) {
           case 'create':
             return withIamFailures(`creating policy ${plan.policyName}`, () =>

@@ -2,9 +2,13 @@
 // The worker enforces it; the starter needs the tag to refuse events that set it, and its read-only
 // commands (`policy`, `plan`) judge policies exactly as the worker would.
 import { z } from 'zod';
+import { ACCOUNT_ID_PATTERN, rolePatternProblem } from '../domain/accounts';
 import { DEFAULT_GUARDRAILS, type GuardrailConfig, type PolicyGuards } from '../domain/guardrails';
 import { booleanVariable, ConfigError, parseEnvironment, readFileFor } from './environment';
 import { GuardrailConfigError, parseGuardrailConfig } from './guardrails-file';
+
+export const DEFAULT_ASSUME_ROLE = 'iam-policy-events';
+export const DEFAULT_ROLE_SESSION_NAME = 'iam-policy-events';
 
 const managedBySchema = z.object({
   IAM_MANAGED_BY_TAG: z
@@ -13,35 +17,94 @@ const managedBySchema = z.object({
     .default('managed-by=iam-policy-events'),
 });
 
-const iamSchema = managedBySchema.extend({
-  AWS_ACCOUNT_ID: z
-    .string()
-    .regex(/^\d{12}$/, 'must be 12 digits')
-    .optional(),
-  /** JSON file of guardrail rules (src/domain/guardrails.ts); the default rules when unset. */
-  IAM_GUARDRAILS_FILE: z.string().min(1).optional(),
-  /** Let upserts adopt present policies without the managed-by tag. Off by default. */
-  IAM_ADOPT_UNMANAGED: booleanVariable.optional(),
-  /**
-   * How long a policy workflow waits for IAM's eventually consistent reads to show its own last write
-   * before the event fails (src/domain/read-fence.ts); 0: decide on whatever is read.
-   */
-  IAM_CONSISTENCY_WAIT_MS: z.coerce.number().int().min(0).max(900_000).optional(),
-  /**
-   * Create a new version as non-default and make it default this long after (0: at once, as default).
-   * At most 20 s: the wait is inside the write step, whose attempt times out at 30 s.
-   */
-  IAM_VERSION_SWITCH_WAIT_MS: z.coerce.number().int().min(0).max(20_000).optional(),
-});
+const iamSchema = managedBySchema
+  .extend({
+    AWS_ACCOUNT_ID: z
+      .string()
+      .regex(/^\d{12}$/, 'must be 12 digits')
+      .optional(),
+    /** JSON file of guardrail rules (src/domain/guardrails.ts); the default rules when unset. */
+    IAM_GUARDRAILS_FILE: z.string().min(1).optional(),
+    /** Let upserts adopt present policies without the managed-by tag. Off by default. */
+    IAM_ADOPT_UNMANAGED: booleanVariable.optional(),
+    /**
+     * How long a policy workflow waits for IAM's eventually consistent reads to show its own last write
+     * before the event fails (src/domain/read-fence.ts); 0: decide on whatever is read.
+     */
+    IAM_CONSISTENCY_WAIT_MS: z.coerce.number().int().min(0).max(900_000).optional(),
+    /**
+     * Create a new version as non-default and make it default this long after (0: at once, as default).
+     * At most 20 s: the wait is inside the write step, whose attempt times out at 30 s.
+     */
+    IAM_VERSION_SWITCH_WAIT_MS: z.coerce.number().int().min(0).max(20_000).optional(),
+  })
+  .extend(accountsShape());
+
+/** The accounts block: every entry point reads IAM_ACCOUNTS (to reject early); the worker all of it. */
+function accountsShape() {
+  return {
+    /** The accounts events may name, comma-separated 12-digit IDs; empty: events may name none. */
+    IAM_ACCOUNTS: z
+      .string()
+      .default('')
+      .transform((value) =>
+        value
+          .split(',')
+          .map((part) => part.trim())
+          .filter((part) => part !== ''),
+      )
+      .refine(
+        (ids) => ids.every((id) => ACCOUNT_ID_PATTERN.test(id)),
+        'must be 12-digit account IDs separated by commas',
+      ),
+    /** The role assumed in a named account: a role name, or an ARN with {account}. */
+    IAM_ASSUME_ROLE: z
+      .string()
+      .default(DEFAULT_ASSUME_ROLE)
+      .superRefine((value, context) => {
+        const problem = rolePatternProblem(value);
+        if (problem) context.addIssue({ code: 'custom', message: problem });
+      }),
+    /** The external ID the roles require, if they do (sts:ExternalId in their trust policies). */
+    IAM_EXTERNAL_ID: z
+      .string()
+      .regex(/^[\w+=,.@:/-]{2,1224}$/, 'must be 2 to 1224 characters of letters, digits and +=,.@:/-')
+      .optional(),
+    /** The session name the assumed roles' CloudTrail entries show. */
+    IAM_ROLE_SESSION_NAME: z
+      .string()
+      .regex(/^[\w+=,.@-]{2,64}$/, 'must be 2 to 64 characters of letters, digits and +=,.@-')
+      .default(DEFAULT_ROLE_SESSION_NAME),
+    /**
+     * IAM calls in flight at once per account, this worker's default account included: a burst for one
+     * account waits for its own calls, not for the others'.
+     */
+    IAM_MAX_CONCURRENT_CALLS_PER_ACCOUNT: z.coerce.number().int().min(1).max(1000).default(16),
+  };
+}
 
 export interface ManagedByTag {
   key: string;
   value: string;
 }
 
+/** How the worker reaches accounts other than its own (src/iam/account-clients.ts). */
+export interface AccountsConfig {
+  /** The accounts events may name (IAM_ACCOUNTS); the default account needs no entry unless named. */
+  allowed: string[];
+  /** Role name or ARN pattern with {account} (IAM_ASSUME_ROLE). */
+  assumeRole: string;
+  externalId?: string;
+  roleSessionName: string;
+  /** IAM calls in flight at once per account (IAM_MAX_CONCURRENT_CALLS_PER_ACCOUNT). */
+  maxConcurrentCalls: number;
+}
+
 export interface IamConfig {
   managedByTag: ManagedByTag;
+  /** The default account: events that name none are applied there (AWS_ACCOUNT_ID, else asked of STS). */
   accountId?: string;
+  accounts: AccountsConfig;
   /** Guardrails and adoption, enforced by the worker's activities before any write. */
   guards: PolicyGuards;
 }
@@ -49,6 +112,17 @@ export interface IamConfig {
 function managedByTagOf(value: string): ManagedByTag {
   const [key, tagValue] = value.split('=') as [string, string];
   return { key, value: tagValue };
+}
+
+const allowedAccountsSchema = z.object({ IAM_ACCOUNTS: accountsShape().IAM_ACCOUNTS.optional() });
+
+/**
+ * IAM_ACCOUNTS, when set: the event sources reject an event naming another account before it starts a
+ * workflow. Undefined when unset: the workers, which always know their list, decide.
+ */
+export function loadAllowedAccounts(env: NodeJS.ProcessEnv = process.env): string[] | undefined {
+  if (env.IAM_ACCOUNTS === undefined) return undefined;
+  return parseEnvironment(allowedAccountsSchema, env).IAM_ACCOUNTS;
 }
 
 /** IAM_MANAGED_BY_TAG alone: what the event sources need (events may not set that tag). */
@@ -62,6 +136,13 @@ export function loadIamConfig(env: NodeJS.ProcessEnv = process.env): IamConfig {
   return {
     managedByTag: managedByTagOf(e.IAM_MANAGED_BY_TAG),
     accountId: e.AWS_ACCOUNT_ID,
+    accounts: {
+      allowed: e.IAM_ACCOUNTS,
+      assumeRole: e.IAM_ASSUME_ROLE,
+      ...(e.IAM_EXTERNAL_ID !== undefined ? { externalId: e.IAM_EXTERNAL_ID } : {}),
+      roleSessionName: e.IAM_ROLE_SESSION_NAME,
+      maxConcurrentCalls: e.IAM_MAX_CONCURRENT_CALLS_PER_ACCOUNT,
+    },
     guards: {
       guardrails: e.IAM_GUARDRAILS_FILE ? loadGuardrailsFile(e.IAM_GUARDRAILS_FILE) : DEFAULT_GUARDRAILS,
       adoptUnmanaged: e.IAM_ADOPT_UNMANAGED ?? false,

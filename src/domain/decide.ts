@@ -46,8 +46,16 @@ export type PolicyObservation = (
   guards: PolicyGuards;
 };
 
+/**
+ * The account an observation or a write is in: absent for the worker's default account (then the field
+ * is left out, so activity inputs stay as they were before accounts).
+ */
+interface InAccount {
+  account?: string;
+}
+
 /** What to observe for an event. */
-export interface ObservePolicyInput {
+export interface ObservePolicyInput extends InAccount {
   policyName: string;
   path: string;
   /** Read the default version's document (upserts). */
@@ -70,7 +78,7 @@ export interface NoWrite {
   notes?: string[];
 }
 
-export interface CreatePlan {
+export interface CreatePlan extends InAccount {
   kind: 'create';
   policyName: string;
   path: string;
@@ -80,7 +88,7 @@ export interface CreatePlan {
   tags: Record<string, string>;
 }
 
-export interface UpdatePlan {
+export interface UpdatePlan extends InAccount {
   kind: 'update';
   policyArn: string;
   /** The default version when observed: a retry uses it to recognise its own earlier write. */
@@ -94,7 +102,7 @@ export interface UpdatePlan {
   notes?: string[];
 }
 
-export interface DeletePlan {
+export interface DeletePlan extends InAccount {
   kind: 'delete';
   policyArn: string;
   /** When the observation found nothing using the policy; absent or old, the carry-out asks IAM again. */
@@ -109,6 +117,7 @@ export function observationInput(event: PolicyEvent): ObservePolicyInput {
   const upsert = event.type === 'iam.policy.upsert';
   return {
     policyName: event.policyName,
+    ...(event.account !== undefined ? { account: event.account } : {}),
     path: event.path || '/',
     readDocument: upsert,
     listEntities: !upsert,
@@ -133,11 +142,21 @@ export interface DecisionContext {
   waitUntilUnused?: boolean;
 }
 
-/** Decides what one event does to the policy as observed. */
+/** Decides what one event does to the policy as observed; a write is in the event's account. */
 export function decide(
   event: PolicyEvent,
   observation: PolicyObservation,
   context: DecisionContext = {},
+): Decision {
+  const decision = decideInAccount(event, observation, context);
+  if (decision.kind === 'none' || event.account === undefined) return decision;
+  return { ...decision, account: event.account };
+}
+
+function decideInAccount(
+  event: PolicyEvent,
+  observation: PolicyObservation,
+  context: DecisionContext,
 ): Decision {
   const early = decideWithoutObserving(event);
   if (early) return early;

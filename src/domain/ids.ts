@@ -1,9 +1,19 @@
 // Temporal workflow IDs that workflow code must be able to compute itself. Pure: no Node built-ins.
 
 /**
- * The one workflow that owns a policy. IAM policy names are case-insensitive ('Team-A' and 'team-a'
- * are one policy), so the ID is lower-cased: all events about a policy meet in the same workflow.
+ * The key of a policy within the service: its lower-cased name (IAM policy names are case-insensitive:
+ * 'Team-A' and 'team-a' are one policy), prefixed by its account when that is not the worker's default.
  */
-export function policyWorkflowId(policyName: string): string {
-  return `policy/${policyName.toLowerCase()}`;
+export function policyKey(policyName: string, account?: string): string {
+  const name = policyName.toLowerCase();
+  return account === undefined ? name : `${account}/${name}`;
+}
+
+/**
+ * The one workflow that owns a policy: all events about a policy meet in it. `policy/<name>` in the
+ * worker's default account (the ID before accounts existed, so running workflows keep theirs),
+ * `policy/<account>/<name>` in any other; a policy name has no '/', so the two never meet.
+ */
+export function policyWorkflowId(policyName: string, account?: string): string {
+  return `policy/${policyKey(policyName, account)}`;
 }

@@ -37,6 +37,11 @@ export interface PolicyEvent {
   /** Decimal digits without leading zeros ("0" for zero); compare with `compareSequence`. */
   sequence?: string;
   policyName: string;
+  /**
+   * The AWS account (12 digits) the policy is in; absent: the worker's default account. Policies are
+   * keyed by (account, name): src/domain/ids.ts.
+   */
+  account?: string;
   /** IAM path; '/' when the event has none. */
   path: string;
   /** Parsed policy document; present on every upsert. */
@@ -86,6 +91,8 @@ export interface EventResult {
   id: string;
   type: EventType;
   policyName: string;
+  /** The account the event named; absent for the worker's default account. */
+  account?: string;
   outcome: Outcome;
   /** Why, for rejected, conflict, failed and superseded. */
   reason?: string;

@@ -12,8 +12,18 @@ export const EVENT_SOURCE = defineSearchAttributeKey('EventSource', SearchAttrib
 /** The event's final outcome, set when its workflow ends. */
 export const OUTCOME = defineSearchAttributeKey('Outcome', SearchAttributeType.KEYWORD);
 
+/**
+ * The account an event names (12 digits): on its event workflow, and on the policy workflow of a policy in
+ * any account but the worker's default. Absent for the default account, so a namespace needs it only once
+ * events name accounts (IAM_ACCOUNTS set).
+ */
+export const ACCOUNT = defineSearchAttributeKey('Account', SearchAttributeType.KEYWORD);
+
 /** Every attribute the service sets; a namespace must have them all (or TEMPORAL_SEARCH_ATTRIBUTES=off). */
 export const SERVICE_SEARCH_ATTRIBUTES = [POLICY_NAME, EVENT_TYPE, EVENT_SOURCE, OUTCOME] as const;
+
+/** What a namespace needs where events may name accounts: the service's attributes and Account. */
+export const MULTI_ACCOUNT_SEARCH_ATTRIBUTES = [...SERVICE_SEARCH_ATTRIBUTES, ACCOUNT] as const;
 
 /**
  * A Keyword value holds at most 255 characters on PostgreSQL visibility (a longer one makes the history
@@ -72,11 +82,16 @@ export function eventSearchAttributes(event: PolicyEvent): SearchAttributePair[]
     { key: POLICY_NAME, value: keywordValue(event.policyName.toLowerCase()) },
     { key: EVENT_TYPE, value: event.type },
     { key: EVENT_SOURCE, value: keywordValue(event.source) },
+    ...(event.account !== undefined ? [{ key: ACCOUNT, value: event.account }] : []),
   ];
 }
 
-export function policySearchAttributes(policyName: string): SearchAttributePair[] {
-  return [{ key: POLICY_NAME, value: keywordValue(policyName.toLowerCase()) }];
+/** `account`: only for a policy outside the worker's default account. */
+export function policySearchAttributes(policyName: string, account?: string): SearchAttributePair[] {
+  return [
+    { key: POLICY_NAME, value: keywordValue(policyName.toLowerCase()) },
+    ...(account !== undefined ? [{ key: ACCOUNT, value: account }] : []),
+  ];
 }
 
 /**
@@ -147,8 +162,9 @@ export function eventDetails(event: PolicyEvent): string {
   return fitted(lines.join('\n\n'), Number.POSITIVE_INFINITY, MAX_DETAILS_BYTES);
 }
 
-export function policySummary(policyName: string): string {
-  return `policy ${policyName.toLowerCase()}: applies its events one at a time`;
+export function policySummary(policyName: string, account?: string): string {
+  const where = account !== undefined ? ` in account ${account}` : '';
+  return `policy ${policyName.toLowerCase()}${where}: applies its events one at a time`;
 }
 
 export function outcomeSearchAttributes(result: Pick<EventResult, 'outcome'>): SearchAttributePair[] {

@@ -4,6 +4,7 @@ import type { InjectedSinks } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import type { EventResult } from '../domain/types';
 import type { ServiceSinks } from '../messages/sinks';
+import { DEFAULT_ACCOUNT_LABEL } from './iam-instrumentation';
 import type { ServiceMetrics } from './service-metrics';
 
 export function createEventSinks(
@@ -15,7 +16,11 @@ export function createEventSinks(
       finished: {
         fn(info, result: EventResult) {
           const seconds = Math.max(0, (Date.now() - info.startTime.getTime()) / 1000);
-          const labels = { type: result.type, outcome: result.outcome };
+          const labels = {
+            type: result.type,
+            outcome: result.outcome,
+            account: result.account ?? DEFAULT_ACCOUNT_LABEL,
+          };
           metrics?.events.inc(labels);
           metrics?.eventLatency.observe(labels, seconds);
           const line = {
@@ -24,6 +29,7 @@ export function createEventSinks(
             source: result.source,
             type: result.type,
             policy: result.policyName,
+            ...(result.account !== undefined ? { account: result.account } : {}),
             outcome: result.outcome,
             ...(result.reason ? { reason: result.reason } : {}),
             iamCalls: result.actions.map((action) => action.action),

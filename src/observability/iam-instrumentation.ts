@@ -1,23 +1,30 @@
-// Counts every IAM call attempt by action and error code, with a middleware on the client: all IAM
-// calls of the worker go through one client, so nothing is missed and nothing else needs to know.
+// Counts every IAM call attempt by action, error code and account, with a middleware on each account's
+// client: all IAM calls of the worker go through those clients, so nothing is missed.
 import type { IAMClient } from '@aws-sdk/client-iam';
 import { awsErrorCode } from '../iam/errors';
 import type { ServiceMetrics } from './service-metrics';
 
 const MIDDLEWARE_NAME = 'iamPolicyEventsCallMetrics';
 
-export function instrumentIamClient(iam: IAMClient, metrics: Pick<ServiceMetrics, 'iamCalls'>): IAMClient {
+/** The `account` label of the worker's default account (other accounts: their 12-digit ID). */
+export const DEFAULT_ACCOUNT_LABEL = 'default';
+
+export function instrumentIamClient(
+  iam: IAMClient,
+  metrics: Pick<ServiceMetrics, 'iamCalls'>,
+  account: string = DEFAULT_ACCOUNT_LABEL,
+): IAMClient {
   iam.middlewareStack.add(
     (next, context) => async (args) => {
       const action = (context.commandName ?? 'Unknown').replace(/Command$/, '');
       try {
         const output = await next(args);
-        metrics.iamCalls.inc({ action, code: 'OK' });
+        metrics.iamCalls.inc({ action, code: 'OK', account });
         return output;
       } catch (error) {
         const nodeCode = (error as { code?: unknown }).code;
         const code = awsErrorCode(error) ?? (typeof nodeCode === 'string' ? nodeCode : 'Unknown');
-        metrics.iamCalls.inc({ action, code });
+        metrics.iamCalls.inc({ action, code, account });
         throw error;
       }
     },

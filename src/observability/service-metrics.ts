@@ -6,11 +6,11 @@ import { Counter, Histogram, Registry } from 'prom-client';
 export interface ServiceMetrics {
   registry: Registry;
   /** Events whose workflow reached a final outcome, by event type and outcome. */
-  events: Counter<'type' | 'outcome'>;
+  events: Counter<'type' | 'outcome' | 'account'>;
   /** IAM API calls (each attempt, retries included) by action and error code ("OK" when it succeeded). */
-  iamCalls: Counter<'action' | 'code'>;
+  iamCalls: Counter<'action' | 'code' | 'account'>;
   /** Seconds from an event workflow's start to its final outcome. */
-  eventLatency: Histogram<'type' | 'outcome'>;
+  eventLatency: Histogram<'type' | 'outcome' | 'account'>;
   /** Drift checks finished, by outcome (in-sync, drift, repaired). */
   driftChecks: Counter<'outcome'>;
   /** Drifted policies found, by kind, summed over drift checks (a policy still drifted counts again next time). */
@@ -31,19 +31,19 @@ export function createServiceMetrics(): ServiceMetrics {
     events: new Counter({
       name: 'iam_policy_events_events_total',
       help: 'Events that reached a final outcome, by CloudEvent type and outcome',
-      labelNames: ['type', 'outcome'],
+      labelNames: ['type', 'outcome', 'account'],
       registers: [registry],
     }),
     iamCalls: new Counter({
       name: 'iam_policy_events_iam_calls_total',
       help: 'IAM API call attempts by action and error code (OK for success)',
-      labelNames: ['action', 'code'],
+      labelNames: ['action', 'code', 'account'],
       registers: [registry],
     }),
     eventLatency: new Histogram({
       name: 'iam_policy_events_event_latency_seconds',
       help: "Seconds from an event workflow's start to its final outcome",
-      labelNames: ['type', 'outcome'],
+      labelNames: ['type', 'outcome', 'account'],
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
       registers: [registry],
     }),

@@ -12,6 +12,7 @@ import {
   SERVICE_TAG_PREFIX,
   TAG_TEXT,
 } from '../domain/audit-tags';
+import { accountRejection } from '../domain/accounts';
 import { validatePolicyDocument } from '../domain/document-rules';
 import { DRIFT_REPAIR_SOURCE } from '../domain/drift';
 import { canonicalSequence } from '../domain/ordering';
@@ -24,6 +25,11 @@ export type EventValidation =
 export interface EventValidationOptions {
   /** Tag keys the service sets itself (its managed-by tag); events may not set them. Case-insensitive. */
   reservedTagKeys?: string[];
+  /**
+   * The accounts events may name (IAM_ACCOUNTS), when this entry point knows them: an event naming any
+   * other is rejected here, before a workflow starts. Absent: the worker checks (src/domain/accounts.ts).
+   */
+  allowedAccounts?: readonly string[];
 }
 
 /** What an event's tags may not take of IAM's 50 per policy, beside the managed-by tag. */
@@ -48,6 +54,7 @@ interface SchemaValidEvent {
   restores?: string;
   data: {
     policyName: string;
+    account?: string;
     path?: string;
     document?: PolicyDocument | string;
     description?: string;
@@ -298,6 +305,10 @@ export function validateEvent(raw: unknown, options: EventValidationOptions = {}
   }
   if (data.tags !== undefined) problems.push(...tagProblems(data.tags, options.reservedTagKeys ?? []));
   problems.push(...deleteWaitProblems(valid.type, data));
+  if (options.allowedAccounts !== undefined) {
+    const problem = accountRejection(data.account, options.allowedAccounts);
+    if (problem) problems.push(`data.account: ${problem}`);
+  }
   if (problems.length > 0) return reject(problems);
 
   const event: PolicyEvent = {
@@ -305,6 +316,7 @@ export function validateEvent(raw: unknown, options: EventValidationOptions = {}
     id: valid.id,
     type: valid.type,
     policyName: data.policyName,
+    ...(data.account !== undefined ? { account: data.account } : {}),
     path: data.path ?? '/',
   };
   if (valid.time !== undefined) event.time = valid.time;

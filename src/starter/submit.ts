@@ -9,6 +9,7 @@ import {
 import { ApplicationFailure } from '@temporalio/common';
 import type { ManagedByTag } from '../config/iam';
 import type { TemporalConfig } from '../config/temporal';
+import { loadAllowedAccounts } from '../config/iam';
 import { validateEvent } from '../sources/event-validation';
 import type { EventResult, Outcome } from '../domain/types';
 import { eventWorkflowId, payloadHash } from '../temporal/event-identity';
@@ -42,6 +43,8 @@ export interface SubmitOptions {
   wait: boolean;
   /** Tag keys events may not set: the service's own managed-by tag. */
   reservedTagKeys?: string[];
+  /** The accounts events may name (IAM_ACCOUNTS), when known here: others are rejected before a workflow starts. */
+  allowedAccounts?: readonly string[];
   /** Set PolicyName, EventType and EventSource on the event workflow (default true; docs/operating.md). */
   searchAttributes?: boolean;
   /**
@@ -65,12 +68,14 @@ export function submitOptionsFor(
   client: SubmitOptions['client'],
   config: { temporal: TemporalConfig; managedByTag: ManagedByTag },
   wait: boolean,
+  allowedAccounts: readonly string[] | undefined = loadAllowedAccounts(),
 ): SubmitOptions {
   return {
     client,
     taskQueue: config.temporal.taskQueue,
     wait,
     reservedTagKeys: [config.managedByTag.key],
+    ...(allowedAccounts !== undefined ? { allowedAccounts } : {}),
     searchAttributes: config.temporal.searchAttributes,
   };
 }
@@ -79,7 +84,10 @@ export function submitOptionsFor(
 export async function submitEvent(raw: unknown, options: SubmitOptions): Promise<SubmitReport> {
   let validation: ReturnType<typeof validateEvent>;
   try {
-    validation = validateEvent(raw, { reservedTagKeys: options.reservedTagKeys });
+    validation = validateEvent(raw, {
+      reservedTagKeys: options.reservedTagKeys,
+      ...(options.allowedAccounts !== undefined ? { allowedAccounts: options.allowedAccounts } : {}),
+    });
   } catch (error) {
     // Validation is pure; if hostile input still breaks it, that event is rejected, not the stream.
     return { outcome: 'rejected', reason: `the event could not be validated: ${(error as Error).message}` };

@@ -2,7 +2,7 @@
 // start fails, so a worker or starter says so at once, naming what is missing and how to add it.
 import type { ConnectionLike } from '@temporalio/client';
 import { ConfigError } from '../config/environment';
-import { SERVICE_SEARCH_ATTRIBUTES } from '../messages/search-attributes';
+import { MULTI_ACCOUNT_SEARCH_ATTRIBUTES, SERVICE_SEARCH_ATTRIBUTES } from '../messages/search-attributes';
 
 /** temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD (@temporalio/proto is not a direct dependency). */
 const KEYWORD = 2;
@@ -37,7 +37,10 @@ export type SearchAttributeCheck = { ok: true } | { ok: false; unverified: strin
 export async function checkSearchAttributes(
   connection: Pick<ConnectionLike, 'operatorService'>,
   namespace: string,
+  /** Whether events may name accounts (IAM_ACCOUNTS set): then Account is needed too. */
+  multiAccount = false,
 ): Promise<SearchAttributeCheck> {
+  const required = multiAccount ? MULTI_ACCOUNT_SEARCH_ATTRIBUTES : SERVICE_SEARCH_ATTRIBUTES;
   let known: Record<string, number>;
   try {
     const listed = await connection.operatorService.listSearchAttributes({ namespace });
@@ -45,9 +48,9 @@ export async function checkSearchAttributes(
   } catch (error) {
     return { ok: false, unverified: error instanceof Error ? error.message : String(error) };
   }
-  const missing = SERVICE_SEARCH_ATTRIBUTES.map((key) => key.name).filter((name) => !(name in known));
+  const missing = required.map((key) => key.name).filter((name) => !(name in known));
   if (missing.length > 0) throw new ConfigError(missingAttributesMessage(namespace, missing));
-  const mistyped = SERVICE_SEARCH_ATTRIBUTES.map((key) => key.name).filter((name) => known[name] !== KEYWORD);
+  const mistyped = required.map((key) => key.name).filter((name) => known[name] !== KEYWORD);
   if (mistyped.length > 0) {
     throw new ConfigError(
       `Temporal namespace ${namespace} has search attribute${mistyped.length > 1 ? 's' : ''} ` +
@@ -72,7 +75,7 @@ export function explainStartFailure(error: unknown, namespace: string): unknown 
     cause = (cause as { cause?: unknown }).cause;
   }
   const message = messages.join('\n');
-  const unknown = SERVICE_SEARCH_ATTRIBUTES.map((key) => key.name).filter((name) =>
+  const unknown = MULTI_ACCOUNT_SEARCH_ATTRIBUTES.map((key) => key.name).filter((name) =>
     // Server 1.29: "Namespace default has no mapping defined for search attribute PolicyName";
     // older servers: "search attribute PolicyName is not defined".
     new RegExp(

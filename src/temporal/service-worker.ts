@@ -13,6 +13,7 @@ import { readFile } from 'node:fs/promises';
 import { createActivities } from '../activities';
 import type { DeliveryDependencies } from '../activities/delivery-activities';
 import type { PolicyGuards } from '../domain/guardrails';
+import type { AccountClients } from '../iam/account-clients';
 import type { ServiceSinks } from '../messages/sinks';
 import { defaultMaxCachedWorkflows, oldSpaceLimitMiB } from './worker-cache';
 import { buildIdOf, type DeploymentVersion } from './worker-deployment';
@@ -24,6 +25,11 @@ export interface ServiceWorkerOptions {
   taskQueue: string;
   iam: IAMClient;
   accountId: () => Promise<string>;
+  /**
+   * The accounts events may name and their clients (src/iam/account-clients.ts). Absent: events naming
+   * an account are rejected, and the default account's calls are not capped.
+   */
+  accounts?: AccountClients;
   managedByTag: { key: string; value: string };
   /** A prebuilt bundle (tests bundle once); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
@@ -115,6 +121,7 @@ export async function createServiceWorker(options: ServiceWorkerOptions): Promis
       taskQueue,
       iam,
       accountId,
+      ...(options.accounts ? { accounts: options.accounts } : {}),
       managedByTag,
       policyHistoryLimit: options.policyHistoryLimit,
       coalesce: options.coalesce,

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { CLUSTER_DEFAULTS, DYNAMIC_CONFIG_FILE } from '../../harness/cluster';
-import { SERVICE_SEARCH_ATTRIBUTES } from '../../src/messages/search-attributes';
+import { MULTI_ACCOUNT_SEARCH_ATTRIBUTES } from '../../src/messages/search-attributes';
 
 const ROOT = join(__dirname, '..', '..');
 const compose = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
@@ -47,7 +47,7 @@ test("the cluster's dynamic config file, namespace, retention and shard count", 
 
 test("the service's search attributes, as Keyword", () => {
   const listed = /for name in ([\w ]+); do/.exec(service('temporal-setup'))?.[1].split(' ');
-  expect(listed?.sort()).toEqual(SERVICE_SEARCH_ATTRIBUTES.map((key) => key.name).sort());
+  expect(listed?.sort()).toEqual(MULTI_ACCOUNT_SEARCH_ATTRIBUTES.map((key) => key.name).sort());
   expect(service('temporal-setup')).toContain('--type Keyword');
 });
 

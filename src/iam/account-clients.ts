@@ -1,0 +1,86 @@
+// One IAM client per AWS account, each with its own cap on calls in flight (and its own adaptive retry
+// state), so that a burst or throttling in one account never slows another. The default account uses
+// the worker's own credentials; any other is reached by assuming a role there, only when allowed.
+import type { IAMClient } from '@aws-sdk/client-iam';
+import type { STSClient } from '@aws-sdk/client-sts';
+import { accountRejection, roleArnFor } from '../domain/accounts';
+import { nonRetryableFailure } from '../messages/activity-failures';
+import type { AccountsConfig } from '../config/iam';
+import { assumedRoleCredentials } from './assumed-role';
+import { createCallLimiter, limitConcurrentCalls, type CallLimiter } from './call-limiter';
+import { createIamClient, type AwsClientOptions } from './client';
+
+/** The client of one account and the account's ID, for the IAM reads and writes. */
+export interface AccountIam {
+  iam: IAMClient;
+  accountId: () => Promise<string>;
+  limiter: CallLimiter;
+}
+
+export interface AccountClients {
+  /** The default account's (`account` undefined) or a named account's client; throws for one not allowed. */
+  forAccount(account: string | undefined): AccountIam;
+  /** The default account's ID (AWS_ACCOUNT_ID, else STS), to tell an event naming it from one naming another. */
+  defaultAccountId(): Promise<string>;
+  /** The accounts events may name. */
+  readonly allowed: readonly string[];
+}
+
+export interface AccountClientsOptions {
+  /** The default account's client, as the worker made it (the cap is added here). */
+  defaultIam: IAMClient;
+  defaultAccountId: () => Promise<string>;
+  config: AccountsConfig;
+  /** Signs AssumeRole with the worker's own credentials. */
+  sts: Pick<STSClient, 'send'>;
+  /** For the other accounts' clients: endpoint, region, retries (the credentials are the role's). */
+  clientOptions?: AwsClientOptions;
+  /** Called on each client made (metrics instrumentation). */
+  onClient?: (iam: IAMClient, account: string | undefined) => void;
+}
+
+export function createAccountClients(options: AccountClientsOptions): AccountClients {
+  const { config } = options;
+  const defaultLimiter = createCallLimiter(config.maxConcurrentCalls);
+  const defaultIam: AccountIam = {
+    iam: limitConcurrentCalls(options.defaultIam, defaultLimiter),
+    accountId: options.defaultAccountId,
+    limiter: defaultLimiter,
+  };
+  options.onClient?.(options.defaultIam, undefined);
+  const byAccount = new Map<string, AccountIam>();
+
+  const clientFor = (account: string): AccountIam => {
+    const roleArn = roleArnFor(config.assumeRole, account);
+    const limiter = createCallLimiter(config.maxConcurrentCalls);
+    const iam = createIamClient({
+      ...options.clientOptions,
+      credentials: assumedRoleCredentials(options.sts, {
+        account,
+        roleArn,
+        roleSessionName: config.roleSessionName,
+        ...(config.externalId !== undefined ? { externalId: config.externalId } : {}),
+      }),
+    });
+    options.onClient?.(iam, account);
+    const fixed = Promise.resolve(account);
+    return { iam: limitConcurrentCalls(iam, limiter), accountId: () => fixed, limiter };
+  };
+
+  return {
+    allowed: config.allowed,
+    defaultAccountId: options.defaultAccountId,
+    forAccount(account) {
+      if (account === undefined) return defaultIam;
+      // Checked again here, beside the delivery's check: no client is ever made for an account not allowed.
+      const problem = accountRejection(account, config.allowed);
+      if (problem) throw nonRetryableFailure('rejectedInput', problem);
+      let found = byAccount.get(account);
+      if (!found) {
+        found = clientFor(account);
+        byAccount.set(account, found);
+      }
+      return found;
+    },
+  };
+}

@@ -1,0 +1,226 @@
+// Many accounts, the pure parts: policy keys and workflow IDs per (account, name), the role ARN pattern,
+// the allow-list, the configuration, the per-account cap on calls and the cached role credentials.
+import { accountKey, accountRejection, roleArnFor, rolePatternProblem } from '../../src/domain/accounts';
+import { decide, observationInput } from '../../src/domain/decide';
+import { DEFAULT_POLICY_GUARDS } from '../../src/domain/guardrails';
+import { policyKey, policyWorkflowId } from '../../src/domain/ids';
+import type { PolicyEvent } from '../../src/domain/types';
+import { loadAllowedAccounts, loadIamConfig } from '../../src/config/iam';
+import { REFRESH_MARGIN_MS, assumedRoleCredentials } from '../../src/iam/assumed-role';
+import { createCallLimiter } from '../../src/iam/call-limiter';
+import { validateEvent } from '../../src/sources/event-validation';
+import { readActivityFailure } from '../../src/messages/activity-failures';
+
+const A = '111111111111';
+const B = '222222222222';
+
+describe('policy keys and workflow IDs', () => {
+  test("the default account keeps today's ID; another account's policy has its account in it", () => {
+    expect(policyWorkflowId('Reports-Read')).toBe('policy/reports-read');
+    expect(policyWorkflowId('Reports-Read', B)).toBe(`policy/${B}/reports-read`);
+    expect(policyKey('Team-A', A)).toBe(`${A}/team-a`);
+    // A policy name has no '/', so a name never gives another account's ID.
+    expect(policyWorkflowId(`${B}`)).not.toBe(policyWorkflowId('x', B));
+  });
+
+  test('an event naming the default account is keyed as one naming none', () => {
+    expect(accountKey(undefined, A)).toBeUndefined();
+    expect(accountKey(A, A)).toBeUndefined();
+    expect(accountKey(B, A)).toBe(B);
+  });
+});
+
+describe('the role ARN pattern', () => {
+  test('a name becomes a role in the account; an ARN takes the account for {account}', () => {
+    expect(roleArnFor('iam-policy-events', B)).toBe(`arn:aws:iam::${B}:role/iam-policy-events`);
+    expect(roleArnFor('ops/iam-policy-events', B)).toBe(`arn:aws:iam::${B}:role/ops/iam-policy-events`);
+    expect(roleArnFor('arn:aws-cn:iam::{account}:role/writer', B)).toBe(`arn:aws-cn:iam::${B}:role/writer`);
+  });
+
+  test('an ARN without {account}, or not a role, is refused', () => {
+    expect(rolePatternProblem('arn:aws:iam::123456789012:role/writer')).toMatch(/\{account\}/);
+    expect(rolePatternProblem('arn:aws:iam::{account}:user/writer')).toMatch(/role ARN/);
+    expect(rolePatternProblem('iam-policy-events')).toBeUndefined();
+    expect(rolePatternProblem('bad name')).toMatch(/role name/);
+  });
+});
+
+describe('the allow-list', () => {
+  test('no account named: allowed; a listed one: allowed; any other: the reason names it and the list', () => {
+    expect(accountRejection(undefined, [])).toBeUndefined();
+    expect(accountRejection(B, [A, B])).toBeUndefined();
+    expect(accountRejection(B, [A])).toBe(
+      `account ${B} is not one this service may touch (IAM_ACCOUNTS: ${A})`,
+    );
+    expect(accountRejection(B, [])).toMatch(/IAM_ACCOUNTS is empty/);
+  });
+
+  test('the entry points reject an event for another account when they know the list', () => {
+    const event = {
+      specversion: '1.0',
+      id: 'e1',
+      source: 'urn:test',
+      type: 'iam.policy.delete',
+      data: { policyName: 'p', account: B },
+    };
+    expect(validateEvent(event)).toMatchObject({ ok: true, event: { account: B } });
+    expect(validateEvent(event, { allowedAccounts: [B] })).toMatchObject({ ok: true });
+    expect(validateEvent(event, { allowedAccounts: [A] })).toMatchObject({
+      ok: false,
+      reason: `data.account: account ${B} is not one this service may touch (IAM_ACCOUNTS: ${A})`,
+    });
+    const bad = validateEvent({ ...event, data: { policyName: 'p', account: '12345' } });
+    expect(bad).toMatchObject({ ok: false, reason: 'data.account must match ^[0-9]{12}$' });
+  });
+});
+
+describe('decisions in an account', () => {
+  const upsert: PolicyEvent = {
+    source: 'urn:test',
+    id: 'e1',
+    type: 'iam.policy.upsert',
+    policyName: 'p',
+    account: B,
+    path: '/',
+    document: {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }],
+    },
+  };
+
+  test("the observation and the write are in the event's account; without one, no account field at all", () => {
+    expect(observationInput(upsert)).toMatchObject({ account: B });
+    expect(decide(upsert, { exists: false, guards: DEFAULT_POLICY_GUARDS })).toMatchObject({
+      kind: 'create',
+      account: B,
+    });
+    const { account: _, ...inDefault } = upsert;
+    expect('account' in observationInput(inDefault)).toBe(false);
+    expect('account' in decide(inDefault, { exists: false, guards: DEFAULT_POLICY_GUARDS })).toBe(false);
+  });
+});
+
+describe('configuration', () => {
+  test('defaults: no other account, the role iam-policy-events, 16 calls per account', () => {
+    expect(loadIamConfig({}).accounts).toEqual({
+      allowed: [],
+      assumeRole: 'iam-policy-events',
+      roleSessionName: 'iam-policy-events',
+      maxConcurrentCalls: 16,
+    });
+    expect(loadAllowedAccounts({})).toBeUndefined();
+  });
+
+  test('IAM_ACCOUNTS, IAM_ASSUME_ROLE, IAM_EXTERNAL_ID, IAM_ROLE_SESSION_NAME, the cap', () => {
+    const env = {
+      IAM_ACCOUNTS: ` ${A}, ${B} `,
+      IAM_ASSUME_ROLE: 'arn:aws:iam::{account}:role/writer',
+      IAM_EXTERNAL_ID: 'ext-123',
+      IAM_ROLE_SESSION_NAME: 'policy-writer',
+      IAM_MAX_CONCURRENT_CALLS_PER_ACCOUNT: '4',
+    };
+    expect(loadIamConfig(env).accounts).toEqual({
+      allowed: [A, B],
+      assumeRole: 'arn:aws:iam::{account}:role/writer',
+      externalId: 'ext-123',
+      roleSessionName: 'policy-writer',
+      maxConcurrentCalls: 4,
+    });
+    expect(loadAllowedAccounts(env)).toEqual([A, B]);
+  });
+
+  test('a mistake names its variable', () => {
+    expect(() => loadIamConfig({ IAM_ACCOUNTS: '1234' })).toThrow(/IAM_ACCOUNTS: must be 12-digit/);
+    expect(() => loadIamConfig({ IAM_ASSUME_ROLE: 'arn:aws:iam::1:role/x' })).toThrow(
+      /IAM_ASSUME_ROLE: a role ARN must contain \{account\}/,
+    );
+    expect(() => loadIamConfig({ IAM_MAX_CONCURRENT_CALLS_PER_ACCOUNT: '0' })).toThrow(
+      /IAM_MAX_CONCURRENT_CALLS_PER_ACCOUNT/,
+    );
+    expect(() => loadIamConfig({ IAM_ROLE_SESSION_NAME: 'a b' })).toThrow(/IAM_ROLE_SESSION_NAME/);
+  });
+});
+
+describe('the call limiter', () => {
+  test('at most N in flight; a released slot goes to the first waiter', async () => {
+    const limiter = createCallLimiter(2);
+    const order: number[] = [];
+    await limiter.acquire();
+    await limiter.acquire();
+    const third = limiter.acquire().then(() => order.push(3));
+    const fourth = limiter.acquire().then(() => order.push(4));
+    await Promise.resolve();
+    expect([limiter.active, limiter.waiting, order]).toEqual([2, 2, []]);
+    limiter.release();
+    await third;
+    expect([limiter.active, limiter.waiting, order]).toEqual([2, 1, [3]]);
+    limiter.release();
+    await fourth;
+    limiter.release();
+    limiter.release();
+    expect([limiter.active, limiter.waiting, order]).toEqual([0, 0, [3, 4]]);
+  });
+});
+
+describe('role credentials', () => {
+  function fakeSts(answer: (call: number) => Promise<unknown>) {
+    const calls: Record<string, unknown>[] = [];
+    return {
+      calls,
+      send: (command: { input: Record<string, unknown> }) => {
+        calls.push(command.input);
+        return answer(calls.length);
+      },
+    };
+  }
+  const settings = { account: B, roleArn: `arn:aws:iam::${B}:role/r`, roleSessionName: 's', externalId: 'x' };
+  const issued = (n: number, expiresAt: number) => ({
+    Credentials: {
+      AccessKeyId: `AK${n}`,
+      SecretAccessKey: 'secret',
+      SessionToken: 'token',
+      Expiration: new Date(expiresAt),
+    },
+  });
+
+  test('cached, shared by concurrent callers, renewed 5 minutes before they expire', async () => {
+    let now = 1_000_000;
+    const sts = fakeSts((n) => Promise.resolve(issued(n, now + 3_600_000)));
+    const provider = assumedRoleCredentials(sts as never, settings, () => now);
+    const [first, second] = await Promise.all([provider(), provider()]);
+    expect(first.accessKeyId).toBe('AK1');
+    expect(second.accessKeyId).toBe('AK1');
+    expect(sts.calls).toEqual([
+      { RoleArn: settings.roleArn, RoleSessionName: 's', DurationSeconds: 3600, ExternalId: 'x' },
+    ]);
+    now += 3_600_000 - REFRESH_MARGIN_MS - 1;
+    expect((await provider()).accessKeyId).toBe('AK1');
+    now += 2;
+    expect((await provider()).accessKeyId).toBe('AK2');
+    expect(sts.calls).toHaveLength(2);
+  });
+
+  test('a refusal is final and names the role and the account; a transient error is thrown to retry', async () => {
+    const denied = Object.assign(new Error('not authorized to perform sts:AssumeRole'), {
+      name: 'AccessDenied',
+      $metadata: { httpStatusCode: 403 },
+      $fault: 'client',
+    });
+    const provider = assumedRoleCredentials(fakeSts(() => Promise.reject(denied)) as never, settings);
+    const failure = await provider().catch((error: unknown) => error);
+    expect(readActivityFailure(failure)).toEqual({
+      kind: 'requestRejected',
+      message: `cannot reach account ${B}: STS refused to assume role ${settings.roleArn}: AccessDenied: not authorized to perform sts:AssumeRole`,
+    });
+    const throttled = Object.assign(new Error('slow down'), {
+      name: 'Throttling',
+      $metadata: { httpStatusCode: 400 },
+    });
+    const sts = fakeSts((n) =>
+      n === 1 ? Promise.reject(throttled) : Promise.resolve(issued(n, Date.now() + 3_600_000)),
+    );
+    const retried = assumedRoleCredentials(sts as never, settings);
+    await expect(retried()).rejects.toBe(throttled);
+    expect((await retried()).accessKeyId).toBe('AK2');
+  });
+});
