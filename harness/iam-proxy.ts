@@ -50,7 +50,10 @@ export function unavailableForPolicy(action: string, name: string): ProxyRule {
 }
 
 export interface IamProxyOptions {
-  /** Answer as real IAM where moto is lenient (URL-encoded documents, DeleteConflict, ...). */
+  /**
+   * Answer as real IAM where moto is lenient (URL-encoded documents, DeleteConflict, ...), for the default
+   * account: requests signed with an assumed role's session (another account) go to moto as they are.
+   */
   strict?: boolean;
   /** Faults to inject from the start; change them later with setFaults. */
   faults?: FaultPlan;
@@ -207,7 +210,12 @@ export async function startIamProxy(target: string, options: IamProxyOptions = {
         asIam({ action: query.Action ?? '', params: { Version: '2010-05-08', ...query } }, () => raw(query));
       const full = { ...recorded, params };
       await consistency.beforeHandling(full, raw, rawAsIam);
-      const forward = consistency.replicaForward(full, () => asIam(full, toMoto));
+      // Strict mode looks IAM up as the default account; a request signed with a role's session (another
+      // account, src/iam/account-clients.ts) goes to moto as it is.
+      const inAnotherAccount = incoming.headers['x-amz-security-token'] !== undefined;
+      const forward = consistency.replicaForward(full, () =>
+        inAnotherAccount ? toMoto() : asIam(full, toMoto),
+      );
       const answer = await answerFor(full, forward);
       if (answer === DROP_CONNECTION || consistency.loseAnswer(full, answer)) {
         if (answer !== DROP_CONNECTION) recorded.fault = 'dropped-after';

@@ -8,7 +8,10 @@ import {
   type Worker,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
+import { STSClient } from '@aws-sdk/client-sts';
+import { DEFAULT_ASSUME_ROLE, DEFAULT_ROLE_SESSION_NAME, type AccountsConfig } from '../src/config/iam';
 import type { DeploymentPromotion } from '../src/config/worker';
+import { createAccountClients } from '../src/iam/account-clients';
 import type { SubmitOptions } from '../src/starter/submit';
 import { createServiceWorker, type ServiceWorkerOptions } from '../src/temporal/service-worker';
 import { promoteVersion } from '../src/temporal/worker-deployment';
@@ -62,6 +65,29 @@ export interface StartServiceOptions {
   workflowBundle?: WorkflowBundleWithSourceMap;
   /** Guardrails, adoption and IAM waits, as IAM_* set them; the defaults when absent. */
   guards?: ServiceWorkerOptions['guards'];
+  /**
+   * Other accounts, as IAM_ACCOUNTS, IAM_ASSUME_ROLE, ... set them: reached by AssumeRole on the same
+   * endpoint (moto gives a role's credentials its account). Absent: the default account only, uncapped.
+   */
+  accounts?: Partial<AccountsConfig> & { allowed: string[] };
+}
+
+/** The worker's account clients for `options.accounts`, on the test's IAM endpoint. */
+function testAccountClients(iam: IAMClient, endpoint: string, accounts: StartServiceOptions['accounts']) {
+  if (!accounts) return undefined;
+  const base = { endpoint, region: 'us-east-1' };
+  return createAccountClients({
+    defaultIam: iam,
+    defaultAccountId: () => Promise.resolve(ACCOUNT_ID),
+    config: {
+      assumeRole: DEFAULT_ASSUME_ROLE,
+      roleSessionName: DEFAULT_ROLE_SESSION_NAME,
+      maxConcurrentCalls: 16,
+      ...accounts,
+    },
+    sts: new STSClient({ ...base, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }),
+    clientOptions: base,
+  });
 }
 
 export async function startService(options: StartServiceOptions = {}): Promise<RunningService> {
@@ -78,12 +104,14 @@ export async function startService(options: StartServiceOptions = {}): Promise<R
   ]);
   const client = new Client({ connection });
   const iam = testIamClient(options.iamEndpoint);
+  const accounts = testAccountClients(iam, options.iamEndpoint ?? testIamEndpoint(), options.accounts);
   const worker: Worker = await createServiceWorker({
     connection: nativeConnection,
     namespace: 'default',
     taskQueue,
     iam,
     accountId: () => Promise.resolve(ACCOUNT_ID),
+    ...(accounts ? { accounts } : {}),
     managedByTag: MANAGED_BY,
     workflowBundle,
     policyHistoryLimit: options.policyHistoryLimit,

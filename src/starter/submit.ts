@@ -24,6 +24,8 @@ export interface SubmitReport {
   source?: string;
   id?: string;
   policyName?: string;
+  /** The account the event named (absent: the worker's default account). */
+  account?: string;
   outcome: ReportedOutcome;
   reason?: string;
   /** For duplicates: how the first delivery ended, when known. */
@@ -99,7 +101,13 @@ export async function submitEvent(raw: unknown, options: SubmitOptions): Promise
   const { event } = validation;
   const workflowId = eventWorkflowId(event.source, event.id);
   const hash = payloadHash(event);
-  const identity = { source: event.source, id: event.id, policyName: event.policyName, workflowId };
+  const identity = {
+    source: event.source,
+    id: event.id,
+    policyName: event.policyName,
+    ...(event.account !== undefined ? { account: event.account } : {}),
+    workflowId,
+  };
   try {
     const handle = await bounded(options, () =>
       options.client.workflow.start<typeof eventWorkflow>('eventWorkflow', {
