@@ -1,5 +1,7 @@
 // Many accounts, the pure parts: policy keys and workflow IDs per (account, name), the role ARN pattern,
 // the allow-list, the configuration, the per-account cap on calls and the cached role credentials.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { accountKey, accountRejection, roleArnFor, rolePatternProblem } from '../../src/domain/accounts';
 import { decide, observationInput } from '../../src/domain/decide';
 import { DEFAULT_POLICY_GUARDS } from '../../src/domain/guardrails';
@@ -72,6 +74,17 @@ describe('the allow-list', () => {
     const bad = validateEvent({ ...event, data: { policyName: 'p', account: '12345' } });
     expect(bad).toMatchObject({ ok: false, reason: 'data.account must match ^[0-9]{12}$' });
   });
+});
+
+test('the example stream for two accounts is valid: one policy name, the default account and account B', () => {
+  const lines = readFileSync(join(__dirname, '../../contract/examples/accounts.ndjson'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => validateEvent(JSON.parse(line), { allowedAccounts: [B] }));
+  expect(lines.map((v) => v.ok && [v.event.policyName, v.event.account])).toEqual([
+    ['audit-read', undefined],
+    ['audit-read', B],
+  ]);
 });
 
 describe('decisions in an account', () => {
