@@ -6,7 +6,7 @@ import { policyWorkflowId } from '../domain/ids';
 import type { EventResult, Outcome } from '../domain/types';
 import { eventWorkflowId } from '../temporal/event-identity';
 import { pendingEventsQuery } from '../messages/workflow-messages';
-import { POLICY_NAME } from '../messages/search-attributes';
+import { ACCOUNT, POLICY_NAME } from '../messages/search-attributes';
 import type { eventWorkflow } from '../workflows/event-workflow';
 
 export interface EventStatus {
@@ -56,7 +56,12 @@ export async function eventStatus(client: Client, source: string, id: string): P
     summary: await description.staticSummary(),
   };
   if (description.status.name === 'RUNNING') {
-    return { ...known, outcome: 'running', ...(await runningStage(client, source, id, known.policyName)) };
+    const account = description.typedSearchAttributes.get(ACCOUNT);
+    return {
+      ...known,
+      outcome: 'running',
+      ...(await runningStage(client, source, id, known.policyName, account)),
+    };
   }
   try {
     const result = await handle.result();
@@ -87,11 +92,16 @@ async function runningStage(
   source: string,
   id: string,
   policyName: string | undefined,
+  account: string | undefined,
 ): Promise<Pick<EventStatus, 'stage' | 'retrying'>> {
   if (!policyName) return {};
   try {
-    const policy = client.workflow.getHandle(policyWorkflowId(policyName));
-    const pending = await policy.query(pendingEventsQuery);
+    // An event naming the default account is in the default account's workflow (src/domain/accounts.ts).
+    const ask = async (workflowAccount?: string) => {
+      const handle = client.workflow.getHandle(policyWorkflowId(policyName, workflowAccount));
+      return { policy: handle, pending: await handle.query(pendingEventsQuery) };
+    };
+    const { policy, pending } = await (account === undefined ? ask() : ask(account).catch(() => ask()));
     const entry = pending.find((event) => event.source === source && event.id === id);
     if (entry?.state !== 'applying') return { stage: entry ? entry.state : 'delivering' };
     return { stage: 'applying', ...(await retryingActivity(policy)) };
