@@ -8,7 +8,7 @@
 #   TEST_SKIP_CHECKS=1 npm test   jest only
 #
 # Without arguments, two lanes run side by side on a 2-core machine:
-#   integration  in front, TEST_INTEGRATION_WORKERS (default 4) jest workers against one dev server and
+#   integration  in front, TEST_INTEGRATION_WORKERS (default 5) jest workers against one dev server and
 #                one moto from globalSetup. Its files mostly wait (on timers, retries, restarts and
 #                child processes), so several at once fill the cores instead of fighting over them;
 #                the longest files start first (test/helpers/sequencer.js).
@@ -70,7 +70,7 @@ if [ "$#" -eq 0 ]; then
     run_jest unit --selectProjects unit --maxWorkers=1 --passWithNoTests
   ) >"$side_log" 2>&1 </dev/null &
   side=$!
-  run_jest integration --selectProjects integration --maxWorkers="${TEST_INTEGRATION_WORKERS:-4}" --passWithNoTests
+  run_jest integration --selectProjects integration --maxWorkers="${TEST_INTEGRATION_WORKERS:-5}" --passWithNoTests
   wait "$side" || true
   cat "$side_log" >&2
   echo "== all steps: $((SECONDS - started)) s" >&2
