@@ -5,8 +5,9 @@
 import {
   AttachRolePolicyCommand,
   CreateRoleCommand,
+  DeleteRolePermissionsBoundaryCommand,
   DetachRolePolicyCommand,
-  type IAMClient,
+  IAMClient,
 } from '@aws-sdk/client-iam';
 import pino from 'pino';
 import type { DeleteWaitSettings, DeferredDeletion } from '../../src/domain/deferred-deletion';
@@ -258,6 +259,39 @@ describe('on one worker', () => {
       expect.objectContaining({ event: 'deferred-deletion', policy: name, status: 'expired', level: 40 }),
     );
   });
+});
+
+test("used as a role's permissions boundary: pending until the boundary is removed, then deleted", async () => {
+  const { service } = await serviceWith();
+  const name = `defer-boundary-${uniqueSuffix()}`;
+  expect((await submit(service, upsertEvent(name, { sequence: 1 }))).outcome).toBe('created');
+  // Through the strict proxy, which tracks boundaries as real IAM does (moto does not list them).
+  const viaProxy = new IAMClient({
+    endpoint: services.proxy.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
+  const role = `bounded-${uniqueSuffix()}`;
+  await viaProxy.send(
+    new CreateRoleCommand({
+      RoleName: role,
+      AssumeRolePolicyDocument: ASSUME_ROLE,
+      PermissionsBoundary: policyArn(name),
+    }),
+  );
+  const pending = await submit(service, waitingDelete(name, 2));
+  expect(pending.outcome).toBe('delete-pending');
+  expect(pending.result?.entities).toEqual([{ kind: 'role', name: role, usage: 'permissions-boundary' }]);
+  await until(
+    async () => ((await deferredDeletion(service, name))?.checks ?? 0) >= 2,
+    'two checks while the boundary is set',
+  );
+  expect(await exists(name)).toBe(true);
+
+  await viaProxy.send(new DeleteRolePermissionsBoundaryCommand({ RoleName: role }));
+  await untilStatus(service, name, 'deleted');
+  expect(await exists(name)).toBe(false);
+  viaProxy.destroy();
 });
 
 test('continue-as-new during the wait keeps the deletion pending', async () => {
