@@ -1,16 +1,24 @@
 // Many accounts, on the real dev server and moto (behind the strict proxy): moto keeps IAM state per
 // account of the credentials it is called with, and its STS AssumeRole gives a role's credentials the
 // role's account, so the worker's role in another account really writes there.
-import { IAMClient } from '@aws-sdk/client-iam';
+import { CreatePolicyVersionCommand, IAMClient } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { policyWorkflowId } from '../../src/domain/ids';
 import { submitEvent } from '../../src/starter/submit';
+import { renderDriftReport, runDriftCheck } from '../../src/starter/drift-check';
+import { DEFAULT_POLICY_GUARDS } from '../../src/domain/guardrails';
 import type { PolicyReport } from '../../src/starter/policy-report';
 import { ACCOUNT } from '../../src/messages/search-attributes';
 import { motoEnvironment, runCli } from '../../harness/cli';
 import { testIamEndpoint, testTemporalAddress, uniqueSuffix } from '../../harness/env';
-import { documentAllowing, policiesNamed, upsertEvent, versionsOf } from '../../harness/events';
+import {
+  defaultDocument,
+  documentAllowing,
+  policiesNamed,
+  upsertEvent,
+  versionsOf,
+} from '../../harness/events';
 import { iamErrorResponse } from '../../harness/iam-proxy';
 import { ACCOUNT_ID } from '../../harness/service';
 import { proxiedServices } from '../helpers/proxied-services';
@@ -360,3 +368,63 @@ describe("the starter's read-only commands in another account (CLI, against moto
     expect(await versionsOf(iamB, `arn:aws:iam::${B}:policy/${name}`)).toHaveLength(1);
   });
 });
+
+test('the drift check covers every account of IAM_ACCOUNTS: a policy changed by hand in B is reported with account B, and repaired there', async () => {
+  const service = await services.serviceWith({
+    accounts: { allowed: [B] },
+    // The hand change comes a second after the service's write.
+    guards: { ...DEFAULT_POLICY_GUARDS, consistencyWaitMs: 500 },
+  });
+  const path = `/drift-acct-${uniqueSuffix()}/`;
+  const name = `drifted-${uniqueSuffix()}`;
+  const wanted = documentAllowing(['s3:PutObject']);
+  const inB = inAccount(upsertEvent(name, { path, document: wanted }), B);
+  expect((await submitEvent(upsertEvent(name, { path }), service.submitOptions())).outcome).toBe('created');
+  expect((await submitEvent(inB, service.submitOptions())).outcome).toBe('created');
+  const arnInB = `arn:aws:iam::${B}:policy${path}${name}`;
+  await sleep(1_000);
+  // By hand, in B only: a new default version.
+  await iamB.send(
+    new CreatePolicyVersionCommand({
+      PolicyArn: arnInB,
+      PolicyDocument: JSON.stringify(documentAllowing(['s3:*'])),
+      SetAsDefault: true,
+    }),
+  );
+  const check = (repair: boolean) =>
+    runDriftCheck(service.client, {
+      taskQueue: service.taskQueue,
+      pathPrefix: path,
+      repair,
+      confirmAfterMs: 200,
+    });
+
+  const found = await check(false);
+  expect(found.report).toMatchObject({
+    outcome: 'drift',
+    policies: { managed: 2, inSync: 1, drifted: 1 },
+    findings: [{ policyName: name, account: B, kinds: ['document-changed'], repairable: true }],
+  });
+  expect(renderDriftReport(found.workflowId, found.report)).toContain(
+    `  ${name} (account ${B}): document-changed; repairable`,
+  );
+  // From the command line too, as JSON.
+  const cli = await runCli('src/starter.ts', ['drift', '--json', '--path-prefix', path], {
+    env: {
+      TEMPORAL_ADDRESS: testTemporalAddress(),
+      TEMPORAL_TASK_QUEUE: service.taskQueue,
+      TEMPORAL_SEARCH_ATTRIBUTES: 'off',
+    },
+  });
+  expect(cli.code).toBe(1);
+  expect(cli.lines()[0]).toMatchObject({ findings: [{ policyName: name, account: B }] });
+
+  // The repair event names the account: B's policy workflow puts B's policy back, the default's untouched.
+  const repaired = await check(true);
+  expect(repaired.report.outcome).toBe('repaired');
+  expect(repaired.report.findings[0]).toMatchObject({ account: B, repair: { outcome: 'updated' } });
+  expect(repaired.report.findings[0]?.repair?.eventId).toMatch(new RegExp(`/${B}/${name}$`));
+  expect(await defaultDocument(iamB, arnInB)).toEqual(wanted);
+  expect(await versionsOf(service.iam, `arn:aws:iam::${ACCOUNT_ID}:policy${path}${name}`)).toHaveLength(1);
+  expect((await check(false)).report).toMatchObject({ outcome: 'in-sync', policies: { managed: 2 } });
+}, 90_000);
