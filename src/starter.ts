@@ -4,17 +4,16 @@
 import './node-version'; // first: refuses a Node older than 24
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from './config/environment';
-import { loadIamConfig, loadManagedByTag, type IamConfig } from './config/iam';
+import { loadIamConfig, loadManagedByTag } from './config/iam';
 import { loadTemporalConfig } from './config/temporal';
-import { createAccountIdResolver } from './iam/account';
-import { createIamClient, createStsClient } from './iam/client';
 import { checkSearchAttributes } from './temporal/search-attribute-check';
 import { loadDriftConfig } from './config/drift';
 import { renderDriftReport, runDriftCheck } from './starter/drift-check';
 import { dryRun } from './starter/dry-run';
 import { eventStatus } from './starter/event-status';
 import { openInput, readEvents } from './sources/ndjson-input';
-import { policyReport, type IamReadDeps } from './starter/policy-report';
+import { checkAccountOption, createAccountReads } from './starter/account-reads';
+import { policyReport } from './starter/policy-report';
 import { policyHistory, renderPolicyHistory } from './starter/policy-history';
 import { StreamInterrupted, submitStream } from './starter/submit-stream';
 import { submitOptionsFor, type SubmitReport } from './starter/submit';
@@ -43,16 +42,6 @@ function progress(enabled: boolean): { tick(count: number): void; done(): void }
     done() {
       process.stderr.write('\r\x1b[K');
     },
-  };
-}
-
-/** Read-only IAM access for `policy` and `plan`, from the same environment as the worker's. */
-function iamReadDeps(config: IamConfig): IamReadDeps {
-  return {
-    iam: createIamClient(),
-    accountId: createAccountIdResolver(createStsClient(), config.accountId),
-    managedByTag: config.managedByTag,
-    guards: config.guards,
   };
 }
 
@@ -135,7 +124,7 @@ const POLICY_NAME = /^[A-Za-z0-9+=,.@_-]{1,128}$/;
 
 async function policyCommand(
   name: string,
-  options: { path: string; document: boolean; history: boolean; json: boolean },
+  options: { path: string; document: boolean; history: boolean; json: boolean; account?: string },
 ) {
   if (!POLICY_NAME.test(name)) {
     throw new ConfigError(
@@ -143,21 +132,25 @@ async function policyCommand(
     );
   }
   const iamConfig = loadIamConfig();
+  checkAccountOption(options.account, iamConfig.accounts.allowed);
   const client = await connectClient(loadTemporalConfig());
-  const deps = iamReadDeps(iamConfig);
+  const accounts = createAccountReads(iamConfig);
   try {
+    // The policy workflow and IAM of the account, as the worker keys them (the default one when named).
+    const account = await accounts.keyOf(options.account);
+    const deps = accounts.depsFor(account);
     if (options.history) {
-      const history = await policyHistory(client, deps, name, options.path);
+      const history = await policyHistory(client, deps, name, options.path, account);
       process.stdout.write(options.json ? `${JSON.stringify(history)}\n` : renderPolicyHistory(history));
       process.exitCode = history.exists ? 0 : EXIT_UNSUCCESSFUL;
       return;
     }
-    const report = await policyReport(client, deps, name, options.path);
+    const report = await policyReport(client, deps, name, options.path, account);
     if (!options.document && 'document' in report.iam) delete report.iam.document;
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     process.exitCode = 'error' in report.iam ? EXIT_UNSUCCESSFUL : 0;
   } finally {
-    deps.iam.destroy();
+    accounts.destroy();
     await client.connection.close();
   }
 }
@@ -165,18 +158,18 @@ async function policyCommand(
 async function planCommand(file: string) {
   const iamConfig = loadIamConfig();
   const client = await connectClient(loadTemporalConfig());
-  const deps = iamReadDeps(iamConfig);
+  const accounts = createAccountReads(iamConfig);
   const input = openInput(file);
   const explainFailure = readErrorsNamed(file, input);
   try {
     const summary = await dryRun(
       readEvents(input),
-      { ...deps, client, reservedTagKeys: [iamConfig.managedByTag.key] },
+      { client, accounts, reservedTagKeys: [iamConfig.managedByTag.key] },
       (planned) => process.stdout.write(`${JSON.stringify(planned)}\n`),
     ).catch(explainFailure);
     process.exitCode = summary.anyUnsuccessful ? EXIT_UNSUCCESSFUL : 0;
   } finally {
-    deps.iam.destroy();
+    accounts.destroy();
     await client.connection.close();
   }
 }
@@ -207,8 +200,9 @@ async function driftCommand(options: { repair: boolean; json: boolean; pathPrefi
 const ENVIRONMENT_HELP = `Environment: TEMPORAL_ADDRESS (localhost:7233), TEMPORAL_NAMESPACE (default),
 TEMPORAL_TASK_QUEUE (iam-policy-events), TEMPORAL_TLS*, TEMPORAL_API_KEY, IAM_MANAGED_BY_TAG.`;
 const AWS_HELP = `IAM is only read (GetPolicy, GetPolicyVersion, ListPolicies, ListPolicyVersions,
-ListEntitiesForPolicy; sts:GetCallerIdentity unless AWS_ACCOUNT_ID is set), with AWS_REGION,
-credentials and AWS_ENDPOINT_URL_IAM as the AWS SDK reads them.`;
+ListEntitiesForPolicy; sts:GetCallerIdentity unless AWS_ACCOUNT_ID is set; sts:AssumeRole for another
+account), with AWS_REGION, credentials and AWS_ENDPOINT_URL_IAM as the AWS SDK reads them, and
+IAM_ACCOUNTS, IAM_ASSUME_ROLE, IAM_EXTERNAL_ID, IAM_ROLE_SESSION_NAME as the worker reads them.`;
 
 export function buildProgram(): Command {
   const program = new Command('starter')
@@ -291,6 +285,10 @@ Exit status: 0 the event is known (whatever its outcome), 1 unknown, 2 usage or 
       false,
     )
     .option('--json', 'with --history: one JSON object instead of the table', false)
+    .option(
+      '--account <id>',
+      'the AWS account the policy is in (one of IAM_ACCOUNTS; default: the default account)',
+    )
     .description("print the policy workflow's state and the policy as IAM has it (JSON)")
     .addHelpText(
       'after',
@@ -305,7 +303,11 @@ Examples:
   npm run --silent starter -- policy reports-read
   npm run --silent starter -- policy reports-read --document | jq .iam.document
   npm run --silent starter -- policy reports-read --history
+  npm run --silent starter -- policy reports-read --account 222222222222
 
+--account reads the policy workflow policy/<account>/<name> and IAM in that account through the role
+the worker assumes there (IAM_ASSUME_ROLE, IAM_EXTERNAL_ID, IAM_ROLE_SESSION_NAME); an account not in
+IAM_ACCOUNTS is a usage error.
 --history reads the audit record: each version the service made carries the tag
 iam-policy-events:<version> naming the event that made it, "<source> <id>", or "sha256:<digest>" of the pair
 when that is no valid tag value (named from the policy workflow's recent results when they hold it).
@@ -332,6 +334,8 @@ policyName, wouldBe (created, updated, unchanged, absent, retained-in-use, delet
 superseded, duplicate, conflict, rejected, or unknown when IAM could not be read), reason, entities, and plan (kind,
 documentChanged, tagsToSet, tagKeysToRemove, notes) for events that would write. Each event is planned
 alone against IAM and Temporal as they are now: events earlier in the file are not applied first.
+An event naming data.account is planned in that account (its policy workflow, and IAM through the role
+the worker assumes there); one naming an account not in IAM_ACCOUNTS would be rejected.
 
 Examples:
   npm run --silent starter -- plan contract/examples/basic.ndjson

@@ -12,7 +12,9 @@ import {
   type KnownDesired,
   type ObservedForDrift,
 } from '../domain/drift';
-import { policyWorkflowId } from '../domain/ids';
+import { accountKey } from '../domain/accounts';
+import { parsePolicyKey, policyKey, policyWorkflowId } from '../domain/ids';
+import type { AccountClients } from '../iam/account-clients';
 import type { PolicyGuards } from '../domain/guardrails';
 import { eventKey } from '../domain/policy-queue';
 import type { PolicyDocument } from '../domain/types';
@@ -35,6 +37,11 @@ export interface DriftDependencies extends IamContext {
   /** IAM_CONSISTENCY_WAIT_MS (in the guards): how long after its write a difference may still be IAM's lag. */
   guards?: Pick<PolicyGuards, 'consistencyWaitMs'>;
   client: Client;
+  /**
+   * The other accounts (IAM_ACCOUNTS) and their clients: their policies are listed and checked too.
+   * Absent: the default account only.
+   */
+  accounts?: AccountClients;
   /** The policy workflows checked are those of this task queue; repairs are submitted to it. */
   taskQueue: string;
   searchAttributes?: boolean;
@@ -90,9 +97,45 @@ function quoted(text: string): string {
 
 const POLICY_ID_PREFIX = policyWorkflowId('');
 
+/** Where listIamPolicies goes on: an account (undefined: the default one) and its ListPolicies marker. */
+interface ListCursor {
+  account?: string;
+  marker?: string;
+}
+
+/** The marker given back: the default account's own marker as it is (as before accounts), else JSON. */
+function encodeCursor(cursor: ListCursor): string | undefined {
+  if (cursor.account === undefined) return cursor.marker;
+  return JSON.stringify(cursor);
+}
+
+function decodeCursor(marker: string | undefined): ListCursor {
+  if (marker === undefined) return {};
+  // IAM's markers are opaque base64-like text, never JSON.
+  return marker.startsWith('{') ? (JSON.parse(marker) as ListCursor) : { marker };
+}
+
 export function createDriftActivities(deps: DriftDependencies): DriftActivities {
   const { client, taskQueue, managedByTag } = deps;
   const concurrency = deps.concurrency ?? DEFAULT_CONCURRENCY;
+
+  /** The IAM client and account ID of `account` (undefined: the default account). */
+  function iamIn(account: string | undefined): { iam: IAMClient; accountId: () => Promise<string> } {
+    if (account === undefined) return { iam: deps.iam, accountId: deps.accountId };
+    if (!deps.accounts) {
+      throw new Error(
+        `account ${account}: this worker reaches no account but its default one (IAM_ACCOUNTS)`,
+      );
+    }
+    return deps.accounts.forAccount(account);
+  }
+
+  /** The accounts of IAM_ACCOUNTS other than the default one, in their order. */
+  async function otherAccounts(): Promise<string[]> {
+    if (!deps.accounts || deps.accounts.allowed.length === 0) return [];
+    const defaultId = await deps.accounts.defaultAccountId();
+    return deps.accounts.allowed.filter((account) => accountKey(account, defaultId) !== undefined);
+  }
 
   async function policyState(key: string): Promise<PolicyStateView | undefined> {
     try {
@@ -141,7 +184,30 @@ export function createDriftActivities(deps: DriftDependencies): DriftActivities 
    * policy (AccessDenied, ...), skips that policy with the reason instead of failing the whole check;
    * transient IAM errors are thrown, for the activity to be retried.
    */
-  async function check(iam: IAMClient, pathPrefix: string, item: CheckItem): Promise<PolicyCheck> {
+  async function check(
+    iamOf: (account: string | undefined) => { iam: IAMClient; accountId: () => Promise<string> },
+    pathPrefix: string,
+    item: CheckItem,
+  ): Promise<PolicyCheck> {
+    const { account } = parsePolicyKey(item.key);
+    const verdict = await checkIn(iamOf, account, pathPrefix, item);
+    return account !== undefined ? { ...verdict, account } : verdict;
+  }
+
+  async function checkIn(
+    iamOf: (account: string | undefined) => { iam: IAMClient; accountId: () => Promise<string> },
+    account: string | undefined,
+    pathPrefix: string,
+    item: CheckItem,
+  ): Promise<PolicyCheck> {
+    let context: { iam: IAMClient; accountId: () => Promise<string> };
+    try {
+      context = iamOf(account);
+    } catch (error) {
+      // A policy workflow of an account no longer in IAM_ACCOUNTS: reported, not read.
+      const reason = `its account cannot be read: ${error instanceof Error ? error.message : String(error)}`;
+      return { key: item.key, policyName: item.listed?.name ?? item.key, status: 'skipped', reason };
+    }
     let state: PolicyStateView | undefined;
     try {
       state = item.hasWorkflow ? await policyState(item.key) : undefined;
@@ -150,7 +216,7 @@ export function createDriftActivities(deps: DriftDependencies): DriftActivities 
       return { key: item.key, policyName: item.listed?.name ?? item.key, status: 'skipped', reason };
     }
     try {
-      return await judge(iam, pathPrefix, item, state);
+      return await judge(context, pathPrefix, item, state);
     } catch (error) {
       if (isTransientAwsError(error) || awsErrorCode(error) === undefined) throw error;
       const reason = `IAM refused to read it: ${awsErrorCode(error)}`;
@@ -159,7 +225,7 @@ export function createDriftActivities(deps: DriftDependencies): DriftActivities 
   }
 
   async function judge(
-    iam: IAMClient,
+    { iam, accountId }: { iam: IAMClient; accountId: () => Promise<string> },
     pathPrefix: string,
     item: CheckItem,
     state: PolicyStateView | undefined,
@@ -170,7 +236,7 @@ export function createDriftActivities(deps: DriftDependencies): DriftActivities 
         ? { workflow: 'recorded', desired: state.desired }
         : { workflow: 'not-recorded' };
     const desired = known.workflow === 'recorded' ? known.desired : undefined;
-    const policyName = item.listed?.name ?? desired?.event.policyName ?? item.key;
+    const policyName = item.listed?.name ?? desired?.event.policyName ?? parsePolicyKey(item.key).name;
     if (state && (state.applying || state.pending.length > 0)) {
       return { key: item.key, policyName, status: 'skipped', reason: 'events are being applied to it' };
     }
@@ -183,7 +249,7 @@ export function createDriftActivities(deps: DriftDependencies): DriftActivities 
     const arn =
       item.listed?.arn ??
       desired?.policyArn ??
-      policyArnFor(await deps.accountId(), desired!.event.path, desired!.event.policyName);
+      policyArnFor(await accountId(), desired!.event.path, desired!.event.policyName);
     const observed = await observe(iam, arn, wanted);
     const verdict = compareDrift(known, observed);
     if (verdict.kind !== 'drift') return { key: item.key, policyName, status: verdict.kind };
@@ -257,20 +323,21 @@ export function createDriftActivities(deps: DriftDependencies): DriftActivities 
       const keys = (page.executions ?? [])
         .map((execution) => execution.execution?.workflowId ?? '')
         .filter((workflowId) => workflowId.startsWith(POLICY_ID_PREFIX))
-        .map((workflowId) => workflowId.slice(POLICY_ID_PREFIX.length))
-        // The drift check covers the default account: a policy of another account has its account in
-        // its key (policy/<account>/<name>), and a policy name has no '/'.
-        .filter((key) => !key.includes('/'));
+        // Of every account: a policy outside the default account has its account in its key.
+        .map((workflowId) => workflowId.slice(POLICY_ID_PREFIX.length));
       const token = page.nextPageToken?.length
         ? Buffer.from(page.nextPageToken).toString('base64')
         : undefined;
       return { keys, ...(token ? { nextPageToken: token } : {}) };
     },
 
-    async listIamPolicies({ pathPrefix, marker }) {
+    async listIamPolicies({ pathPrefix, marker: given }) {
       const counter = { calls: 0 };
-      const iam = countingClient(deps.iam, counter);
+      const cursor = decodeCursor(given);
+      const { account, marker } = cursor;
+      const where = account !== undefined ? ` in account ${account}` : '';
       try {
+        const iam = countingClient(iamIn(account).iam, counter);
         const page = await iam.send(
           new ListPoliciesCommand({
             Scope: 'Local',
@@ -282,23 +349,41 @@ export function createDriftActivities(deps: DriftDependencies): DriftActivities 
         const policies: ListedPolicy[] = (page.Policies ?? [])
           .filter((policy) => policy.PolicyName && policy.Arn && policy.Path)
           .map((policy) => ({
-            key: policy.PolicyName!.toLowerCase(),
+            key: policyKey(policy.PolicyName!, account),
+            ...(account !== undefined ? { account } : {}),
             name: policy.PolicyName!,
             path: policy.Path!,
             arn: policy.Arn!,
           }));
-        const next = page.IsTruncated ? page.Marker : undefined;
+        // This account's next page, else the next account's first.
+        let next: string | undefined;
+        if (page.IsTruncated && page.Marker) next = encodeCursor({ account, marker: page.Marker });
+        else {
+          const others = await otherAccounts();
+          const following = account === undefined ? others[0] : others[others.indexOf(account) + 1];
+          if (following !== undefined) next = encodeCursor({ account: following });
+        }
         return { policies, ...(next ? { marker: next } : {}), iamCalls: counter.calls };
       } catch (error) {
-        throw toActivityFailure(error, `listing the policies under ${pathPrefix}`);
+        throw toActivityFailure(error, `listing the policies under ${pathPrefix}${where}`);
       }
     },
 
     async checkPolicies({ pathPrefix, items }) {
       const counter = { calls: 0 };
-      const iam = countingClient(deps.iam, counter);
+      // Each account's client, counted; made once per call.
+      const clients = new Map<string | undefined, { iam: IAMClient; accountId: () => Promise<string> }>();
+      const iamOf = (account: string | undefined) => {
+        let found = clients.get(account);
+        if (!found) {
+          const { iam, accountId } = iamIn(account);
+          found = { iam: countingClient(iam, counter), accountId };
+          clients.set(account, found);
+        }
+        return found;
+      };
       try {
-        const checks = await mapLimited(items, concurrency, (item) => check(iam, pathPrefix, item));
+        const checks = await mapLimited(items, concurrency, (item) => check(iamOf, pathPrefix, item));
         return { checks, iamCalls: counter.calls };
       } catch (error) {
         throw toActivityFailure(error, 'reading policies for drift');

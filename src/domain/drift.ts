@@ -3,6 +3,7 @@
 // each policy with compareDrift, the reconcile workflow builds its report from the verdicts, and a repair
 // is an ordinary upsert event built by repairEvent that goes through the policy workflow like any other.
 import { documentsEqual } from './document';
+import { policyKey } from './ids';
 import { eventKey, type AppliedDesiredState } from './policy-queue';
 import type { Outcome, PolicyDocument } from './types';
 
@@ -176,7 +177,7 @@ export function repairEvent(desired: AppliedDesiredState, runId: string): Record
   return {
     specversion: '1.0',
     source: DRIFT_REPAIR_SOURCE,
-    id: `${runId}/${event.policyName.toLowerCase()}`,
+    id: `${runId}/${policyKey(event.policyName, event.account)}`,
     type: 'iam.policy.upsert',
     ...(event.sequence !== undefined ? { sequence: event.sequence } : {}),
     ...(event.time !== undefined ? { time: event.time } : {}),
@@ -188,6 +189,8 @@ export function repairEvent(desired: AppliedDesiredState, runId: string): Record
       document: event.document,
       ...(event.description !== undefined ? { description: event.description } : {}),
       ...(event.tags !== undefined ? { tags: event.tags } : {}),
+      // The policy's own account: a policy workflow outside the default account records it.
+      ...(event.account !== undefined ? { account: event.account } : {}),
     },
   };
 }
@@ -203,6 +206,8 @@ export interface AppliedRef {
 /** One policy found drifted. */
 export interface DriftFinding {
   policyName: string;
+  /** The account it is in, when not the default one. */
+  account?: string;
   kinds: DriftKind[];
   /** One readable line per difference. */
   details: string[];
@@ -233,7 +238,7 @@ export interface DriftReport {
   findings: DriftFinding[];
   /** Findings left out of `findings` to keep the result small (the counts include them). */
   findingsOmitted?: number;
-  skipped: { policyName: string; reason: string }[];
+  skipped: { policyName: string; account?: string; reason: string }[];
   /** Drifted policies by kind (a policy may count under two kinds). */
   byKind: Partial<Record<DriftKind, number>>;
   /** Repair events by outcome (repair on). */

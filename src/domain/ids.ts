@@ -17,3 +17,9 @@ export function policyKey(policyName: string, account?: string): string {
 export function policyWorkflowId(policyName: string, account?: string): string {
   return `policy/${policyKey(policyName, account)}`;
 }
+
+/** policyKey's inverse: the account (undefined for the default account) and the lower-cased name. */
+export function parsePolicyKey(key: string): { account?: string; name: string } {
+  const slash = key.indexOf('/');
+  return slash < 0 ? { name: key } : { account: key.slice(0, slash), name: key.slice(slash + 1) };
+}

@@ -18,8 +18,10 @@ export interface ReconcileInput {
 
 /** A local policy as ListPolicies showed it. */
 export interface ListedPolicy {
-  /** The lower-cased name: the policy workflow's key. */
+  /** The policy workflow's key: the lower-cased name, after its account outside the default one. */
   key: string;
+  /** The account it is in, when not the default one. */
+  account?: string;
   name: string;
   path: string;
   arn: string;
@@ -38,6 +40,8 @@ export type PolicyCheck = {
   key: string;
   /** The name as IAM or the last applied event spells it. */
   policyName: string;
+  /** The account it is in, when not the default one. */
+  account?: string;
 } & (
   | { status: 'in-sync' | 'not-managed' | 'out-of-scope' }
   | { status: 'skipped'; reason: string }
@@ -66,9 +70,12 @@ export interface RepairResult {
 }
 
 export interface DriftActivities {
-  /** One page of the running policy workflows of this task queue (visibility). */
+  /** One page of the running policy workflows of this task queue (visibility), of every account. */
   listPolicyWorkflows(input: { pageToken?: string }): Promise<{ keys: string[]; nextPageToken?: string }>;
-  /** One page of ListPolicies (Scope=Local) under the prefix. */
+  /**
+   * One page of ListPolicies (Scope=Local) under the prefix, in the default account and then in each
+   * other account of IAM_ACCOUNTS: the marker says which account and page come next.
+   */
   listIamPolicies(input: {
     pathPrefix: string;
     marker?: string;

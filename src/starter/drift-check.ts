@@ -34,6 +34,11 @@ function applied(finding: DriftReport['findings'][number]): string {
   return `      last applied: ${last.id} from ${last.source}${where}\n`;
 }
 
+/** A policy's name, with its account outside the default one. */
+function named({ policyName, account }: { policyName: string; account?: string }): string {
+  return account !== undefined ? `${policyName} (account ${account})` : policyName;
+}
+
 /** The report as a person reads it: a headline, one block per drifted policy, then what to do. */
 export function renderDriftReport(workflowId: string, report: DriftReport): string {
   const { policies } = report;
@@ -54,13 +59,13 @@ export function renderDriftReport(workflowId: string, report: DriftReport): stri
       : finding.repairable
         ? 'repairable'
         : 'not repairable: left alone';
-    lines.push(`  ${finding.policyName}: ${finding.kinds.join(', ')}; ${status}`);
+    lines.push(`  ${named(finding)}: ${finding.kinds.join(', ')}; ${status}`);
     for (const detail of finding.details) lines.push(`      ${detail}`);
     const last = applied(finding);
     if (last) lines.push(last.trimEnd());
   }
   if (report.findingsOmitted) lines.push(`  ... and ${report.findingsOmitted} more (counted above)`);
-  for (const skipped of report.skipped) lines.push(`  ${skipped.policyName}: not checked: ${skipped.reason}`);
+  for (const skipped of report.skipped) lines.push(`  ${named(skipped)}: not checked: ${skipped.reason}`);
   lines.push(
     `IAM calls: ${report.iamCalls}` +
       `${policies.managed > 0 ? ` (${report.iamCallsPerManagedPolicy} per managed policy)` : ''}; ` +

@@ -2,6 +2,7 @@
 // starting any workflow, so no event ID is consumed. Each event is planned on its own, against IAM and
 // the policy workflow as they are now (events earlier in the same input are not applied first): the
 // worker's observation and decide(), after the checks the event and policy workflows make in Temporal.
+// An event naming an account is planned in that account's policy workflow and IAM, as the worker routes it.
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { createPolicyActivities } from '../activities/policy-activities';
 import {
@@ -12,6 +13,7 @@ import {
   type WritePlan,
 } from '../domain/decide';
 import { validateEvent } from '../sources/event-validation';
+import { accountRejection } from '../domain/accounts';
 import { policyWorkflowId } from '../domain/ids';
 import { supersededByApplied } from '../domain/policy-queue';
 import {
@@ -24,13 +26,15 @@ import {
 import { eventWorkflowId, payloadHash } from '../temporal/event-identity';
 import { lastAppliedQuery } from '../messages/workflow-messages';
 import type { InputItem } from '../sources/ndjson-input';
-import type { IamReadDeps } from './policy-report';
+import type { AccountReads } from './account-reads';
 
 export interface PlannedEvent {
   line: number;
   source?: string;
   id?: string;
   policyName?: string;
+  /** The account the event names, when it names one. */
+  account?: string;
   /** The outcome the event would get if submitted now; `unknown` when IAM could not be read. */
   wouldBe: Outcome | 'unknown';
   reason?: string;
@@ -48,8 +52,10 @@ export interface PlanSummary {
   notes?: string[];
 }
 
-export interface DryRunDeps extends IamReadDeps {
+export interface DryRunDeps {
   client: Client;
+  /** The allowed accounts, how the worker keys them, and read access to each. */
+  accounts: Pick<AccountReads, 'allowed' | 'keyOf' | 'depsFor'>;
   reservedTagKeys?: string[];
 }
 
@@ -76,10 +82,16 @@ async function repeatOf(client: Client, event: PolicyEvent): Promise<Partial<Pla
 }
 
 /** Superseded when the policy workflow already applied an event at the same or a newer position. */
-async function supersededBy(client: Client, event: PolicyEvent): Promise<string | undefined> {
+async function supersededBy(
+  client: Client,
+  event: PolicyEvent,
+  account: string | undefined,
+): Promise<string | undefined> {
   let applied;
   try {
-    applied = await client.workflow.getHandle(policyWorkflowId(event.policyName)).query(lastAppliedQuery);
+    applied = await client.workflow
+      .getHandle(policyWorkflowId(event.policyName, account))
+      .query(lastAppliedQuery);
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) return undefined;
     throw error;
@@ -106,26 +118,45 @@ function summarise(plan: WritePlan): PlanSummary {
 }
 
 async function planOne(deps: DryRunDeps, event: PolicyEvent): Promise<Omit<PlannedEvent, 'line'>> {
-  const identity = { source: event.source, id: event.id, policyName: event.policyName };
+  const identity = {
+    source: event.source,
+    id: event.id,
+    policyName: event.policyName,
+    ...(event.account !== undefined ? { account: event.account } : {}),
+  };
   const early = decideWithoutObserving(event);
   if (early)
     return { ...identity, wouldBe: early.outcome, ...(early.reason ? { reason: early.reason } : {}) };
   const repeat = await repeatOf(deps.client, event);
   if (repeat) return { ...identity, wouldBe: 'unknown', ...repeat };
-  const superseded = await supersededBy(deps.client, event);
+  // The worker's delivery: an account not allowed is rejected before any AWS call.
+  const notAllowed = accountRejection(event.account, deps.accounts.allowed);
+  if (notAllowed) return { ...identity, wouldBe: 'rejected', reason: notAllowed };
+
+  const unknown = (error: unknown): Omit<PlannedEvent, 'line'> => ({
+    ...identity,
+    wouldBe: 'unknown',
+    reason: error instanceof Error ? error.message : String(error),
+  });
+  let account: string | undefined;
+  try {
+    // Naming the default account is not naming another: STS says which that is, unless AWS_ACCOUNT_ID does.
+    account = await deps.accounts.keyOf(event.account);
+  } catch (error) {
+    return unknown(error);
+  }
+  const superseded = await supersededBy(deps.client, event, account);
   if (superseded) return { ...identity, wouldBe: 'superseded', reason: superseded };
 
   let decision: Decision;
   try {
-    const observation = await createPolicyActivities(deps).inspectPolicy(observationInput(event));
+    // The account's own client reads it: the observation is made there as in the default account.
+    const { account: _named, ...observe } = observationInput(event);
+    const observation = await createPolicyActivities(deps.accounts.depsFor(account)).inspectPolicy(observe);
     // The worker's default (DELETE_WAIT_UNTIL_UNUSED) is not known here: only the event's own wish counts.
     decision = decide(event, observation, { waitUntilUnused: event.waitUntilUnused === true });
   } catch (error) {
-    return {
-      ...identity,
-      wouldBe: 'unknown',
-      reason: error instanceof Error ? error.message : String(error),
-    };
+    return unknown(error);
   }
   if (decision.kind === 'none') {
     const { outcome, reason, entities } = decision;

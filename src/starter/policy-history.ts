@@ -23,17 +23,18 @@ export interface VersionRecord {
   madeBy: VersionMaker;
 }
 
-export type PolicyHistory =
-  | { policyName: string; exists: false }
-  | { policyName: string; exists: true; arn: string; owned: boolean; versions: VersionRecord[] };
+export type PolicyHistory = { policyName: string; account?: string } & (
+  { exists: false } | { exists: true; arn: string; owned: boolean; versions: VersionRecord[] }
+);
 
 /** The (source, id) of each recent result of the policy workflow, by digest: names the digests it can. */
 async function recentEventsByDigest(
   client: Client,
   policyName: string,
+  account: string | undefined,
 ): Promise<Map<string, { source: string; id: string }>> {
   const byDigest = new Map<string, { source: string; id: string }>();
-  const handle = client.workflow.getHandle(policyWorkflowId(policyName));
+  const handle = client.workflow.getHandle(policyWorkflowId(policyName, account));
   try {
     // Only a running workflow is asked: a closed one would need a worker to replay it.
     if ((await handle.describe()).status.name !== 'RUNNING') return byDigest;
@@ -59,15 +60,20 @@ function makerOf(
   return { kind: 'event', source: event.source, id: event.id };
 }
 
-/** The policy's versions, oldest first, with the event that made each. IAM and Temporal are only read. */
+/**
+ * The policy's versions, oldest first, with the event that made each. IAM and Temporal are only read:
+ * `deps` read the policy's account, `account` is its key (undefined: the default account).
+ */
 export async function policyHistory(
   client: Client,
   deps: IamReadDeps,
   policyName: string,
   path = '/',
+  account?: string,
 ): Promise<PolicyHistory> {
+  const inAccount = account !== undefined ? { account } : {};
   const policy = await findPolicy(deps, policyName, path);
-  if (!policy?.Arn) return { policyName, exists: false };
+  if (!policy?.Arn) return { policyName, ...inAccount, exists: false };
   const tags = Object.fromEntries((policy.Tags ?? []).map((tag) => [tag.Key ?? '', tag.Value ?? '']));
   const owned = (policy.Tags ?? []).some(
     (tag) =>
@@ -76,11 +82,12 @@ export async function policyHistory(
   );
   const [versions, recent] = await Promise.all([
     listPolicyVersions(deps.iam, policy.Arn),
-    recentEventsByDigest(client, policyName),
+    recentEventsByDigest(client, policyName, account),
   ]);
   const record = auditRecord(tags);
   return {
     policyName: policy.PolicyName ?? policyName,
+    ...inAccount,
     exists: true,
     arn: policy.Arn,
     owned,
@@ -108,7 +115,8 @@ function describeMaker(maker: VersionMaker): string {
 
 /** The history as a person reads it: one line per version, newest first. */
 export function renderPolicyHistory(history: PolicyHistory): string {
-  if (!history.exists) return `policy ${history.policyName}: not in IAM\n`;
+  const where = history.account !== undefined ? ` in account ${history.account}` : '';
+  if (!history.exists) return `policy ${history.policyName}: not in IAM${where}\n`;
   const rows = [...history.versions]
     .reverse()
     .map((version) => [
@@ -127,7 +135,8 @@ export function renderPolicyHistory(history: PolicyHistory): string {
       .join('  ');
   const owner = history.owned ? '' : ' (not managed by this service)';
   return (
-    [`policy ${history.policyName}${owner}: ${history.arn}`, line(header), ...rows.map(line)].join('\n') +
-    '\n'
+    [`policy ${history.policyName}${where}${owner}: ${history.arn}`, line(header), ...rows.map(line)].join(
+      '\n',
+    ) + '\n'
   );
 }

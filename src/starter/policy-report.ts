@@ -13,6 +13,8 @@ export type IamReadDeps = Pick<PolicyActivityDeps, 'iam' | 'accountId' | 'manage
 
 export interface PolicyReport {
   policyName: string;
+  /** The account asked about, when not the default one. */
+  account?: string;
   workflow:
     | { workflowId: string; found: false }
     | {
@@ -42,8 +44,12 @@ function queryLastApplied(client: Client, workflowId: string) {
   return client.workflow.getHandle(workflowId).query(lastAppliedQuery);
 }
 
-async function workflowPart(client: Client, policyName: string): Promise<PolicyReport['workflow']> {
-  const workflowId = policyWorkflowId(policyName);
+async function workflowPart(
+  client: Client,
+  policyName: string,
+  account: string | undefined,
+): Promise<PolicyReport['workflow']> {
+  const workflowId = policyWorkflowId(policyName, account);
   const handle = client.workflow.getHandle(workflowId);
   try {
     const description = await handle.describe();
@@ -111,15 +117,20 @@ async function iamPart(deps: IamReadDeps, policyName: string, path: string): Pro
   }
 }
 
+/**
+ * `deps` read the policy's account; `account` is its key (src/domain/accounts.ts accountKey), undefined
+ * for the default account, and names the policy workflow.
+ */
 export async function policyReport(
   client: Client,
   deps: IamReadDeps,
   policyName: string,
   path = '/',
+  account?: string,
 ): Promise<PolicyReport> {
   const [workflow, iam] = await Promise.all([
-    workflowPart(client, policyName),
+    workflowPart(client, policyName, account),
     iamPart(deps, policyName, path),
   ]);
-  return { policyName, workflow, iam };
+  return { policyName, ...(account !== undefined ? { account } : {}), workflow, iam };
 }

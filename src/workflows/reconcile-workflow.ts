@@ -1,5 +1,6 @@
 // The drift check: every policy the service manages (a running policy workflow on this task queue, or a
-// local policy under the path prefix that carries the managed-by tag) compared with IAM as it is. Started
+// local policy under the path prefix that carries the managed-by tag, in the default account and in each
+// account of IAM_ACCOUNTS) compared with IAM as it is. Started
 // by the worker's Temporal Schedule (DRIFT_CHECK_INTERVAL_MS) or by `starter drift`. IAM is read by
 // activities, one ListPolicies page and one batch of policies at a time, so a long check survives a
 // worker restart and its progress shows in the UI; a difference is read a second time before it counts.
@@ -159,6 +160,7 @@ function buildReport(
       const repair = repaired.get(check.key);
       return {
         policyName: check.policyName,
+        ...(check.account !== undefined ? { account: check.account } : {}),
         kinds: check.kinds,
         details: check.details,
         repairable: check.repairable,
@@ -174,7 +176,8 @@ function buildReport(
           : {}),
       };
     })
-    .sort((a, b) => (a.policyName < b.policyName ? -1 : a.policyName > b.policyName ? 1 : 0));
+    // The default account's first (no account), then by account and name.
+    .sort((a, b) => compareText(`${a.account ?? ''}/${a.policyName}`, `${b.account ?? ''}/${b.policyName}`));
   const byKind: Partial<Record<DriftKind, number>> = {};
   for (const finding of findings) for (const kind of finding.kinds) byKind[kind] = (byKind[kind] ?? 0) + 1;
   const repairsByOutcome: Record<string, number> = {};
@@ -183,7 +186,11 @@ function buildReport(
   }
   const skipped = all
     .filter((check): check is Extract<PolicyCheck, { status: 'skipped' }> => check.status === 'skipped')
-    .map(({ policyName, reason }) => ({ policyName, reason }));
+    .map(({ policyName, account, reason }) => ({
+      policyName,
+      ...(account !== undefined ? { account } : {}),
+      reason,
+    }));
   const inSync = count('in-sync');
   const managed = inSync + drifted.length;
   return {
@@ -222,6 +229,10 @@ export function describeReport(report: DriftReport): string {
     `${kinds ? ` (${kinds})` : ''}; repair ${report.repair ? `on${repairs ? `: ${repairs}` : ''}` : 'off'}; ` +
     `${report.policies.skipped} skipped; ${report.iamCalls} IAM calls (${report.iamCallsPerManagedPolicy} per managed policy)`
   );
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** The time of the workflow task being run: the sandbox's Date is replayed from history, not the clock. */
