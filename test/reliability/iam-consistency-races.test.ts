@@ -84,6 +84,9 @@ describe('a racing attacher (a role attaches the policy between the observation 
   test('attached before the versions go: retained-in-use, no version deleted (the policy keeps its history)', async () => {
     const name = `race-early-${uniqueSuffix()}`;
     await policyWithThreeVersions(name);
+    // Once the reads show the service's last writes (the audit TagPolicy after the third version too): a
+    // read inside that lag answers a replica from before it, which cannot show a later attachment.
+    await new Promise((resolve) => setTimeout(resolve, LAG_MS));
     const role = await racingRole(name, 'ListPolicyVersions');
     const report = await submit(deleteEvent(name, { sequence: 4 }));
     expect(report.result).toMatchObject({
