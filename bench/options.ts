@@ -16,7 +16,8 @@ export interface BenchOptions {
   concurrency: number;
   baselineConcurrency?: number;
   seed: number;
-  latencyRates: number[];
+  /** Offered rates of the latency passes; `half`: half of the stream scenario's throughput in this run. */
+  latencyRates: LatencyRate[];
   latencySeconds: number;
   phaseEvents: number;
   bursts: number;
@@ -73,10 +74,17 @@ function positive(value: string): number {
   return parsed;
 }
 
-function rateList(value: string): number[] {
-  const rates = value.split(',').map(Number);
-  if (rates.some((rate) => !(rate > 0))) throw new InvalidArgumentError('comma-separated numbers > 0');
-  return rates;
+/** A latency pass's offered rate: events/s, or half of the saturation the stream scenario measured. */
+export type LatencyRate = number | 'half';
+
+function rateList(value: string): LatencyRate[] {
+  return value.split(',').map((entry) => {
+    const text = entry.trim();
+    if (text === 'half') return 'half';
+    const rate = Number(text);
+    if (!(rate > 0)) throw new InvalidArgumentError(`comma-separated numbers > 0 or 'half', got ${text}`);
+    return rate;
+  });
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -124,9 +132,9 @@ export function parseOptions(argv: string[]): BenchOptions {
     .option('--seed <n>', 'seed of the generated streams', integer(0), 42)
     .option(
       '--latency-rates <list>',
-      'events/s offered in the latency scenario, one pass each',
+      "events/s offered in the latency scenario, one pass each; 'half': half of the stream scenario's throughput (--rate 0) in this run",
       rateList,
-      [20, 5],
+      ['half', 5] as LatencyRate[],
     )
     .option('--latency-seconds <n>', 'length of each latency pass (at the offered rate)', integer(1), 20)
     .option('--phase-events <n>', 'events per phase of the outcomes scenario', integer(1), 40)
@@ -223,5 +231,17 @@ export function parseOptions(argv: string[]): BenchOptions {
     .option('--out <file>', 'JSON results', 'bench/results/latest.json')
     .allowExcessArguments(false);
   program.parse(argv, { from: 'user' });
-  return program.opts<BenchOptions>();
+  const options = program.opts<BenchOptions>();
+  const problem = latencyRatesProblem(options);
+  if (problem) program.error(`error: ${problem}`);
+  return options;
+}
+
+/** Half of saturation is measured by the stream scenario at full speed earlier in the same run. */
+export function latencyRatesProblem(
+  options: Pick<BenchOptions, 'scenarios' | 'latencyRates' | 'rate'>,
+): string | undefined {
+  if (!options.scenarios.includes('latency') || !options.latencyRates.includes('half')) return undefined;
+  if (options.scenarios.includes('stream') && options.rate === 0) return undefined;
+  return '--latency-rates half needs the stream scenario at full speed (--rate 0) in the same run; give rates in events/s instead';
 }

@@ -57,7 +57,8 @@ async function main(): Promise<void> {
     if (wanted.has('outcomes')) results.outcomes = await runOutcomesScenario(context);
     if (wanted.has('burst')) results.burst = await runBurstScenario(context);
     if (wanted.has('stream')) results.stream = await runStreamScenario(context);
-    if (wanted.has('latency')) results.latency = await runLatencyScenario(context);
+    if (wanted.has('latency'))
+      results.latency = await runLatencyScenario(context, results.stream?.service.throughput.eventsPerSecond);
     if (wanted.has('memory')) results.memory = await runMemoryScenario(context);
     if (wanted.has('realistic-iam')) results.realisticIam = await runRealisticIamScenario(context);
   } finally {
