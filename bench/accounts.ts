@@ -1,0 +1,228 @@
+// `npm run bench:accounts`: does a flood of events in one AWS account delay another account's events?
+// One worker process (src/worker.ts) allowed into account B (IAM_ACCOUNTS, the role assumed through
+// moto's STS) beside its default account A, IAM answered after --iam-latency-ms at the counting proxy
+// so that calls take time as at IAM. Passes alternate: A's paced stream alone ("quiet"), then the same
+// stream while B receives a flood at full speed ("flooded"). The figure is A's latency in both.
+// Progress on stderr, the table on stdout, JSON with --out.
+//
+//   npm run bench:accounts -- [--seconds 20] [--rate 4] [--flood 300] [--flood-concurrency 64]
+//                             [--repeats 2] [--iam-latency-ms 100] [--worker-env K=V ...] [--out FILE]
+import '../src/node-version'; // first: refuses a Node older than 24
+import { Command } from 'commander';
+import { writeFileSync } from 'node:fs';
+import { integerFrom } from '../src/config/cli-options';
+import { drive, type Timed } from './driver';
+import { startEnvironment } from './environment';
+import { machineInfo } from './proc';
+import { log } from './progress';
+import { provenance } from './provenance';
+import { cpuMeter, MANAGED_BY, startWorker, type CpuUse } from './service-run';
+import { latencySummary, round, throughput, type LatencySummary } from './stats';
+import { generateStream, type BenchEvent } from './stream';
+
+const ACCOUNT_B = '222222222222';
+
+interface Options {
+  seconds: number;
+  rate: number;
+  flood: number;
+  floodConcurrency: number;
+  repeats: number;
+  iamLatencyMs: number;
+  workerEnv: string[];
+  out?: string;
+}
+
+interface Pass {
+  label: 'quiet' | 'flooded';
+  repeat: number;
+  /** Account A's paced stream: submit (due time) → final outcome. */
+  a: { events: number; latencyMs: LatencySummary; outcomes: Record<string, number> };
+  /** Account B's flood, in the flooded passes. */
+  b?: {
+    events: number;
+    eventsPerSecond: number;
+    latencyMs: LatencySummary;
+    outcomes: Record<string, number>;
+  };
+  cpu: CpuUse;
+}
+
+function parseOptions(argv: string[]): Options {
+  const collect = (value: string, previous: string[]) => [...previous, value];
+  return new Command('bench:accounts')
+    .description("Account A's latency with and without a flood of events in account B, one worker")
+    .option('--seconds <n>', "length of account A's paced stream in each pass", integerFrom(1, 3600), 20)
+    .option('--rate <n>', "account A's events per second", integerFrom(1, 1000), 4)
+    .option('--flood <n>', "events of account B's flood", integerFrom(1, 1_000_000), 300)
+    .option('--flood-concurrency <n>', "account B's events in flight at once", integerFrom(1, 10_000), 64)
+    .option('--repeats <n>', 'quiet and flooded passes, alternately', integerFrom(1, 100), 2)
+    .option(
+      '--iam-latency-ms <n>',
+      'latency the counting proxy adds to every IAM call',
+      integerFrom(0, 60_000),
+      100,
+    )
+    .option('--worker-env <key=value>', 'extra worker environment (repeatable)', collect, [])
+    .option('--out <file>', 'JSON results')
+    .allowExcessArguments(false)
+    .parse(argv, { from: 'user' })
+    .opts<Options>();
+}
+
+function workerEnv(pairs: string[]): Record<string, string> {
+  return Object.fromEntries(
+    pairs.map((pair) => {
+      const at = pair.indexOf('=');
+      if (at <= 0) throw new Error(`--worker-env wants KEY=VALUE, got ${pair}`);
+      return [pair.slice(0, at), pair.slice(at + 1)];
+    }),
+  );
+}
+
+/** A plain mixed stream (creates, updates, unchanged, deletes) with names of its own, in `account`. */
+function stream(prefix: string, events: number, account?: string): BenchEvent[] {
+  const spec = {
+    events,
+    policies: Math.max(1, Math.ceil(events / 4)),
+    dupRate: 0,
+    burstRate: 0,
+    burstSize: 2,
+    seed: 7,
+    prefix,
+  };
+  return generateStream(spec).map((event) =>
+    account === undefined
+      ? event
+      : {
+          ...event,
+          raw: { ...event.raw, data: { ...(event.raw.data as Record<string, unknown>), account } },
+        },
+  );
+}
+
+function summarise(timings: readonly Timed[]) {
+  return {
+    events: timings.length,
+    latencyMs: latencySummary(timings.map((t) => t.finishedAt - t.submittedAt)),
+    outcomes: timings.reduce<Record<string, number>>((counts, t) => {
+      counts[t.outcome] = (counts[t.outcome] ?? 0) + 1;
+      return counts;
+    }, {}),
+  };
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const started = new Date();
+  const runId = Date.now().toString(36).slice(-6);
+  const env = await startEnvironment({
+    dbFile: false,
+    sqlitePragmas: [],
+    dynamicConfig: [],
+    iamEmulation: { latencyMs: options.iamLatencyMs, rateLimit: 0 },
+  });
+  const taskQueue = `bench-accounts-${runId}`;
+  const passes: Pass[] = [];
+  try {
+    const worker = await startWorker(env, taskQueue, {
+      entry: 'src/worker.ts',
+      env: { IAM_ACCOUNTS: ACCOUNT_B, ...workerEnv(options.workerEnv) },
+      nodeArgs: [],
+    });
+    try {
+      const submit = { client: env.client, taskQueue, reservedTagKeys: [MANAGED_BY.key] };
+      const aEvents = options.rate * options.seconds;
+      for (let repeat = 1; repeat <= options.repeats; repeat += 1) {
+        for (const label of ['quiet', 'flooded'] as const) {
+          const prefix = `${runId}-${label}${repeat}`;
+          log(
+            `[${label} ${repeat}] account A: ${aEvents} events at ${options.rate}/s` +
+              (label === 'flooded' ? `; account B: ${options.flood} at once` : ''),
+          );
+          const cpu = cpuMeter(env, worker);
+          const flood =
+            label === 'flooded'
+              ? drive(stream(`${prefix}-b`, options.flood, ACCOUNT_B), {
+                  ...submit,
+                  rate: 0,
+                  concurrency: options.floodConcurrency,
+                })
+              : undefined;
+          const a = await Promise.race([
+            worker.crashed,
+            drive(stream(`${prefix}-a`, aEvents), { ...submit, rate: options.rate, concurrency: aEvents }),
+          ]);
+          const b = flood ? await Promise.race([worker.crashed, flood]) : undefined;
+          passes.push({
+            label,
+            repeat,
+            a: summarise(a),
+            ...(b ? { b: { ...summarise(b), eventsPerSecond: throughput(b).eventsPerSecond } } : {}),
+            cpu: cpu(),
+          });
+          const last = passes[passes.length - 1];
+          log(
+            `[${label} ${repeat}] A p50/p95 ${Math.round(last.a.latencyMs.p50)}/${Math.round(last.a.latencyMs.p95)} ms` +
+              (last.b ? `; B ${last.b.eventsPerSecond.toFixed(1)} ev/s` : ''),
+          );
+        }
+      }
+    } finally {
+      await worker.stop();
+    }
+  } finally {
+    await env.close();
+  }
+
+  const lines = [
+    `Account A at ${options.rate} events/s for ${options.seconds} s; account B's flood: ${options.flood} events, ${options.floodConcurrency} in flight; IAM ${options.iamLatencyMs} ms a call`,
+    `worker environment: ${options.workerEnv.join(' ') || '(defaults)'}`,
+    '',
+    'pass        A p50 ms  A p95 ms  A max ms  B events/s  B p95 ms  other outcomes (rejected, failed, ...)',
+  ];
+  const fine = new Set(['created', 'updated', 'unchanged', 'deleted', 'absent', 'superseded']);
+  for (const p of passes) {
+    const odd = [...Object.entries(p.a.outcomes), ...Object.entries(p.b?.outcomes ?? {})].filter(
+      ([o]) => !fine.has(o),
+    );
+    lines.push(
+      [
+        `${p.label} ${p.repeat}`.padEnd(10),
+        String(Math.round(p.a.latencyMs.p50)).padStart(9),
+        String(Math.round(p.a.latencyMs.p95)).padStart(9),
+        String(Math.round(p.a.latencyMs.max)).padStart(9),
+        (p.b ? p.b.eventsPerSecond.toFixed(1) : '-').padStart(11),
+        (p.b ? String(Math.round(p.b.latencyMs.p95)) : '-').padStart(9),
+        `  ${odd.map(([o, n]) => `${o} ${n}`).join(', ') || 'none'}`,
+      ].join(' '),
+    );
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+  if (options.out) {
+    writeFileSync(
+      options.out,
+      `${JSON.stringify(
+        {
+          command: `npm run bench:accounts -- ${process.argv.slice(2).join(' ')}`.trim(),
+          startedAt: started.toISOString(),
+          seconds: round((Date.now() - started.getTime()) / 1000, 0),
+          machine: machineInfo(),
+          provenance: provenance(),
+          options,
+          passes,
+        },
+        null,
+        2,
+      )}\n`,
+    );
+    log(`results written to ${options.out}`);
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `bench:accounts: failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exit(1);
+});
