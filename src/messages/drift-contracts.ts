@@ -83,7 +83,12 @@ export interface DriftActivities {
   listIamPolicies(input: {
     pathPrefix: string;
     marker?: string;
-  }): Promise<{ policies: ListedPolicy[]; marker?: string; iamCalls: number; skippedAccount?: SkippedAccount }>;
+  }): Promise<{
+    policies: ListedPolicy[];
+    marker?: string;
+    iamCalls: number;
+    skippedAccount?: SkippedAccount;
+  }>;
   /** Reads each policy's desired state (query) and IAM state, and judges it (src/domain/drift.ts). */
   checkPolicies(input: {
     pathPrefix: string;

@@ -139,7 +139,16 @@ export async function reconcileWorkflow(input: ReconcileInput): Promise<DriftRep
     }
   }
 
-  const report = buildReport(input, pathPrefix, startedAt, checks, drifted, repaired, iamCalls, skippedAccounts);
+  const report = buildReport(
+    input,
+    pathPrefix,
+    startedAt,
+    checks,
+    drifted,
+    repaired,
+    iamCalls,
+    skippedAccounts,
+  );
   setCurrentDetails(describeReport(report));
   if (input.searchAttributes) upsertSearchAttributes([{ key: OUTCOME, value: report.outcome }]);
   driftSink.checked({
