@@ -2,8 +2,6 @@
 // (src/activities/drift-activities.ts), its input, and what it reports to the worker for metrics.
 import type { AppliedRef, DriftKind, DriftReport, SkippedAccount } from '../domain/drift';
 
-export type { SkippedAccount };
-
 export interface ReconcileInput {
   /** Submit a repair event for each repairable finding (DRIFT_REPAIR, or `starter drift --repair`). */
   repair: boolean;
@@ -80,10 +78,7 @@ export interface DriftActivities {
    * IAM_ACCOUNTS that refuses (its role cannot be assumed, or ListPolicies is denied) is given back as
    * `skippedAccount`, with the marker of the account after it.
    */
-  listIamPolicies(input: {
-    pathPrefix: string;
-    marker?: string;
-  }): Promise<{
+  listIamPolicies(input: { pathPrefix: string; marker?: string }): Promise<{
     policies: ListedPolicy[];
     marker?: string;
     iamCalls: number;
