@@ -5,6 +5,7 @@
 import { ListPoliciesCommand, type IAMClient } from '@aws-sdk/client-iam';
 import { heartbeat } from '@temporalio/activity';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import {
   compareDrift,
   repairEvent,
@@ -90,6 +91,11 @@ async function mapLimited<T, R>(items: T[], limit: number, work: (item: T) => Pr
   return results;
 }
 
+/** A failure no retry can fix: an IAM or STS refusal, as toActivityFailure and the account clients throw it. */
+function isRefusal(error: unknown): error is ApplicationFailure {
+  return error instanceof ApplicationFailure && error.nonRetryable === true;
+}
+
 /** A visibility query string literal. */
 function quoted(text: string): string {
   return `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
@@ -135,6 +141,13 @@ export function createDriftActivities(deps: DriftDependencies): DriftActivities 
     if (!deps.accounts || deps.accounts.allowed.length === 0) return [];
     const defaultId = await deps.accounts.defaultAccountId();
     return deps.accounts.allowed.filter((account) => accountKey(account, defaultId) !== undefined);
+  }
+
+  /** The cursor of the first page of the account after `account` (undefined: the default one), if any. */
+  async function nextAccountCursor(account: string | undefined): Promise<string | undefined> {
+    const others = await otherAccounts();
+    const following = account === undefined ? others[0] : others[others.indexOf(account) + 1];
+    return following !== undefined ? encodeCursor({ account: following }) : undefined;
   }
 
   async function policyState(key: string): Promise<PolicyStateView | undefined> {
@@ -218,8 +231,13 @@ export function createDriftActivities(deps: DriftDependencies): DriftActivities 
     try {
       return await judge(context, pathPrefix, item, state);
     } catch (error) {
-      if (isTransientAwsError(error) || awsErrorCode(error) === undefined) throw error;
-      const reason = `IAM refused to read it: ${awsErrorCode(error)}`;
+      // Its account's role refused meanwhile (the non-retryable failure the account clients raise).
+      const reason = isRefusal(error)
+        ? error.message
+        : isTransientAwsError(error) || awsErrorCode(error) === undefined
+          ? undefined
+          : `IAM refused to read it: ${awsErrorCode(error)}`;
+      if (reason === undefined) throw error;
       return { key: item.key, policyName: item.listed?.name ?? item.key, status: 'skipped', reason };
     }
   }
@@ -356,16 +374,24 @@ export function createDriftActivities(deps: DriftDependencies): DriftActivities 
             arn: policy.Arn!,
           }));
         // This account's next page, else the next account's first.
-        let next: string | undefined;
-        if (page.IsTruncated && page.Marker) next = encodeCursor({ account, marker: page.Marker });
-        else {
-          const others = await otherAccounts();
-          const following = account === undefined ? others[0] : others[others.indexOf(account) + 1];
-          if (following !== undefined) next = encodeCursor({ account: following });
-        }
+        const next =
+          page.IsTruncated && page.Marker
+            ? encodeCursor({ account, marker: page.Marker })
+            : await nextAccountCursor(account);
         return { policies, ...(next ? { marker: next } : {}), iamCalls: counter.calls };
       } catch (error) {
-        throw toActivityFailure(error, `listing the policies under ${pathPrefix}${where}`);
+        const failure = toActivityFailure(error, `listing the policies under ${pathPrefix}${where}`);
+        // Another account refusing (its role cannot be assumed, ListPolicies denied) is skipped with the
+        // reason, for the others to be checked; transient errors are retried, and the default account's
+        // refusal fails the check (the worker's own permissions are wrong).
+        if (account === undefined || !isRefusal(failure)) throw failure;
+        const next = await nextAccountCursor(account);
+        return {
+          policies: [],
+          ...(next ? { marker: next } : {}),
+          iamCalls: counter.calls,
+          skippedAccount: { account, reason: failure.message },
+        };
       }
     },
 

@@ -3,7 +3,7 @@
 // each policy with compareDrift, the reconcile workflow builds its report from the verdicts, and a repair
 // is an ordinary upsert event built by repairEvent that goes through the policy workflow like any other.
 import { documentsEqual } from './document';
-import { policyKey } from './ids';
+import { parsePolicyKey, policyKey } from './ids';
 import { eventKey, type AppliedDesiredState } from './policy-queue';
 import type { Outcome, PolicyDocument } from './types';
 
@@ -217,6 +217,24 @@ export interface DriftFinding {
   repair?: { eventId: string; outcome: string; reason?: string };
 }
 
+/** An account of IAM_ACCOUNTS the check could not read (its role refused, or ListPolicies denied). */
+export interface SkippedAccount {
+  account: string;
+  reason: string;
+}
+
+/**
+ * The policy keys not in a skipped account: a refused account's policies are neither checked nor
+ * reported (a policy its workflow wants would otherwise look deleted, having been listed nowhere).
+ */
+export function keysOutside(keys: Iterable<string>, skipped: readonly SkippedAccount[]): string[] {
+  const refused = new Set(skipped.map((entry) => entry.account));
+  return [...keys].filter((key) => {
+    const { account } = parsePolicyKey(key);
+    return account === undefined || !refused.has(account);
+  });
+}
+
 /** The reconcile workflow's result: what it checked, what it found and repaired, and what IAM cost. */
 export interface DriftReport {
   /** `in-sync`: no drift; `repaired`: drift found and every finding repaired; `drift`: drift left. */
@@ -239,6 +257,11 @@ export interface DriftReport {
   /** Findings left out of `findings` to keep the result small (the counts include them). */
   findingsOmitted?: number;
   skipped: { policyName: string; account?: string; reason: string }[];
+  /**
+   * Accounts of IAM_ACCOUNTS not checked at all: the role there could not be assumed or IAM refused to
+   * list its policies. None of their policies is in the counts or the findings.
+   */
+  skippedAccounts: SkippedAccount[];
   /** Drifted policies by kind (a policy may count under two kinds). */
   byKind: Partial<Record<DriftKind, number>>;
   /** Repair events by outcome (repair on). */

@@ -1,6 +1,6 @@
 // What the reconcile workflow (src/workflows/reconcile-workflow.ts) asks of its activities
 // (src/activities/drift-activities.ts), its input, and what it reports to the worker for metrics.
-import type { AppliedRef, DriftKind, DriftReport } from '../domain/drift';
+import type { AppliedRef, DriftKind, DriftReport, SkippedAccount } from '../domain/drift';
 
 export interface ReconcileInput {
   /** Submit a repair event for each repairable finding (DRIFT_REPAIR, or `starter drift --repair`). */
@@ -74,12 +74,16 @@ export interface DriftActivities {
   listPolicyWorkflows(input: { pageToken?: string }): Promise<{ keys: string[]; nextPageToken?: string }>;
   /**
    * One page of ListPolicies (Scope=Local) under the prefix, in the default account and then in each
-   * other account of IAM_ACCOUNTS: the marker says which account and page come next.
+   * other account of IAM_ACCOUNTS: the marker says which account and page come next. An account of
+   * IAM_ACCOUNTS that refuses (its role cannot be assumed, or ListPolicies is denied) is given back as
+   * `skippedAccount`, with the marker of the account after it.
    */
-  listIamPolicies(input: {
-    pathPrefix: string;
+  listIamPolicies(input: { pathPrefix: string; marker?: string }): Promise<{
+    policies: ListedPolicy[];
     marker?: string;
-  }): Promise<{ policies: ListedPolicy[]; marker?: string; iamCalls: number }>;
+    iamCalls: number;
+    skippedAccount?: SkippedAccount;
+  }>;
   /** Reads each policy's desired state (query) and IAM state, and judges it (src/domain/drift.ts). */
   checkPolicies(input: {
     pathPrefix: string;
@@ -98,4 +102,6 @@ export interface DriftSummary {
   managed: number;
   drifted: number;
   iamCalls: number;
+  /** Accounts of IAM_ACCOUNTS not checked, with why. */
+  skippedAccounts: DriftReport['skippedAccounts'];
 }

@@ -1,5 +1,6 @@
 // The worker's end of the reconcile workflow's `drift` sink: counts each drift check, the drift it found
-// by kind and its repairs by outcome, and writes one JSON log line (warn when drift is left).
+// by kind and its repairs by outcome, and writes one JSON log line (warn when drift is left or an account
+// could not be checked).
 import type { InjectedSinks } from '@temporalio/worker';
 import type { Logger } from 'pino';
 import type { DriftSummary } from '../messages/drift-contracts';
@@ -30,8 +31,11 @@ export function createDriftSinks(
             byKind: summary.byKind,
             repairs: summary.repairs,
             iamCalls: summary.iamCalls,
+            skippedAccounts: summary.skippedAccounts,
           };
           if (summary.outcome === 'drift') logger.warn(line, 'drift found');
+          // An account not checked needs an operator (its role or permissions), as drift left does.
+          else if (summary.skippedAccounts.length > 0) logger.warn(line, 'drift check skipped accounts');
           else logger.info(line, 'drift check finished');
         },
         // Once per check: not again when the workflow is replayed.

@@ -66,10 +66,14 @@ export function renderDriftReport(workflowId: string, report: DriftReport): stri
   }
   if (report.findingsOmitted) lines.push(`  ... and ${report.findingsOmitted} more (counted above)`);
   for (const skipped of report.skipped) lines.push(`  ${named(skipped)}: not checked: ${skipped.reason}`);
+  for (const { account, reason } of report.skippedAccounts) {
+    lines.push(`  account ${account}: not checked, none of its policies: ${reason}`);
+  }
   lines.push(
     `IAM calls: ${report.iamCalls}` +
       `${policies.managed > 0 ? ` (${report.iamCallsPerManagedPolicy} per managed policy)` : ''}; ` +
-      `${policies.inSync} in sync, ${policies.skipped} skipped, ${policies.checked} looked at`,
+      `${policies.inSync} in sync, ${policies.skipped} skipped, ${policies.checked} looked at` +
+      `${report.skippedAccounts.length > 0 ? `; ${report.skippedAccounts.length} account(s) not checked` : ''}`,
   );
   if (!report.repair && report.findings.some((finding) => finding.repairable)) {
     lines.push(

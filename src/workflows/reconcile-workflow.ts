@@ -15,7 +15,14 @@ import {
   workflowInfo,
   type ActivityOptions,
 } from '@temporalio/workflow';
-import { reportOutcome, type DriftFinding, type DriftKind, type DriftReport } from '../domain/drift';
+import {
+  keysOutside,
+  reportOutcome,
+  type DriftFinding,
+  type DriftKind,
+  type DriftReport,
+  type SkippedAccount,
+} from '../domain/drift';
 import type {
   CheckItem,
   DriftActivities,
@@ -75,15 +82,18 @@ export async function reconcileWorkflow(input: ReconcileInput): Promise<DriftRep
     pageToken = page.nextPageToken;
   } while (pageToken);
   const listed = new Map<string, ListedPolicy>();
+  const skippedAccounts: SkippedAccount[] = [];
   let marker: string | undefined;
   do {
     const page = await reads.listIamPolicies({ pathPrefix, marker });
     iamCalls += page.iamCalls;
     for (const policy of page.policies) if (!listed.has(policy.key)) listed.set(policy.key, policy);
+    if (page.skippedAccount) skippedAccounts.push(page.skippedAccount);
     marker = page.marker;
   } while (marker);
 
-  const keys = [...new Set([...withWorkflow, ...listed.keys()])].sort();
+  // A refused account's policies are left out: unlisted, a policy its workflow wants would look deleted.
+  const keys = keysOutside(new Set([...withWorkflow, ...listed.keys()]), skippedAccounts).sort();
   const checks = new Map<string, PolicyCheck>();
   const checkAll = async (items: CheckItem[], label: string) => {
     for (let start = 0; start < items.length; start += BATCH_SIZE) {
@@ -129,7 +139,16 @@ export async function reconcileWorkflow(input: ReconcileInput): Promise<DriftRep
     }
   }
 
-  const report = buildReport(input, pathPrefix, startedAt, checks, drifted, repaired, iamCalls);
+  const report = buildReport(
+    input,
+    pathPrefix,
+    startedAt,
+    checks,
+    drifted,
+    repaired,
+    iamCalls,
+    skippedAccounts,
+  );
   setCurrentDetails(describeReport(report));
   if (input.searchAttributes) upsertSearchAttributes([{ key: OUTCOME, value: report.outcome }]);
   driftSink.checked({
@@ -140,6 +159,7 @@ export async function reconcileWorkflow(input: ReconcileInput): Promise<DriftRep
     managed: report.policies.managed,
     drifted: report.policies.drifted,
     iamCalls: report.iamCalls,
+    skippedAccounts: report.skippedAccounts,
   });
   return report;
 }
@@ -152,6 +172,7 @@ function buildReport(
   drifted: Extract<PolicyCheck, { status: 'drift' }>[],
   repaired: Map<string, RepairResult>,
   iamCalls: number,
+  skippedAccounts: SkippedAccount[],
 ): DriftReport {
   const all = [...checks.values()];
   const count = (status: PolicyCheck['status']) => all.filter((check) => check.status === status).length;
@@ -209,6 +230,7 @@ function buildReport(
     findings: findings.slice(0, LISTED_LIMIT),
     ...(findings.length > LISTED_LIMIT ? { findingsOmitted: findings.length - LISTED_LIMIT } : {}),
     skipped: skipped.slice(0, LISTED_LIMIT),
+    skippedAccounts,
     byKind,
     repairs: repairsByOutcome,
     iamCalls,
@@ -224,10 +246,13 @@ export function describeReport(report: DriftReport): string {
   const repairs = Object.entries(report.repairs)
     .map(([outcome, n]) => `${outcome} ${n}`)
     .join(', ');
+  const accounts = report.skippedAccounts.length;
   return (
     `**${report.outcome}**: ${report.policies.drifted} of ${report.policies.managed} managed policies drifted` +
     `${kinds ? ` (${kinds})` : ''}; repair ${report.repair ? `on${repairs ? `: ${repairs}` : ''}` : 'off'}; ` +
-    `${report.policies.skipped} skipped; ${report.iamCalls} IAM calls (${report.iamCallsPerManagedPolicy} per managed policy)`
+    `${report.policies.skipped} skipped` +
+    `${accounts > 0 ? `, ${accounts} account${accounts === 1 ? '' : 's'} not checked` : ''}; ` +
+    `${report.iamCalls} IAM calls (${report.iamCallsPerManagedPolicy} per managed policy)`
   );
 }
 

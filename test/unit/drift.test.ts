@@ -1,6 +1,7 @@
 import {
   compareDrift,
   DRIFT_REPAIR_SOURCE,
+  keysOutside,
   repairEvent,
   reportOutcome,
   tagDifferences,
@@ -20,6 +21,7 @@ import type { EventResult, PolicyEvent } from '../../src/domain/types';
 import { loadDriftConfig } from '../../src/config/drift';
 import { ConfigError } from '../../src/config/environment';
 import { validateEvent } from '../../src/sources/event-validation';
+import { renderDriftReport } from '../../src/starter/drift-check';
 
 const DOC = {
   Version: '2012-10-17',
@@ -248,6 +250,45 @@ describe('compareDrift', () => {
     expect(reportOutcome([{ ...finding, repair: { eventId: 'e', outcome: 'created' } }])).toBe('repaired');
     expect(reportOutcome([{ ...finding, repair: { eventId: 'e', outcome: 'superseded' } }])).toBe('drift');
     expect(reportOutcome([finding])).toBe('drift');
+  });
+});
+
+describe('an account the check could not read', () => {
+  const B = '222222222222';
+  const C = '333333333333';
+
+  test("its policies are left out of the check; the default account's and the others' stay", () => {
+    const keys = ['team-a', `${B}/team-a`, `${C}/team-a`, `${C}/team-b`, `${B}/team-c`];
+    expect(keysOutside(keys, [{ account: C, reason: 'refused' }])).toEqual([
+      'team-a',
+      `${B}/team-a`,
+      `${B}/team-c`,
+    ]);
+    expect(keysOutside(keys, [])).toEqual(keys);
+  });
+
+  test('the text report names it with the reason, beside the counts', () => {
+    const text = renderDriftReport('drift-check/now', {
+      outcome: 'in-sync',
+      repair: false,
+      pathPrefix: '/',
+      startedAt: '2026-01-01T00:00:00.000Z',
+      finishedAt: '2026-01-01T00:00:01.000Z',
+      policies: { checked: 1, managed: 1, inSync: 1, drifted: 0, skipped: 0 },
+      findings: [],
+      skipped: [],
+      skippedAccounts: [{ account: C, reason: `cannot reach account ${C}: STS refused to assume role` }],
+      byKind: {},
+      repairs: {},
+      iamCalls: 3,
+      iamCallsPerManagedPolicy: 3,
+    });
+    expect(text.split('\n')).toEqual([
+      'drift check drift-check/now: no drift (1 managed policies under /, repair off)',
+      `  account ${C}: not checked, none of its policies: cannot reach account ${C}: STS refused to assume role`,
+      'IAM calls: 3 (3 per managed policy); 1 in sync, 0 skipped, 1 looked at; 1 account(s) not checked',
+      '',
+    ]);
   });
 });
 
