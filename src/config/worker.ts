@@ -79,9 +79,9 @@ const workerSchema = z.object({
    * Workflow tasks: at least 2 (the SDK's floor with a cache) and at most the cache size.
    */
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(10_000).optional(),
-  /** Local activities: the policy workflows' IAM calls, and deliveries waiting for a result (half of them). */
+  /** Local activities: the policy workflows' IAM reads, and deliveries waiting for a result (half of them). */
   WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: z.coerce.number().int().min(2).max(10_000).optional(),
-  /** Ordinary activities: IAM calls retried after their local attempts, the drift check, deletes' checks. */
+  /** Ordinary activities: the policy workflows' IAM writes, reads retried after local attempts, drift checks. */
   WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(10_000).optional(),
   /**
    * How long the worker keeps trying to reach Temporal at start (0: one attempt), so that a worker
