@@ -126,7 +126,7 @@ async function main(): Promise<void> {
     const iam = createIamClient(workerRetryOptions());
     const sts = createStsClient();
     const accountId = createAccountIdResolver(sts, config.accountId);
-    // One client per account, each with its own cap on calls in flight; other accounts through a role.
+    // One client per account, each with its own caps (calls in flight, calls a second); others through a role.
     const accounts = createAccountClients({
       defaultIam: iam,
       defaultAccountId: accountId,
