@@ -126,7 +126,7 @@ async function main(): Promise<void> {
     const iam = createIamClient(workerRetryOptions());
     const sts = createStsClient();
     const accountId = createAccountIdResolver(sts, config.accountId);
-    // One client per account, each with its own cap on calls in flight; other accounts through a role.
+    // One client per account, each with its own caps (calls in flight, calls a second); others through a role.
     const accounts = createAccountClients({
       defaultIam: iam,
       defaultAccountId: accountId,
@@ -140,6 +140,7 @@ async function main(): Promise<void> {
           }
         : {}),
     });
+    const localSlots = config.slots.maxConcurrentLocalActivityExecutions;
     const worker = await createServiceWorker({
       connection,
       namespace: config.temporal.namespace,
@@ -153,10 +154,15 @@ async function main(): Promise<void> {
       policyHistoryLimit: config.policyHistoryLimit,
       coalesce: config.coalesce,
       deleteWait: config.deleteWait,
-      delivery: { resultWaitMs: config.resultWaitMs },
-      ...(config.maxCachedWorkflows !== undefined
-        ? { tuning: { maxCachedWorkflows: config.maxCachedWorkflows } }
-        : {}),
+      delivery: {
+        resultWaitMs: config.resultWaitMs,
+        // Deliveries waiting for a result hold local activity slots: at most half of them, as by default.
+        ...(localSlots !== undefined ? { maxWaitingDeliveries: Math.floor(localSlots / 2) } : {}),
+      },
+      tuning: {
+        ...config.slots,
+        ...(config.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: config.maxCachedWorkflows } : {}),
+      },
       sinks: {
         ...createEventSinks(logger, metrics),
         ...createDriftSinks(logger, metrics),

@@ -80,6 +80,17 @@ function accountsShape() {
      * account waits for its own calls, not for the others'.
      */
     IAM_MAX_CONCURRENT_CALLS_PER_ACCOUNT: z.coerce.number().int().min(1).max(1000).default(16),
+    /**
+     * IAM call attempts a second per account (0: no cap). IAM's own limit is per account, shared with
+     * every other caller there, unpublished and not raisable, so no default could be known to be under
+     * it; this leaves a share of it to the account's other users. Calls over it wait.
+     */
+    IAM_MAX_CALLS_PER_SECOND_PER_ACCOUNT: z.coerce
+      .number()
+      .min(0)
+      .max(1000)
+      .refine((rate) => rate === 0 || rate >= 0.1, 'must be 0 (no cap) or from 0.1 to 1000')
+      .default(0),
   };
 }
 
@@ -98,6 +109,8 @@ export interface AccountsConfig {
   roleSessionName: string;
   /** IAM calls in flight at once per account (IAM_MAX_CONCURRENT_CALLS_PER_ACCOUNT). */
   maxConcurrentCalls: number;
+  /** IAM call attempts a second per account (IAM_MAX_CALLS_PER_SECOND_PER_ACCOUNT); absent: no cap. */
+  maxCallsPerSecond?: number;
 }
 
 export interface IamConfig {
@@ -142,6 +155,9 @@ export function loadIamConfig(env: NodeJS.ProcessEnv = process.env): IamConfig {
       ...(e.IAM_EXTERNAL_ID !== undefined ? { externalId: e.IAM_EXTERNAL_ID } : {}),
       roleSessionName: e.IAM_ROLE_SESSION_NAME,
       maxConcurrentCalls: e.IAM_MAX_CONCURRENT_CALLS_PER_ACCOUNT,
+      ...(e.IAM_MAX_CALLS_PER_SECOND_PER_ACCOUNT > 0
+        ? { maxCallsPerSecond: e.IAM_MAX_CALLS_PER_SECOND_PER_ACCOUNT }
+        : {}),
     },
     guards: {
       guardrails: e.IAM_GUARDRAILS_FILE ? loadGuardrailsFile(e.IAM_GUARDRAILS_FILE) : DEFAULT_GUARDRAILS,

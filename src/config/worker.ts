@@ -74,6 +74,16 @@ const workerSchema = z.object({
    */
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(1).max(1_000_000).optional(),
   /**
+   * The worker's task slots (the SDK's defaults when unset: 40, 100, 100). Every account's events share
+   * them: a flood in one account can fill them while its calls wait for that account's IAM caps.
+   * Workflow tasks: at least 2 (the SDK's floor with a cache) and at most the cache size.
+   */
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(10_000).optional(),
+  /** Local activities: the policy workflows' IAM reads, and deliveries waiting for a result (half of them). */
+  WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: z.coerce.number().int().min(2).max(10_000).optional(),
+  /** Ordinary activities: the policy workflows' IAM writes, reads retried after local attempts, drift checks. */
+  WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(10_000).optional(),
+  /**
    * How long the worker keeps trying to reach Temporal at start (0: one attempt), so that a worker
    * started before Temporal, or while it restarts, waits instead of exiting.
    */
@@ -122,12 +132,21 @@ export interface ServiceConfig extends IamConfig {
   deleteWait: DeleteWaitSettings;
   /** WORKER_MAX_CACHED_WORKFLOWS; absent: sized from the heap limit (src/worker-cache.ts). */
   maxCachedWorkflows?: number;
+  /** WORKER_MAX_CONCURRENT_*: the worker's task slots, by the SDK's names; each absent: the SDK's default. */
+  slots: WorkerSlots;
   /** WORKER_CONNECT_RETRY_MS: how long to keep trying to reach Temporal at start (0: once). */
   connectRetryMs: number;
   /** The Worker Deployment version the worker runs as; absent with TEMPORAL_WORKER_VERSIONING=off. */
   deployment?: WorkerDeploymentConfig;
   /** DRIFT_*: the drift check's schedule, which the worker keeps (src/temporal/drift-schedule.ts). */
   drift: DriftConfig;
+}
+
+/** Task slots of the worker, named as the SDK's WorkerOptions name them. */
+export interface WorkerSlots {
+  maxConcurrentWorkflowTaskExecutions?: number;
+  maxConcurrentLocalActivityExecutions?: number;
+  maxConcurrentActivityTaskExecutions?: number;
 }
 
 /** The default deployment name: the task queue's, so that each task queue is its own deployment. */
@@ -153,6 +172,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
     throw new ConfigError(
       `DELETE_WAIT_CHECK_MAX_MS (${e.DELETE_WAIT_CHECK_MAX_MS}) must not be below DELETE_WAIT_CHECK_FIRST_MS ` +
         `(${e.DELETE_WAIT_CHECK_FIRST_MS}): the intervals between checks grow from the first to the maximum`,
+    );
+  }
+  const workflowTasks = e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS;
+  if (
+    workflowTasks !== undefined &&
+    e.WORKER_MAX_CACHED_WORKFLOWS !== undefined &&
+    workflowTasks > e.WORKER_MAX_CACHED_WORKFLOWS
+  ) {
+    // The SDK would quietly lower the slots to the cache size.
+    throw new ConfigError(
+      `WORKER_MAX_CONCURRENT_WORKFLOW_TASKS (${workflowTasks}) must not be above WORKER_MAX_CACHED_WORKFLOWS ` +
+        `(${e.WORKER_MAX_CACHED_WORKFLOWS}): a workflow task runs on a cached workflow`,
     );
   }
   if (e.TEMPORAL_WORKER_VERSIONING === 'off') {
@@ -183,6 +214,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
     ...(e.WORKER_MAX_CACHED_WORKFLOWS !== undefined
       ? { maxCachedWorkflows: e.WORKER_MAX_CACHED_WORKFLOWS }
       : {}),
+    slots: {
+      ...(workflowTasks !== undefined ? { maxConcurrentWorkflowTaskExecutions: workflowTasks } : {}),
+      ...(e.WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES !== undefined
+        ? { maxConcurrentLocalActivityExecutions: e.WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES }
+        : {}),
+      ...(e.WORKER_MAX_CONCURRENT_ACTIVITIES !== undefined
+        ? { maxConcurrentActivityTaskExecutions: e.WORKER_MAX_CONCURRENT_ACTIVITIES }
+        : {}),
+    },
     connectRetryMs: e.WORKER_CONNECT_RETRY_MS,
     drift,
     ...(e.TEMPORAL_WORKER_VERSIONING === 'on'

@@ -1,5 +1,5 @@
-// One IAM client per AWS account, each with its own cap on calls in flight (and its own adaptive retry
-// state), so that a burst or throttling in one account never slows another. The default account uses
+// One IAM client per AWS account, each with its own cap on calls in flight, its own call rate (when set)
+// and its own adaptive retry state, so that a burst or throttling in one account never slows another. The default account uses
 // the worker's own credentials; any other is reached by assuming a role there, only when allowed.
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { STSClient } from '@aws-sdk/client-sts';
@@ -8,6 +8,7 @@ import { nonRetryableFailure } from '../messages/activity-failures';
 import type { AccountsConfig } from '../config/iam';
 import { assumedRoleCredentials } from './assumed-role';
 import { createCallLimiter, limitConcurrentCalls, type CallLimiter } from './call-limiter';
+import { createCallRateLimiter, limitCallRate } from './call-rate';
 import { createIamClient, type AwsClientOptions } from './client';
 
 /** The client of one account and the account's ID, for the IAM reads and writes. */
@@ -27,7 +28,7 @@ export interface AccountClients {
 }
 
 export interface AccountClientsOptions {
-  /** The default account's client, as the worker made it (the cap is added here). */
+  /** The default account's client, as the worker made it (the caps are added here). */
   defaultIam: IAMClient;
   defaultAccountId: () => Promise<string>;
   config: AccountsConfig;
@@ -41,9 +42,16 @@ export interface AccountClientsOptions {
 
 export function createAccountClients(options: AccountClientsOptions): AccountClients {
   const { config } = options;
+  /** The account's caps on `iam`: its own slots and its own tokens, shared with no other account. */
+  const capped = (iam: IAMClient, limiter: CallLimiter): IAMClient => {
+    limitConcurrentCalls(iam, limiter);
+    if (config.maxCallsPerSecond !== undefined)
+      limitCallRate(iam, createCallRateLimiter(config.maxCallsPerSecond));
+    return iam;
+  };
   const defaultLimiter = createCallLimiter(config.maxConcurrentCalls);
   const defaultIam: AccountIam = {
-    iam: limitConcurrentCalls(options.defaultIam, defaultLimiter),
+    iam: capped(options.defaultIam, defaultLimiter),
     accountId: options.defaultAccountId,
     limiter: defaultLimiter,
   };
@@ -64,7 +72,7 @@ export function createAccountClients(options: AccountClientsOptions): AccountCli
     });
     options.onClient?.(iam, account);
     const fixed = Promise.resolve(account);
-    return { iam: limitConcurrentCalls(iam, limiter), accountId: () => fixed, limiter };
+    return { iam: capped(iam, limiter), accountId: () => fixed, limiter };
   };
 
   return {

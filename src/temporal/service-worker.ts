@@ -39,8 +39,17 @@ export interface ServiceWorkerOptions {
   coalesce?: DeliveryDependencies['coalesce'];
   /** How policy workflows let deletes of a policy in use wait (DELETE_WAIT_*); their default when absent. */
   deleteWait?: DeliveryDependencies['deleteWait'];
-  /** Worker tuning; the cache size defaults to what fits this service's workflows in the heap limit. */
-  tuning?: Pick<WorkerOptions, 'maxConcurrentActivityTaskExecutions' | 'maxCachedWorkflows'>;
+  /**
+   * Worker tuning: the task slots (the SDK's defaults when absent) and the cache size, which defaults to
+   * what fits this service's workflows in the heap limit.
+   */
+  tuning?: Pick<
+    WorkerOptions,
+    | 'maxConcurrentWorkflowTaskExecutions'
+    | 'maxConcurrentLocalActivityExecutions'
+    | 'maxConcurrentActivityTaskExecutions'
+    | 'maxCachedWorkflows'
+  >;
   /** How long and how many event deliveries wait for their result by update (tests set them). */
   delivery?: Pick<DeliveryDependencies, 'resultWaitMs' | 'maxWaitingDeliveries' | 'maxWaitingPerPolicy'>;
   /** Guardrails and adoption (IAM_GUARDRAILS_FILE, IAM_ADOPT_UNMANAGED); the default rules when absent. */

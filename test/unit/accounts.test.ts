@@ -142,6 +142,28 @@ describe('configuration', () => {
     expect(loadAllowedAccounts(env)).toEqual([A, B]);
   });
 
+  test('IAM_MAX_CALLS_PER_SECOND_PER_ACCOUNT: no rate cap unless set; 0 is none; 0.1 to 1000 a second', () => {
+    expect('maxCallsPerSecond' in loadIamConfig({}).accounts).toBe(false);
+    expect('maxCallsPerSecond' in loadIamConfig({ IAM_MAX_CALLS_PER_SECOND_PER_ACCOUNT: '0' }).accounts).toBe(
+      false,
+    );
+    for (const [value, rate] of [
+      ['10', 10],
+      ['0.5', 0.5],
+      ['0.1', 0.1],
+      ['1000', 1000],
+    ] as const) {
+      expect(loadIamConfig({ IAM_MAX_CALLS_PER_SECOND_PER_ACCOUNT: value }).accounts.maxCallsPerSecond).toBe(
+        rate,
+      );
+    }
+    for (const bad of ['-1', '0.05', '1001', 'fast', 'Infinity']) {
+      expect(() => loadIamConfig({ IAM_MAX_CALLS_PER_SECOND_PER_ACCOUNT: bad })).toThrow(
+        /IAM_MAX_CALLS_PER_SECOND_PER_ACCOUNT/,
+      );
+    }
+  });
+
   test('a mistake names its variable', () => {
     expect(() => loadIamConfig({ IAM_ACCOUNTS: '1234' })).toThrow(/IAM_ACCOUNTS: must be 12-digit/);
     expect(() => loadIamConfig({ IAM_ASSUME_ROLE: 'arn:aws:iam::1:role/x' })).toThrow(

@@ -143,6 +143,48 @@ test("the worker's workflow cache: sized from the heap limit unless WORKER_MAX_C
   }
 });
 
+test("the worker's task slots: the SDK's defaults unless WORKER_MAX_CONCURRENT_* set them, bounded", () => {
+  expect(loadConfig({}).slots).toEqual({});
+  expect(
+    loadConfig({
+      WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '200',
+      WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: '400',
+      WORKER_MAX_CONCURRENT_ACTIVITIES: '300',
+    }).slots,
+  ).toEqual({
+    maxConcurrentWorkflowTaskExecutions: 200,
+    maxConcurrentLocalActivityExecutions: 400,
+    maxConcurrentActivityTaskExecutions: 300,
+  });
+  expect(loadConfig({ WORKER_MAX_CONCURRENT_ACTIVITIES: '1' }).slots).toEqual({
+    maxConcurrentActivityTaskExecutions: 1,
+  });
+  const refused: [string, string[]][] = [
+    // The SDK needs 2 workflow task slots with a cache; half the local slots may wait for results.
+    ['WORKER_MAX_CONCURRENT_WORKFLOW_TASKS', ['0', '1', '10001', '2.5', 'many']],
+    ['WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES', ['0', '1', '10001', '-3']],
+    ['WORKER_MAX_CONCURRENT_ACTIVITIES', ['0', '10001', '1.5', 'x']],
+  ];
+  for (const [name, values] of refused) {
+    for (const bad of values) {
+      expect(() => loadConfig({ [name]: bad })).toThrow(new RegExp(name));
+    }
+  }
+  // An empty variable counts as unset.
+  expect(loadConfig({ WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: '' }).slots).toEqual({});
+});
+
+test('workflow task slots may not exceed the workflow cache: a task runs on a cached workflow', () => {
+  expect(() =>
+    loadConfig({ WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '100', WORKER_MAX_CACHED_WORKFLOWS: '50' }),
+  ).toThrow(
+    /WORKER_MAX_CONCURRENT_WORKFLOW_TASKS \(100\) must not be above WORKER_MAX_CACHED_WORKFLOWS \(50\)/,
+  );
+  expect(
+    loadConfig({ WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '50', WORKER_MAX_CACHED_WORKFLOWS: '50' }).slots,
+  ).toEqual({ maxConcurrentWorkflowTaskExecutions: 50 });
+});
+
 test("the policy workflows' history limit is an integer from 100 to 50,000", () => {
   expect(loadConfig({ POLICY_HISTORY_LIMIT: '1000' }).policyHistoryLimit).toBe(1000);
   for (const bad of ['50', '60000', '2.5', 'many']) {

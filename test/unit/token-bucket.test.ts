@@ -1,5 +1,7 @@
-// The counting proxy's emulation of IAM's throttling (bench/token-bucket.ts): a token bucket per API.
-import { apiThrottle, jitteredLatency, tokenBucket } from '../../bench/token-bucket';
+// The token bucket (src/domain/token-bucket.ts), and the counting proxy's emulation of IAM's throttling
+// with it (bench/token-bucket.ts): a token bucket per API.
+import { apiThrottle, jitteredLatency } from '../../bench/token-bucket';
+import { tokenBucket } from '../../src/domain/token-bucket';
 
 describe('token bucket', () => {
   it('starts full, runs dry, and refills at its rate', () => {
@@ -24,6 +26,22 @@ describe('token bucket', () => {
     for (let t = 0; t < 10_000; t += 10) if (bucket.take(t)) admitted += 1;
     expect(admitted).toBeGreaterThanOrEqual(20 * 10);
     expect(admitted).toBeLessThanOrEqual(20 * 10 + 20);
+  });
+
+  it('tells how long until the next token, without taking it', () => {
+    const bucket = tokenBucket(4, 2, 0);
+    expect(bucket.msUntilToken(0)).toBe(0);
+    expect(bucket.take(0) && bucket.take(0)).toBe(true);
+    expect(bucket.msUntilToken(0)).toBe(250); // one token at 4/s
+    expect(bucket.msUntilToken(100)).toBe(150);
+    expect(bucket.take(249)).toBe(false);
+    expect(bucket.take(250)).toBe(true);
+    // Below one call a second, a token takes longer than a second; rounded up to whole ms.
+    const slow = tokenBucket(0.3, 1, 0);
+    expect(slow.take(0)).toBe(true);
+    expect(slow.msUntilToken(0)).toBe(3334);
+    expect(slow.take(3333)).toBe(false);
+    expect(slow.take(3334)).toBe(true);
   });
 
   it('refuses a rate or capacity that cannot admit anything', () => {
