@@ -24,7 +24,9 @@ const ms = (value: number) => `${Math.round(value)}`;
 const fixed = (value: number, digits = 1) => value.toFixed(digits);
 
 function cores(cpu: { cores: Record<string, number> }): string {
-  return ['worker', 'temporal', 'moto', 'bench', 'others']
+  // postgres: a local cluster's (--temporal-pids-from).
+  return ['worker', 'temporal', 'postgres', 'moto', 'bench', 'others']
+    .filter((key) => key !== 'postgres' || key in cpu.cores)
     .map((key) => `${key[0]}${fixed(cpu.cores[key] ?? 0, 2)}`)
     .join(' ');
 }
