@@ -178,7 +178,9 @@ export function renderText(results: Results, targets: TargetCheck[], whatIf = fa
   if (runs.length > 0) {
     parts.push(
       'Runs (latency: submit → final outcome, ms p50/p95/p99/max; RSS in MiB; baseline: time to apply one event;\n' +
-        'CPU: cores busy on average — w worker, t Temporal dev server, m moto, b this process incl. proxy,\no other processes on the machine, not ours; CPU ms/ev: ours only)\n' +
+        'CPU: cores busy on average — w worker (all its processes, --workers), t Temporal dev server (or a local\n' +
+        "cluster's four services, p its PostgreSQL), m moto, b this process incl. proxy, o other processes on the\n" +
+        'machine, not ours; CPU ms/ev: ours only)\n' +
         table(
           [
             'run',
