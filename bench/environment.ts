@@ -3,8 +3,10 @@
 import { Client, Connection } from '@temporalio/client';
 import { freePort, startMoto, startTemporal, tempDir, type RunningServer } from '../harness/servers';
 import { parseActionCounter } from './actions';
+import { describeCounted, openClusterServer, type ClusterServer } from './cluster-server';
 import { startCountingProxy, type CountingProxy, type IamEmulation } from './counting-proxy';
 import { cpuSeconds } from './proc';
+import { log } from './progress';
 import { join } from 'node:path';
 
 export interface EnvironmentOptions {
@@ -17,6 +19,8 @@ export interface EnvironmentOptions {
   sqlitePragmas: string[];
   dynamicConfig: string[];
   iamEmulation: IamEmulation;
+  /** A local cluster's state directory (`npm run cluster`): its processes count as the server's CPU. */
+  temporalPidsFrom?: string;
 }
 
 export interface Environment {
@@ -26,17 +30,22 @@ export interface Environment {
   client: Client;
   /** Empties IAM between phases so each starts from the same state (only for a moto started here). */
   resetIam(): Promise<void>;
-  /** CPU seconds used so far by the servers started here (0 for given ones). */
-  serverCpu(): { temporal: number; moto: number };
   /**
-   * The dev server's `action` counter by action_type in the default namespace (it has --metrics-port);
-   * undefined for a given Temporal.
+   * CPU seconds used so far by the servers started here (0 for given ones); with a local cluster's state
+   * directory, by its Temporal services and its PostgreSQL (`postgres`).
+   */
+  serverCpu(): { temporal: number; moto: number; postgres?: number };
+  /**
+   * The dev server's `action` counter by action_type in the default namespace (it has --metrics-port),
+   * or a local cluster's (its services' /metrics summed); undefined for another given Temporal.
    */
   actionCounter?: () => Promise<Record<string, number>>;
   close(): Promise<void>;
 }
 
 export async function startEnvironment(options: EnvironmentOptions): Promise<Environment> {
+  // First: nothing is started yet if the cluster is not the one --temporal names.
+  const cluster = await clusterServer(options);
   const metricsPort = options.temporalAddress ? undefined : await freePort();
   const extraArgs = [
     ...(metricsPort !== undefined ? ['--metrics-port', String(metricsPort)] : []),
@@ -71,10 +80,13 @@ export async function startEnvironment(options: EnvironmentOptions): Promise<Env
             return parseActionCounter(await response.text());
           },
         }
-      : {}),
+      : cluster
+        ? { actionCounter: () => cluster.actionCounter() }
+        : {}),
     serverCpu: () => ({
       temporal: temporal?.process.pid ? cpuSeconds(temporal.process.pid) : 0,
       moto: moto?.process.pid ? cpuSeconds(moto.process.pid) : 0,
+      ...cluster?.cpu(),
     }),
     close: async () => {
       await connection.close();
@@ -82,4 +94,25 @@ export async function startEnvironment(options: EnvironmentOptions): Promise<Env
       await Promise.all([temporal?.stop(), moto?.stop()]);
     },
   };
+}
+
+/** The local cluster --temporal points at, when told where its state is; says what it counts. */
+async function clusterServer(options: EnvironmentOptions): Promise<ClusterServer | undefined> {
+  if (!options.temporalAddress) {
+    if (options.temporalPidsFrom) throw new Error('--temporal-pids-from needs --temporal');
+    return undefined;
+  }
+  if (!options.temporalPidsFrom) {
+    log(
+      `server CPU: not counted (a given Temporal; --temporal-pids-from DIR counts a local cluster's); ` +
+        'Actions from the histories only (no server counter)',
+    );
+    return undefined;
+  }
+  const cluster = await openClusterServer(options.temporalPidsFrom, options.temporalAddress);
+  if (cluster.namespace !== 'default') {
+    throw new Error(`the bench uses the namespace default; the cluster's is ${cluster.namespace}`);
+  }
+  log(`server CPU counts the cluster's ${describeCounted(cluster.processes)}; Actions from its /metrics too`);
+  return cluster;
 }

@@ -29,6 +29,10 @@ export interface BenchOptions {
   heapSnapshots: number[];
   scenarios: Scenario[];
   temporal?: string;
+  /** A local cluster's state directory: its processes count as the server's CPU. */
+  temporalPidsFrom?: string;
+  /** Worker processes per pass of the stream, latency and realistic-iam scenarios. */
+  workers: number;
   moto?: string;
   dbFile: boolean;
   sqlitePragma: string[];
@@ -177,6 +181,16 @@ export function parseOptions(argv: string[]): BenchOptions {
         .default([...DEFAULT_SCENARIOS]),
     )
     .option('--temporal <host:port>', 'use this Temporal instead of starting a dev server')
+    .option(
+      '--temporal-pids-from <dir>',
+      "with --temporal: the state directory of the local cluster it is (npm run cluster, default .local/cluster); its services' and PostgreSQL's CPU count as the server's, its /metrics give the Actions counter",
+    )
+    .option(
+      '--workers <n>',
+      'worker processes on the task queue of each pass of the stream, latency and realistic-iam scenarios (the others keep one)',
+      integer(1),
+      1,
+    )
     .option('--moto <url>', 'use this moto instead of starting one (it is then not reset between phases)')
     .option('--db-file', 'dev server: SQLite in a temporary file instead of in memory', false)
     .option('--sqlite-pragma <pragma=value>', 'dev server --sqlite-pragma (repeatable)', collect, [])

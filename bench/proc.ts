@@ -93,3 +93,12 @@ export function machineInfo(): { nproc: number; memoryBytes: number; cpuModel: s
     node: process.version,
   };
 }
+
+/** CPU seconds of the process's children that have exited and been waited for (cutime + cstime). */
+export function reapedChildrenCpuSeconds(pid: number): number {
+  const stat = readText(`/proc/${pid}/stat`);
+  if (stat === undefined) return 0;
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // After the name: ... utime(11) stime(12) cutime(13) cstime(14).
+  return (Number(fields[13]) + Number(fields[14])) / TICKS_PER_SECOND;
+}

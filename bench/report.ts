@@ -24,7 +24,9 @@ const ms = (value: number) => `${Math.round(value)}`;
 const fixed = (value: number, digits = 1) => value.toFixed(digits);
 
 function cores(cpu: { cores: Record<string, number> }): string {
-  return ['worker', 'temporal', 'moto', 'bench', 'others']
+  // postgres: a local cluster's (--temporal-pids-from).
+  return ['worker', 'temporal', 'postgres', 'moto', 'bench', 'others']
+    .filter((key) => key !== 'postgres' || key in cpu.cores)
     .map((key) => `${key[0]}${fixed(cpu.cores[key] ?? 0, 2)}`)
     .join(' ');
 }
@@ -176,7 +178,9 @@ export function renderText(results: Results, targets: TargetCheck[], whatIf = fa
   if (runs.length > 0) {
     parts.push(
       'Runs (latency: submit → final outcome, ms p50/p95/p99/max; RSS in MiB; baseline: time to apply one event;\n' +
-        'CPU: cores busy on average — w worker, t Temporal dev server, m moto, b this process incl. proxy,\no other processes on the machine, not ours; CPU ms/ev: ours only)\n' +
+        'CPU: cores busy on average — w worker (all its processes, --workers), t Temporal dev server (or a local\n' +
+        "cluster's four services, p its PostgreSQL), m moto, b this process incl. proxy, o other processes on the\n" +
+        'machine, not ours; CPU ms/ev: ours only)\n' +
         table(
           [
             'run',

@@ -39,6 +39,7 @@ async function main(): Promise<void> {
     sqlitePragmas: options.sqlitePragma,
     dynamicConfig: options.dynamicConfig,
     iamEmulation: { latencyMs: options.iamLatencyMs, rateLimit: options.iamRateLimit },
+    temporalPidsFrom: options.temporalPidsFrom,
   });
   log(`Temporal ${env.temporalAddress}, moto ${env.motoAddress}, counting proxy ${env.proxy.endpoint}`);
   const context: ScenarioContext = {
@@ -49,6 +50,7 @@ async function main(): Promise<void> {
       entry: options.workerEntry,
       env: workerEnv(options.workerEnv),
       nodeArgs: options.workerNodeArg,
+      count: options.workers,
     },
   };
   const results: Results = {};

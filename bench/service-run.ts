@@ -16,12 +16,15 @@ import {
   type ThroughputSummary,
 } from './stats';
 import type { BenchEvent } from './stream';
+import { groupOf, startGroup, workerShares, type WorkerShare } from './worker-group';
 import { startWorkerProcess, type WorkerProcess } from './worker-process';
 
 export interface WorkerSettings {
   entry: string;
   env: Record<string, string>;
   nodeArgs: string[];
+  /** Worker processes on the pass's task queue (runThroughService; default 1). */
+  count?: number;
 }
 
 export interface CpuUse {
@@ -49,8 +52,12 @@ export interface ServiceRunResult {
   history: HistoryCounts & { perEvent: number };
   /** Temporal Cloud Actions of the pass: from its histories and from the dev server's counter. */
   actions: ActionsMeasured;
+  /** Summed over the worker processes. */
   worker: { peakRssBytes: number; endRssBytes: number };
+  /** `cpu.seconds.worker` is their sum. */
   cpu: CpuUse;
+  /** Each worker process's CPU and memory over the pass (--workers). */
+  workers: WorkerShare[];
   profile?: TaskProfile;
   /** Anything that ended rejected/failed/conflict: a benchmark of a broken run is no benchmark. */
   problems: string[];
@@ -89,8 +96,8 @@ export function startWorker(
 }
 
 export function cpuMeter(env: Environment, worker?: WorkerProcess): () => CpuUse {
-  const read = () => {
-    const ours = {
+  const read = (): Record<string, number> => {
+    const ours: Record<string, number> = {
       worker: worker?.cpuSeconds() ?? 0,
       ...env.serverCpu(),
       bench: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
@@ -106,9 +113,10 @@ export function cpuMeter(env: Environment, worker?: WorkerProcess): () => CpuUse
     const wall = (performance.now() - started) / 1000;
     const seconds: Record<string, number> = {};
     const cores: Record<string, number> = {};
-    for (const key of Object.keys(after) as (keyof typeof after)[]) {
-      seconds[key] = round(after[key] - before[key], 1);
-      cores[key] = round(wall > 0 ? (after[key] - before[key]) / wall : 0, 2);
+    for (const key of Object.keys(after)) {
+      const used = after[key] - (before[key] ?? 0);
+      seconds[key] = round(used, 1);
+      cores[key] = round(wall > 0 ? used / wall : 0, 2);
     }
     return { seconds, cores };
   };
@@ -131,13 +139,19 @@ export async function runThroughService(
   options: ServiceRunOptions,
 ): Promise<ServiceRunResult> {
   await env.resetIam();
-  log(`[${options.label}] starting a worker on task queue ${options.taskQueue}`);
-  const worker = await startWorker(env, options.taskQueue, options.worker);
+  const count = options.worker.count ?? 1;
+  log(
+    `[${options.label}] starting ${count === 1 ? 'a worker' : `${count} workers`} on task queue ${options.taskQueue}`,
+  );
+  const processes = await startGroup(count, () => startWorker(env, options.taskQueue, options.worker));
+  const worker = groupOf(processes);
   try {
     const window = await openWindow(env);
     const before = env.proxy.snapshot();
     const throttledBefore = env.proxy.throttledSnapshot();
     const cpu = cpuMeter(env, worker);
+    const cpuBefore = processes.map((p) => p.cpuSeconds());
+    const started = performance.now();
     let finished = 0;
     const bar = progress(
       options.label,
@@ -160,10 +174,18 @@ export async function runThroughService(
       }),
     ]);
     const cpuUse = cpu();
+    const cpuAfter = processes.map((p) => p.cpuSeconds());
+    const wallSeconds = (performance.now() - started) / 1000;
     const calls = callsBetween(before, env.proxy.snapshot());
     const throttled = callsBetween(throttledBefore, env.proxy.throttledSnapshot());
     const summary = throughput(timings);
     bar.done(`${summary.eventsPerSecond.toFixed(1)} ev/s`);
+    if (count > 1) {
+      const perWorker = cpuAfter.map((after, i) =>
+        (((after - cpuBefore[i]) * 1000) / Math.max(1, events.length)).toFixed(1),
+      );
+      log(`[${options.label}] worker CPU ms/event per process: ${perWorker.join(', ')}`);
+    }
     await options.afterEvents?.(worker);
     const closed = await closeWindow(env, window);
 
@@ -202,6 +224,16 @@ export async function runThroughService(
       actions,
       worker: { peakRssBytes: worker.peakRss(), endRssBytes: worker.rss() },
       cpu: cpuUse,
+      workers: workerShares(
+        processes.map((p, i) => ({
+          cpuBefore: cpuBefore[i],
+          cpuAfter: cpuAfter[i],
+          peakRssBytes: p.peakRss(),
+          endRssBytes: p.rss(),
+        })),
+        events.length,
+        wallSeconds,
+      ),
       ...(profile ? { profile } : {}),
       problems: problemsOf(timings),
     };

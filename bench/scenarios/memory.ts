@@ -34,7 +34,8 @@ export async function runMemoryScenario(context: ScenarioContext): Promise<Memor
   const events = generateStream(streamSpec(context, 'memory', options.memoryEvents));
   const rssAfter: MemoryResult['rssAfter'] = [];
   const probeFile = options.heapProbe ? `${options.out}.heap-probe.jsonl` : undefined;
-  const worker = probeFile ? probedWorker(context, probeFile) : context.worker;
+  // One worker process whatever --workers says: the scenario follows one process's memory.
+  const worker = { ...(probeFile ? probedWorker(context, probeFile) : context.worker), count: 1 };
   if (probeFile) rmSync(probeFile, { force: true });
   let sampled: WorkerProcess | undefined;
   let windowLow = Number.POSITIVE_INFINITY;
