@@ -4,23 +4,21 @@
 // service's workflows. Started as a process of its own, like the service's worker, on its own task queue.
 // Left out, as in bench/tuned-worker.ts: metrics endpoint, log sinks, the drift check's schedule.
 import '../src/node-version'; // first: refuses a Node older than 24
-import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
-import { join } from 'node:path';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { loadConfig } from '../src/config/worker';
 import { createAccountIdResolver } from '../src/iam/account';
 import { createIamClient, createStsClient, workerRetryOptions } from '../src/iam/client';
 import { connectWorker } from '../src/temporal/connection';
 import { createServiceWorker } from '../src/temporal/service-worker';
 import { promoteVersion } from '../src/temporal/worker-deployment';
-
-export const FLOOR_WORKFLOWS = join(__dirname, 'floor/workflows.ts');
+import { bundleFloorWorkflows } from './floor/bundle';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const [connection, workflowBundle] = await Promise.all([
     connectWorker(config.temporal),
-    bundleWorkflowCode({ workflowsPath: FLOOR_WORKFLOWS, logger: new DefaultLogger('WARN') }),
+    bundleFloorWorkflows(),
   ]);
   const worker = await createServiceWorker({
     connection,
