@@ -44,6 +44,8 @@ export interface FloorPass {
   cpuSeconds: Record<string, number>;
   /** The same per event, in milliseconds. */
   cpuMsPerEvent: Record<string, number>;
+  /** Cores other users' processes kept busy on average during the pass: the machine's noise. */
+  othersCores: number;
   /**
    * What the ratio uses: worker + temporal + bench per event (floor, service); for the direct consumer
    * its own CPU per event (bench).
@@ -112,8 +114,10 @@ async function measured(
   const callsBefore = await proxy.snapshot();
   const bar = progress(label, events.length);
   const cpuBefore = readCpu(context, proxy, worker);
+  const started = performance.now();
   const timings = await run(() => bar.tick());
   const cpuSeconds = difference(cpuBefore, readCpu(context, proxy, worker));
+  const wallSeconds = (performance.now() - started) / 1000;
   const callsAfter = await proxy.snapshot();
   const summary = throughput(timings);
   bar.done(`${summary.eventsPerSecond.toFixed(1)} ev/s`);
@@ -127,6 +131,7 @@ async function measured(
     eventsPerSecond: round(summary.eventsPerSecond, 1),
     cpuSeconds: Object.fromEntries(Object.entries(cpuSeconds).map(([k, v]) => [k, round(v, 2)])),
     cpuMsPerEvent: Object.fromEntries(Object.entries(perEvent).map(([k, v]) => [k, round(v, 2)])),
+    othersCores: round(wallSeconds > 0 ? (cpuSeconds.others ?? 0) / wallSeconds : 0, 2),
     countedMsPerEvent: round(
       kind === 'direct' ? (perEvent.bench ?? 0) : countedMsPerEvent(cpuSeconds, events.length),
       3,
