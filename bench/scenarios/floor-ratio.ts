@@ -211,6 +211,11 @@ async function directPass(
 
 export async function runFloorRatioScenario(context: ScenarioContext): Promise<FloorRatioResult> {
   const { env, options } = context;
+  if (options.repeats < 3) {
+    log(
+      `floor-ratio: --repeats ${options.repeats}; a median with its spread wants at least 3 (a smoke run only)`,
+    );
+  }
   const proxy = await startProxyChild(env.motoAddress);
   const streams: FloorStream[] = [];
   try {
