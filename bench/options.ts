@@ -1,9 +1,17 @@
 // Command-line options of `npm run bench`.
 import { Command, InvalidArgumentError, Option } from 'commander';
 
-export const SCENARIOS = ['outcomes', 'burst', 'stream', 'latency', 'memory', 'realistic-iam'] as const;
+export const SCENARIOS = [
+  'outcomes',
+  'burst',
+  'stream',
+  'latency',
+  'memory',
+  'realistic-iam',
+  'floor-ratio',
+] as const;
 export type Scenario = (typeof SCENARIOS)[number];
-/** What `--scenarios` defaults to: memory and realistic-iam are long, ask for them by name. */
+/** What `--scenarios` defaults to: memory, realistic-iam and floor-ratio are long, ask for them by name. */
 export const DEFAULT_SCENARIOS: Scenario[] = ['outcomes', 'burst', 'stream', 'latency'];
 
 export interface BenchOptions {
@@ -226,7 +234,12 @@ export function parseOptions(argv: string[]): BenchOptions {
       positive,
       10,
     )
-    .option('--repeats <n>', 'realistic-iam: passes of each stream through each side', integer(1), 2)
+    .option(
+      '--repeats <n>',
+      'realistic-iam, floor-ratio: passes of each stream through each side',
+      integer(1),
+      2,
+    )
     .option('--worker-entry <path>', 'worker entry point, relative to the repository', 'src/worker.ts')
     .option('--worker-env <key=value>', 'extra environment of the worker process (repeatable)', collect, [])
     .option(

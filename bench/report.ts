@@ -4,6 +4,8 @@ import { dirname } from 'node:path';
 import { format, resolveConfig } from 'prettier';
 import type { BaselineRunResult } from './baseline-run';
 import { cpuMsPerEvent, type ServiceRunResult } from './service-run';
+import type { Spread } from './floor/ratio';
+import type { FloorPass } from './scenarios/floor-ratio';
 import type { LatencySummary } from './stats';
 import { actionWindows, type Results, type TargetCheck } from './targets';
 import { ACTION_KINDS, type ActionTally } from './actions';
@@ -159,6 +161,59 @@ function realisticTable(results: Results): string | undefined {
   );
 }
 
+function floorPassRow(pass: FloorPass, ratio: string): (string | number)[] {
+  const c = pass.cpuMsPerEvent;
+  const part = (key: string) => fixed(c[key] ?? 0, 2);
+  return [
+    pass.label,
+    fixed(pass.eventsPerSecond),
+    part('worker'),
+    part('temporal'),
+    part('bench'),
+    fixed(pass.countedMsPerEvent, 2),
+    `${part('moto')}/${part('proxy')}`,
+    fixed(pass.othersCores, 2),
+    fixed(pass.iam.perEvent, 2),
+    ratio,
+  ];
+}
+
+const range = (s: Spread, digits: number) =>
+  `${fixed(s.median, digits)} (${fixed(s.min, digits)}–${fixed(s.max, digits)})`;
+
+function floorRatioTable(results: Results): string | undefined {
+  const floor = results.floorRatio;
+  if (!floor) return undefined;
+  const rows: (string | number)[][] = [];
+  for (const stream of floor.streams) {
+    for (const r of stream.repeats) {
+      rows.push(
+        floorPassRow(r.floor, ''),
+        floorPassRow(r.service, ''),
+        floorPassRow(r.direct, `${r.ratio} ×`),
+      );
+    }
+  }
+  const summary = floor.streams.map((s) => [
+    s.name,
+    s.repeats.length,
+    range(s.summary.floor, 2),
+    range(s.summary.direct, 2),
+    range(s.summary.service, 2),
+    `${range(s.summary.ratio, 3)} ×`,
+    s.summary.ratio.median <= floor.target ? 'yes' : 'NO',
+  ]);
+  return (
+    'The limit (issue 22): CPU ms per event of worker (w), dev server (t) and this process, the submitting\n' +
+    'client or the direct consumer (b); counted = w + t + b (direct: b, its own CPU for the IAM calls);\n' +
+    'moto/proxy measured apart, not counted; others: cores other processes kept busy during the pass;\n' +
+    'ratio = service / (floor + direct)\n' +
+    table(['pass', 'ev/s', 'w', 't', 'b', 'counted', 'moto/proxy', 'others cores', 'IAM/ev', 'ratio'], rows) +
+    `\n\nMedian (min–max) over the repeats, CPU ms per event; target: ratio ≤ ${floor.target} ×\n` +
+    table(['stream', 'repeats', 'floor', 'direct IAM', 'service', 'ratio', 'met'], summary)
+  );
+}
+
 function summaryRow(name: string, s: LatencySummary): string[] {
   return [name, String(s.count), ms(s.p50), ms(s.p95), ms(s.p99), ms(s.max)];
 }
@@ -268,6 +323,8 @@ export function renderText(results: Results, targets: TargetCheck[], whatIf = fa
   if (actions) parts.push(actions);
   const realistic = realisticTable(results);
   if (realistic) parts.push(realistic);
+  const floorRatio = floorRatioTable(results);
+  if (floorRatio) parts.push(floorRatio);
   const profiled = [results.stream?.service, ...(results.latency ?? [])].filter(
     (r): r is ServiceRunResult => r?.profile !== undefined,
   );

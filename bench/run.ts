@@ -8,6 +8,7 @@ import { log } from './progress';
 import { provenance } from './provenance';
 import { renderText, writeJson } from './report';
 import { runBurstScenario } from './scenarios/burst';
+import { runFloorRatioScenario } from './scenarios/floor-ratio';
 import type { ScenarioContext } from './scenarios/context';
 import { runLatencyScenario } from './scenarios/latency';
 import { runMemoryScenario } from './scenarios/memory';
@@ -63,6 +64,7 @@ async function main(): Promise<void> {
       results.latency = await runLatencyScenario(context, results.stream?.service.throughput.eventsPerSecond);
     if (wanted.has('memory')) results.memory = await runMemoryScenario(context);
     if (wanted.has('realistic-iam')) results.realisticIam = await runRealisticIamScenario(context);
+    if (wanted.has('floor-ratio')) results.floorRatio = await runFloorRatioScenario(context);
   } finally {
     await env.close();
   }

@@ -2,6 +2,7 @@
 import type { ActionsMeasured } from './action-meter';
 import type { BurstResult } from './scenarios/burst';
 import type { LatencyRunResult } from './scenarios/latency';
+import type { FloorRatioResult } from './scenarios/floor-ratio';
 import type { MemoryResult } from './scenarios/memory';
 import type { PhaseResult } from './scenarios/outcomes';
 import type { RealisticIamResult, RealisticStream } from './scenarios/realistic-iam';
@@ -14,6 +15,7 @@ export interface Results {
   burst?: BurstResult;
   memory?: MemoryResult;
   realisticIam?: RealisticIamResult;
+  floorRatio?: FloorRatioResult;
 }
 
 export interface TargetCheck {

@@ -1,0 +1,85 @@
+// The bench's floor (bench/floor/): the service's event workflow and worker with a policy workflow that
+// answers at once. It must keep the service's shape (the event submitted by the starter library, handed
+// over by update-with-start from a local activity to `policy/<name>`, search attributes, the signal path,
+// continue-as-new at the history limit) and do no IAM work, or the floor-ratio scenario measures nothing.
+import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleFloorWorkflows } from '../../bench/floor/bundle';
+import { uniqueSuffix } from '../../harness/env';
+import { policiesNamed, SOURCE, upsertEvent } from '../../harness/events';
+import { countEvents, historyOf, historyWhen, localActivityTypes } from '../../harness/history';
+import { startService, type RunningService } from '../../harness/service';
+import { policyWorkflowId } from '../../src/domain/ids';
+import { POLICY_NAME } from '../../src/messages/search-attributes';
+import { submitEvent } from '../../src/starter/submit';
+import { eventWorkflowId } from '../../src/temporal/event-identity';
+
+let bundle: WorkflowBundleWithSourceMap;
+const running: RunningService[] = [];
+
+beforeAll(async () => {
+  bundle = await bundleFloorWorkflows();
+});
+
+afterAll(async () => {
+  await Promise.all(running.map((service) => service.stop()));
+});
+
+async function floorWith(options: Parameters<typeof startService>[0] = {}): Promise<RunningService> {
+  const service = await startService({ ...options, workflowBundle: bundle });
+  running.push(service);
+  return service;
+}
+
+test('an event goes the service way to policy/<name> by update and is answered at once, with no IAM work', async () => {
+  const floor = await floorWith();
+  const name = `floor-${uniqueSuffix()}`;
+  const event = upsertEvent(name, { sequence: 1 });
+  const report = await submitEvent(event, floor.submitOptions());
+  expect(report).toMatchObject({ outcome: 'unchanged', reason: 'floor: no IAM work' });
+
+  const workflowId = eventWorkflowId(SOURCE, String(event.id));
+  const eventHistory = await historyOf(floor.client, workflowId);
+  expect(countEvents(eventHistory, 'workflowTaskCompletedEventAttributes')).toBe(1);
+  expect(countEvents(eventHistory, 'workflowExecutionSignaledEventAttributes')).toBe(0);
+  expect(localActivityTypes(eventHistory)).toEqual(['deliverEventAndWait']);
+  const described = await floor.client.workflow.getHandle(workflowId).describe();
+  expect(described.typedSearchAttributes.get(POLICY_NAME)).toBe(name.toLowerCase());
+
+  const policyId = policyWorkflowId(name);
+  const policyHistory = await historyWhen(
+    floor.client,
+    policyId,
+    (events) => countEvents(events, 'workflowExecutionUpdateCompletedEventAttributes') === 1,
+  );
+  expect(countEvents(policyHistory, 'workflowExecutionUpdateAcceptedEventAttributes')).toBe(1);
+  expect(countEvents(policyHistory, 'activityTaskScheduledEventAttributes')).toBe(0);
+  expect(localActivityTypes(policyHistory)).toEqual([]);
+  const policy = await floor.client.workflow.getHandle(policyId).describe();
+  expect(policy.typedSearchAttributes.get(POLICY_NAME)).toBe(name.toLowerCase());
+  expect(await policiesNamed(floor.iam, name)).toHaveLength(0);
+
+  // A redelivery is caught by the event workflow's ID, as in the service.
+  expect((await submitEvent(event, floor.submitOptions())).outcome).toBe('duplicate');
+});
+
+test('with updates off, an event goes by signal and its result comes back by signal', async () => {
+  const floor = await floorWith({ delivery: { resultWaitMs: 0 } });
+  const name = `floor-signal-${uniqueSuffix()}`;
+  const event = upsertEvent(name, { sequence: 1 });
+  expect((await submitEvent(event, floor.submitOptions())).outcome).toBe('unchanged');
+  const eventHistory = await historyOf(floor.client, eventWorkflowId(SOURCE, String(event.id)));
+  expect(countEvents(eventHistory, 'workflowExecutionSignaledEventAttributes')).toBe(1);
+  const policyHistory = await historyOf(floor.client, policyWorkflowId(name));
+  expect(localActivityTypes(policyHistory)).toContain('sendEventResults');
+});
+
+test('the policy workflow continues as new at the history limit and answers the events after it', async () => {
+  const floor = await floorWith({ policyHistoryLimit: 20 });
+  const name = `floor-can-${uniqueSuffix()}`;
+  for (let sequence = 1; sequence <= 8; sequence += 1) {
+    const report = await submitEvent(upsertEvent(name, { sequence }), floor.submitOptions());
+    expect(report.outcome).toBe('unchanged');
+  }
+  const current = await historyOf(floor.client, policyWorkflowId(name));
+  expect(current[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId).toBeTruthy();
+});
