@@ -30,6 +30,7 @@ interface Options {
   repeats: number;
   iamLatencyMs: number;
   workerEnv: string[];
+  dynamicConfig: string[];
   out?: string;
 }
 
@@ -64,6 +65,12 @@ function parseOptions(argv: string[]): Options {
       100,
     )
     .option('--worker-env <key=value>', 'extra worker environment (repeatable)', collect, [])
+    .option(
+      '--dynamic-config <key=value>',
+      "the dev server's dynamic configuration (repeatable), e.g. matching.enableFairness=true",
+      collect,
+      [],
+    )
     .option('--out <file>', 'JSON results')
     .allowExcessArguments(false)
     .parse(argv, { from: 'user' })
@@ -119,7 +126,7 @@ async function main(): Promise<void> {
   const env = await startEnvironment({
     dbFile: false,
     sqlitePragmas: [],
-    dynamicConfig: [],
+    dynamicConfig: options.dynamicConfig,
     iamEmulation: { latencyMs: options.iamLatencyMs, rateLimit: 0 },
   });
   const taskQueue = `bench-accounts-${runId}`;
@@ -177,7 +184,7 @@ async function main(): Promise<void> {
 
   const lines = [
     `Account A at ${options.rate} events/s for ${options.seconds} s; account B's flood: ${options.flood} events, ${options.floodConcurrency} in flight; IAM ${options.iamLatencyMs} ms a call`,
-    `worker environment: ${options.workerEnv.join(' ') || '(defaults)'}`,
+    `worker environment: ${options.workerEnv.join(' ') || '(defaults)'}; server: ${options.dynamicConfig.join(' ') || '(defaults)'}`,
     '',
     'pass        A p50 ms  A p95 ms  A max ms  B events/s  B p95 ms  other outcomes (rejected, failed, ...)',
   ];

@@ -4,7 +4,7 @@
 // results back to the event workflows by signal when they were not an update's answer.
 import { log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { accountKey, accountRejection } from '../domain/accounts';
+import { accountKey, accountRejection, fairnessKeyOf } from '../domain/accounts';
 import { resultWithoutWrites } from '../domain/event-result';
 import type { DeliveryActivities } from '../messages/activity-contracts';
 import { WithStartWorkflowOperation, WorkflowNotFoundError, type Client } from '@temporalio/client';
@@ -88,6 +88,8 @@ export function createDeliveryActivities({
     taskQueue,
     args: [{ policyKey: policyKey(policyName, account), ...settings }] as Parameters<typeof policyWorkflow>,
     staticSummary: policySummary(policyName, account),
+    // Its tasks and activities inherit the key: fairness per account across the task queue.
+    priority: { fairnessKey: fairnessKeyOf(account) },
     ...(searchAttributes ? { typedSearchAttributes: policySearchAttributes(policyName, account) } : {}),
   });
 

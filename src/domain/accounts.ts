@@ -58,3 +58,11 @@ export function accountKey(
 ): string | undefined {
   return account === undefined || account === defaultAccount ? undefined : account;
 }
+
+/**
+ * The task queue fairness key of an account's work: Temporal's matching (fairness on) dispatches the
+ * backlog of each key in turn, so one account's flood waits behind itself, not in front of the others.
+ */
+export function fairnessKeyOf(account: string | undefined): string {
+  return account ?? 'default';
+}

@@ -11,6 +11,7 @@ import type { ManagedByTag } from '../config/iam';
 import type { TemporalConfig } from '../config/temporal';
 import { loadAllowedAccounts } from '../config/iam';
 import { validateEvent } from '../sources/event-validation';
+import { fairnessKeyOf } from '../domain/accounts';
 import type { EventResult, Outcome } from '../domain/types';
 import { eventWorkflowId, payloadHash } from '../temporal/event-identity';
 import type { eventWorkflow } from '../workflows/event-workflow';
@@ -119,6 +120,7 @@ export async function submitEvent(raw: unknown, options: SubmitOptions): Promise
         workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
         staticSummary: eventSummary(event),
         staticDetails: eventDetails(event),
+        priority: { fairnessKey: fairnessKeyOf(event.account) },
         ...(options.searchAttributes !== false
           ? { typedSearchAttributes: eventSearchAttributes(event) }
           : {}),

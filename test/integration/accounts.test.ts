@@ -79,6 +79,10 @@ test("an event for account B creates the policy in B, not in the default account
   ).toBe(true);
   const policy = await service.client.workflow.getHandle(policyWorkflowId(name, B)).describe();
   expect(policy.typedSearchAttributes.get(ACCOUNT)).toBe(B);
+  // Both workflows carry the account as their fairness key (the task queue's fairness per account).
+  expect(policy.priority?.fairnessKey).toBe(B);
+  const event = await service.client.workflow.getHandle(report.workflowId!).describe();
+  expect(event.priority?.fairnessKey).toBe(B);
   await expect(service.client.workflow.getHandle(policyWorkflowId(name)).describe()).rejects.toBeInstanceOf(
     WorkflowNotFoundError,
   );
