@@ -14,6 +14,7 @@ import { integerFrom } from '../src/config/cli-options';
 import { drive, type Timed } from './driver';
 import { startEnvironment } from './environment';
 import { machineInfo } from './proc';
+import { workerEnv } from './options';
 import { log } from './progress';
 import { provenance } from './provenance';
 import { cpuMeter, MANAGED_BY, startWorker, type CpuUse } from './service-run';
@@ -75,16 +76,6 @@ function parseOptions(argv: string[]): Options {
     .allowExcessArguments(false)
     .parse(argv, { from: 'user' })
     .opts<Options>();
-}
-
-function workerEnv(pairs: string[]): Record<string, string> {
-  return Object.fromEntries(
-    pairs.map((pair) => {
-      const at = pair.indexOf('=');
-      if (at <= 0) throw new Error(`--worker-env wants KEY=VALUE, got ${pair}`);
-      return [pair.slice(0, at), pair.slice(at + 1)];
-    }),
-  );
 }
 
 /** A plain mixed stream (creates, updates, unchanged, deletes) with names of its own, in `account`. */

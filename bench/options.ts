@@ -272,3 +272,14 @@ export function latencyRatesProblem(
   if (options.scenarios.includes('stream') && options.rate === 0) return undefined;
   return '--latency-rates half needs the stream scenario at full speed (--rate 0) in the same run; give rates in events/s instead';
 }
+
+/** The worker environment of `--worker-env KEY=VALUE` options. */
+export function workerEnv(pairs: string[]): Record<string, string> {
+  return Object.fromEntries(
+    pairs.map((pair) => {
+      const at = pair.indexOf('=');
+      if (at <= 0) throw new Error(`--worker-env wants KEY=VALUE, got ${pair}`);
+      return [pair.slice(0, at), pair.slice(at + 1)];
+    }),
+  );
+}

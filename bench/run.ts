@@ -2,7 +2,7 @@
 // a direct baseline in the same run. Progress on stderr; tables on stdout; JSON in --out.
 import '../src/node-version'; // first: refuses a Node older than 24
 import { startEnvironment } from './environment';
-import { parseOptions } from './options';
+import { parseOptions, workerEnv } from './options';
 import { machineInfo } from './proc';
 import { log } from './progress';
 import { provenance } from './provenance';
@@ -16,16 +16,6 @@ import { runOutcomesScenario } from './scenarios/outcomes';
 import { runRealisticIamScenario } from './scenarios/realistic-iam';
 import { runStreamScenario } from './scenarios/streams';
 import { checkTargets, type Results } from './targets';
-
-function workerEnv(pairs: string[]): Record<string, string> {
-  return Object.fromEntries(
-    pairs.map((pair) => {
-      const at = pair.indexOf('=');
-      if (at <= 0) throw new Error(`--worker-env wants KEY=VALUE, got ${pair}`);
-      return [pair.slice(0, at), pair.slice(at + 1)];
-    }),
-  );
-}
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));

@@ -30,6 +30,11 @@ export interface BurstResult {
     /** Temporal Cloud Actions of the burst's N events (the create before it not included). */
     temporalActions?: ActionsMeasured;
   }[];
+  /** The most new versions (or creations) one burst made: what the burst window keeps at 1–2. */
+  maxPolicyWrites: number;
+  /** The baseline's new versions per burst, on average. */
+  baselinePolicyWrites: number;
+  /** Write calls, audit TagPolicy and UntagPolicy included. */
   maxWrites: number;
   meanWrites: number;
   meanCalls: number;
@@ -116,10 +121,15 @@ export async function runBurstScenario(context: ScenarioContext): Promise<BurstR
   iam.destroy();
 
   const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
+  // A policy write is a new version (or the policy's creation); each comes with its audit TagPolicy.
+  const policyWrites = (c: CallCounts) =>
+    (c.byAction.CreatePolicyVersion ?? 0) + (c.byAction.CreatePolicy ?? 0);
   return {
     n,
     spreadMs,
     bursts,
+    maxPolicyWrites: Math.max(...bursts.map((b) => policyWrites(b.calls))),
+    baselinePolicyWrites: mean(baselineCalls.map(policyWrites)),
     maxWrites: Math.max(...bursts.map((b) => b.calls.writes)),
     meanWrites: mean(bursts.map((b) => b.calls.writes)),
     meanCalls: mean(bursts.map((b) => b.calls.total)),

@@ -4,17 +4,13 @@
 import { submitEvent } from '../../src/starter/submit';
 import { uniqueSuffix } from '../../harness/env';
 import { upsertEvent } from '../../harness/events';
+import { inAccount } from '../helpers/accounts';
 import { proxiedServices } from '../helpers/proxied-services';
 
 const services = proxiedServices();
 const B = '222222222222';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-const inAccount = (event: Record<string, unknown>, account: string) => ({
-  ...event,
-  data: { ...(event.data as Record<string, unknown>), account },
-});
 
 /** IAM requests at the proxy that name a policy starting with `prefix` (by ARN or name). */
 const requestsNaming = (prefix: string) =>

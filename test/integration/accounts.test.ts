@@ -2,7 +2,6 @@
 // account of the credentials it is called with, and its STS AssumeRole gives a role's credentials the
 // role's account, so the worker's role in another account really writes there.
 import { CreatePolicyVersionCommand, IAMClient } from '@aws-sdk/client-iam';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { policyWorkflowId } from '../../src/domain/ids';
 import { submitEvent } from '../../src/starter/submit';
@@ -11,7 +10,7 @@ import { DEFAULT_POLICY_GUARDS } from '../../src/domain/guardrails';
 import type { PolicyReport } from '../../src/starter/policy-report';
 import { ACCOUNT } from '../../src/messages/search-attributes';
 import { motoEnvironment, runCli } from '../../harness/cli';
-import { testIamEndpoint, testTemporalAddress, uniqueSuffix } from '../../harness/env';
+import { testTemporalAddress, uniqueSuffix } from '../../harness/env';
 import {
   defaultDocument,
   documentAllowing,
@@ -21,6 +20,7 @@ import {
 } from '../../harness/events';
 import { iamErrorResponse } from '../../harness/iam-proxy';
 import { ACCOUNT_ID } from '../../harness/service';
+import { iamIn, inAccount } from '../helpers/accounts';
 import { proxiedServices } from '../helpers/proxied-services';
 
 const services = proxiedServices();
@@ -29,29 +29,6 @@ const C = '333333333333';
 const NOT_ALLOWED = '444444444444';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** An IAM client in `account`, through moto's AssumeRole (as the worker reaches it), straight to moto. */
-async function iamIn(account: string): Promise<IAMClient> {
-  const base = { endpoint: testIamEndpoint(), region: 'us-east-1' };
-  const sts = new STSClient({ ...base, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-  const { Credentials: c } = await sts.send(
-    new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${account}:role/test-reader`, RoleSessionName: 'test' }),
-  );
-  sts.destroy();
-  return new IAMClient({
-    ...base,
-    credentials: {
-      accessKeyId: c!.AccessKeyId!,
-      secretAccessKey: c!.SecretAccessKey!,
-      sessionToken: c!.SessionToken,
-    },
-  });
-}
-
-const inAccount = (event: Record<string, unknown>, account: string) => ({
-  ...event,
-  data: { ...(event.data as Record<string, unknown>), account },
-});
 
 /** Requests at the proxy that name the policy `name` (by ARN or name). */
 const requestsFor = (name: string) =>

@@ -1,7 +1,6 @@
 // The drift check when an account of IAM_ACCOUNTS refuses: on the real dev server and moto behind the
 // strict proxy. moto's STS AssumeRole hands out credentials for any role ARN, existing or not, so the
 // proxy answers AssumeRole or ListPolicies with IAM's own AccessDenied where an account must refuse.
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { CreatePolicyVersionCommand, IAMClient } from '@aws-sdk/client-iam';
 import pino from 'pino';
 import { DEFAULT_POLICY_GUARDS } from '../../src/domain/guardrails';
@@ -9,12 +8,13 @@ import { createDriftSinks } from '../../src/observability/drift-sinks';
 import { renderDriftReport, runDriftCheck } from '../../src/starter/drift-check';
 import { submitEvent } from '../../src/starter/submit';
 import { runCli } from '../../harness/cli';
-import { testIamEndpoint, testTemporalAddress, uniqueSuffix } from '../../harness/env';
+import { testTemporalAddress, uniqueSuffix } from '../../harness/env';
 import { defaultDocument, documentAllowing, upsertEvent } from '../../harness/events';
 import { iamErrorResponse } from '../../harness/iam-proxy';
 import type { Forward } from '../../harness/iam-proxy-types';
 import type { ProxyResponse } from '../../harness/iam-xml';
 import type { RunningService, StartServiceOptions } from '../../harness/service';
+import { iamIn, inAccount } from '../helpers/accounts';
 import { proxiedServices } from '../helpers/proxied-services';
 
 const services = proxiedServices();
@@ -23,29 +23,6 @@ const C = '333333333333';
 const ROLE_IN_C = `arn:aws:iam::${C}:role/iam-policy-events`;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** An IAM client in `account`, through moto's AssumeRole, straight to moto: the hand behind the service's back. */
-async function iamIn(account: string): Promise<IAMClient> {
-  const base = { endpoint: testIamEndpoint(), region: 'us-east-1' };
-  const sts = new STSClient({ ...base, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
-  const { Credentials: c } = await sts.send(
-    new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${account}:role/test-hand`, RoleSessionName: 'test' }),
-  );
-  sts.destroy();
-  return new IAMClient({
-    ...base,
-    credentials: {
-      accessKeyId: c!.AccessKeyId!,
-      secretAccessKey: c!.SecretAccessKey!,
-      sessionToken: c!.SessionToken,
-    },
-  });
-}
-
-const inAccount = (event: Record<string, unknown>, account: string) => ({
-  ...event,
-  data: { ...(event.data as Record<string, unknown>), account },
-});
 
 /** The worker's drift log lines. */
 const logged: Record<string, unknown>[] = [];
