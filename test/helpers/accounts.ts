@@ -2,7 +2,9 @@
 // credentials, and its STS AssumeRole gives a role's credentials the role's account).
 import { IAMClient } from '@aws-sdk/client-iam';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import { testIamEndpoint } from '../../harness/env';
+import { testIamEndpoint, uniqueSuffix } from '../../harness/env';
+import { upsertEvent } from '../../harness/events';
+import { submitEvent, type SubmitOptions, type SubmitReport } from '../../src/starter/submit';
 
 /** An IAM client in `account`, through moto's AssumeRole, straight to moto (not through the proxy). */
 export async function iamIn(account: string): Promise<IAMClient> {
@@ -27,3 +29,35 @@ export const inAccount = (event: Record<string, unknown>, account: string) => ({
   ...event,
   data: { ...(event.data as Record<string, unknown>), account },
 });
+
+export interface FloodResult {
+  /** The default account's event, submitted once the flood was under way, and how long it took. */
+  prompt: SubmitReport;
+  promptMs: number;
+  /** When it finished, from the flood's start. */
+  promptAt: number;
+  /** The flood's events, each with when it finished from the flood's start. */
+  flooded: { report: SubmitReport; ms: number }[];
+}
+
+/**
+ * `count` creates in `account` at once (`<prefix>-<i>`), then after `waitMs` one create in the default
+ * account: what a flood in one account does to another's event.
+ */
+export async function floodThenPrompt(
+  submitOptions: SubmitOptions,
+  options: { account: string; prefix: string; count: number; waitMs: number },
+): Promise<FloodResult> {
+  const started = Date.now();
+  const flood = Array.from({ length: options.count }, (_, i) =>
+    submitEvent(inAccount(upsertEvent(`${options.prefix}-${i}`), options.account), submitOptions).then(
+      (report) => ({ report, ms: Date.now() - started }),
+    ),
+  );
+  await new Promise((resolve) => setTimeout(resolve, options.waitMs));
+  const before = Date.now();
+  const prompt = await submitEvent(upsertEvent(`prompt-${uniqueSuffix()}`), submitOptions);
+  const promptMs = Date.now() - before;
+  const promptAt = Date.now() - started;
+  return { prompt, promptMs, promptAt, flooded: await Promise.all(flood) };
+}

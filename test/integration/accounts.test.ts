@@ -20,7 +20,7 @@ import {
 } from '../../harness/events';
 import { iamErrorResponse } from '../../harness/iam-proxy';
 import { ACCOUNT_ID } from '../../harness/service';
-import { iamIn, inAccount } from '../helpers/accounts';
+import { floodThenPrompt, iamIn, inAccount } from '../helpers/accounts';
 import { proxiedServices } from '../helpers/proxied-services';
 
 const services = proxiedServices();
@@ -174,21 +174,13 @@ test("a burst for one account waits for that account's IAM calls only: the other
     },
   });
   const floodCount = 12;
-  const started = Date.now();
-  const flood = Array.from({ length: floodCount }, (_, i) =>
-    submitEvent(inAccount(upsertEvent(`${prefix}-${i}`), B), service.submitOptions()).then((report) => ({
-      report,
-      ms: Date.now() - started,
-    })),
-  );
-  // Once the flood holds B's calls, an event for the default account.
-  await sleep(2_000);
-  const name = `prompt-${uniqueSuffix()}`;
-  const before = Date.now();
-  const prompt = await submitEvent(upsertEvent(name), service.submitOptions());
-  const promptMs = Date.now() - before;
-  const promptAt = Date.now() - started;
-  const flooded = await Promise.all(flood);
+  // Once the flood holds B's calls (or has emptied its bucket), an event for the default account.
+  const { prompt, promptMs, promptAt, flooded } = await floodThenPrompt(service.submitOptions(), {
+    account: B,
+    prefix,
+    count: floodCount,
+    waitMs: 2_000,
+  });
   expect(prompt.outcome).toBe('created');
   expect(flooded.map((f) => f.report.outcome)).toEqual(Array(floodCount).fill('created'));
   // B never had more than its cap in flight, so its 12 reads of 1.5 s took at least 12 / 2 * 1.5 s ...
