@@ -5,7 +5,7 @@
 // Left out, as in bench/tuned-worker.ts: metrics endpoint, log sinks, the drift check's schedule.
 import '../src/node-version'; // first: refuses a Node older than 24
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { loadConfig } from '../src/config/worker';
+import { loadConfig, workerCapacity } from '../src/config/worker';
 import { createAccountIdResolver } from '../src/iam/account';
 import { createIamClient, createStsClient, workerRetryOptions } from '../src/iam/client';
 import { connectWorker } from '../src/temporal/connection';
@@ -33,10 +33,7 @@ async function main(): Promise<void> {
     policyHistoryLimit: config.policyHistoryLimit,
     coalesce: config.coalesce,
     deleteWait: config.deleteWait,
-    delivery: { resultWaitMs: config.resultWaitMs },
-    ...(config.maxCachedWorkflows !== undefined
-      ? { tuning: { maxCachedWorkflows: config.maxCachedWorkflows } }
-      : {}),
+    ...workerCapacity(config),
     ...(config.deployment ? { deployment: config.deployment } : {}),
     workflowBundle,
   });

@@ -7,7 +7,7 @@ import { Client } from '@temporalio/client';
 import { Runtime, type NativeConnection, type RuntimeOptions, type Worker } from '@temporalio/worker';
 import { exitOnArguments } from './config/cli-options';
 import { ConfigError } from './config/environment';
-import { loadConfig, type ServiceConfig } from './config/worker';
+import { loadConfig, workerCapacity, type ServiceConfig } from './config/worker';
 import { createAccountIdResolver } from './iam/account';
 import { createAccountClients } from './iam/account-clients';
 import { createIamClient, createStsClient, workerRetryOptions } from './iam/client';
@@ -140,7 +140,6 @@ async function main(): Promise<void> {
           }
         : {}),
     });
-    const localSlots = config.slots.maxConcurrentLocalActivityExecutions;
     const worker = await createServiceWorker({
       connection,
       namespace: config.temporal.namespace,
@@ -154,15 +153,7 @@ async function main(): Promise<void> {
       policyHistoryLimit: config.policyHistoryLimit,
       coalesce: config.coalesce,
       deleteWait: config.deleteWait,
-      delivery: {
-        resultWaitMs: config.resultWaitMs,
-        // Deliveries waiting for a result hold local activity slots: at most half of them, as by default.
-        ...(localSlots !== undefined ? { maxWaitingDeliveries: Math.floor(localSlots / 2) } : {}),
-      },
-      tuning: {
-        ...config.slots,
-        ...(config.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: config.maxCachedWorkflows } : {}),
-      },
+      ...workerCapacity(config),
       sinks: {
         ...createEventSinks(logger, metrics),
         ...createDriftSinks(logger, metrics),

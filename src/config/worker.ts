@@ -236,3 +236,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
       : {}),
   };
 }
+
+/**
+ * What createServiceWorker takes from the configuration for its capacity: the task slots and workflow
+ * cache, and the deliveries that may wait for a result, which hold local activity slots (at most half of
+ * them when those are set, as by default). One place, so every worker built from the configuration
+ * (src/worker.ts, the bench's floor worker) sizes itself the same way.
+ */
+export function workerCapacity(config: ServiceConfig) {
+  const localSlots = config.slots.maxConcurrentLocalActivityExecutions;
+  return {
+    delivery: {
+      resultWaitMs: config.resultWaitMs,
+      ...(localSlots !== undefined ? { maxWaitingDeliveries: Math.floor(localSlots / 2) } : {}),
+    },
+    tuning: {
+      ...config.slots,
+      ...(config.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: config.maxCachedWorkflows } : {}),
+    },
+  };
+}

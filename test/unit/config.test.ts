@@ -1,7 +1,7 @@
 import { ConfigError, loadLogLevel } from '../../src/config/environment';
 import { loadIamConfig, loadManagedByTag } from '../../src/config/iam';
 import { loadTemporalConfig } from '../../src/config/temporal';
-import { loadConfig } from '../../src/config/worker';
+import { loadConfig, workerCapacity } from '../../src/config/worker';
 
 test('defaults are the local ones', () => {
   const config = loadConfig({});
@@ -231,4 +231,24 @@ test('the client-side tools read the Temporal block and what they need, not the 
   // The starter's `policy` and `plan` judge policies as the worker does: they read the guardrails.
   expect(() => loadIamConfig(workerOnly)).toThrow(/IAM_GUARDRAILS_FILE: cannot read \/no\/such/);
   expect(() => loadTemporalConfig({ TEMPORAL_ADDRESS: 'localhost' })).toThrow(/TEMPORAL_ADDRESS/);
+});
+
+test('the worker is built with the slots and cache set, and at most half its local slots waiting for results', () => {
+  const set = workerCapacity(
+    loadConfig({
+      WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: '301',
+      WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '200',
+      WORKER_MAX_CACHED_WORKFLOWS: '500',
+    }),
+  );
+  expect(set.tuning).toEqual({
+    maxConcurrentLocalActivityExecutions: 301,
+    maxConcurrentWorkflowTaskExecutions: 200,
+    maxCachedWorkflows: 500,
+  });
+  expect(set.delivery.maxWaitingDeliveries).toBe(150);
+  // Unset: the SDK's slots and the delivery activities' own default for waiting deliveries.
+  const unset = workerCapacity(loadConfig({}));
+  expect(unset.tuning).toEqual({});
+  expect(unset.delivery).toEqual({ resultWaitMs: loadConfig({}).resultWaitMs });
 });
