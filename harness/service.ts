@@ -55,6 +55,8 @@ export interface StartServiceOptions {
   searchAttributes?: boolean;
   sinks?: ServiceWorkerOptions['sinks'];
   delivery?: ServiceWorkerOptions['delivery'];
+  /** The worker's task slots and cache (WORKER_MAX_*); the SDK's defaults when absent. */
+  tuning?: ServiceWorkerOptions['tuning'];
   /**
    * Run as a version of this Worker Deployment (its build ID derived from the bundle unless given),
    * made current as `promote` says (default if-none), before startService returns. Absent: an
@@ -120,6 +122,7 @@ export async function startService(options: StartServiceOptions = {}): Promise<R
     searchAttributes: options.searchAttributes,
     sinks: options.sinks,
     delivery: options.delivery,
+    ...(options.tuning ? { tuning: options.tuning } : {}),
     ...(options.guards ? { guards: options.guards } : {}),
     ...(options.deployment ? { deployment: options.deployment } : {}),
   });

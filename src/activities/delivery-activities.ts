@@ -9,6 +9,7 @@ import { resultWithoutWrites } from '../domain/event-result';
 import type { DeliveryActivities } from '../messages/activity-contracts';
 import { WithStartWorkflowOperation, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { policyKey, policyWorkflowId } from '../domain/ids';
+import { waitingDeliveries } from '../domain/waiting-deliveries';
 import type { EventDelivery, OutgoingResult } from '../domain/policy-queue';
 import type { EventResult, PolicyEvent } from '../domain/types';
 import { applyEventUpdate, deliverEventSignal, eventOutcomeSignal } from '../messages/workflow-messages';
@@ -34,8 +35,10 @@ export interface DeliveryDependencies {
    * event workflow's task heartbeat); 0: it does not try, every event goes by signal. */
   resultWaitMs?: number;
   /**
-   * How many `deliverEventAndWait` calls may wait at once in this worker (default 50, half the local
-   * activity slots): each holds a slot the policy workflows' IAM calls need. Beyond it, events go by signal.
+   * How many `deliverEventAndWait` calls may wait at once in this worker (default 15, half of the SDK's
+   * 40 workflow task slots less its 10 polls; src/config/worker.ts sizes it from the slots set): each
+   * holds a local activity slot and its event workflow's task, which the policy workflows need too.
+   * Beyond it, events go by signal.
    */
   maxWaitingDeliveries?: number;
   /**
@@ -44,6 +47,11 @@ export interface DeliveryDependencies {
    * while. The rest of a burst goes by signal at once; all but its newest event are superseded anyway.
    */
   maxWaitingPerPolicy?: number;
+  /**
+   * How many of them may be for one account (default: half of `maxWaitingDeliveries` when events may
+   * name accounts, else all): a flood in one account then leaves the others deliveries that wait.
+   */
+  maxWaitingPerAccount?: number;
   /**
    * The accounts events may name (IAM_ACCOUNTS) and the worker's default account. Absent: events may name
    * none. An event naming another account is answered `rejected` here, before any AWS call or policy workflow.
@@ -55,8 +63,10 @@ export interface DeliveryDependencies {
 type Route = { event: PolicyEvent; account?: string } | { rejected: string };
 
 export const DEFAULT_RESULT_WAIT_MS = 5_000;
-export const DEFAULT_MAX_WAITING_DELIVERIES = 50;
+export const DEFAULT_MAX_WAITING_DELIVERIES = 15;
 export const DEFAULT_MAX_WAITING_PER_POLICY = 5;
+/** The default account's key among the waiting deliveries (an account ID has 12 digits). */
+const DEFAULT_ACCOUNT = 'default';
 
 export function createDeliveryActivities({
   client,
@@ -68,10 +78,17 @@ export function createDeliveryActivities({
   resultWaitMs = DEFAULT_RESULT_WAIT_MS,
   maxWaitingDeliveries = DEFAULT_MAX_WAITING_DELIVERIES,
   maxWaitingPerPolicy = DEFAULT_MAX_WAITING_PER_POLICY,
+  maxWaitingPerAccount,
   accounts,
 }: DeliveryDependencies): DeliveryActivities {
-  let waitingDeliveries = 0;
-  const waitingByPolicy = new Map<string, number>();
+  const waiting = waitingDeliveries({
+    total: maxWaitingDeliveries,
+    // With several accounts, none may take all of them: a flood in one leaves the others room to wait.
+    perAccount:
+      maxWaitingPerAccount ??
+      (accounts?.allowed.length ? Math.max(1, Math.floor(maxWaitingDeliveries / 2)) : maxWaitingDeliveries),
+    perPolicy: maxWaitingPerPolicy,
+  });
   // Sent with every delivery too: running policy workflows take them up (a policy workflow lives long).
   const settings: PolicyWorkflowSettings = {
     ...(policyHistoryLimit !== undefined ? { maxHistoryLength: policyHistoryLimit } : {}),
@@ -132,12 +149,9 @@ export function createDeliveryActivities({
       const routed = await route(delivery.event);
       if ('rejected' in routed)
         return resultWithoutWrites(delivery.event, 'rejected', { reason: routed.rejected });
-      const key = policyKey(delivery.event.policyName, routed.account);
-      const waitingForPolicy = waitingByPolicy.get(key) ?? 0;
-      const full = waitingDeliveries >= maxWaitingDeliveries || waitingForPolicy >= maxWaitingPerPolicy;
-      if (resultWaitMs <= 0 || full) return undefined;
-      waitingDeliveries += 1;
-      waitingByPolicy.set(key, waitingForPolicy + 1);
+      if (resultWaitMs <= 0) return undefined;
+      const account = routed.account ?? DEFAULT_ACCOUNT;
+      if (!waiting.tryEnter(account, delivery.event.policyName)) return undefined;
       try {
         return await client.withDeadline(Date.now() + resultWaitMs, () =>
           client.workflow.executeUpdateWithStart(applyEventUpdate, {
@@ -155,10 +169,7 @@ export function createDeliveryActivities({
         });
         return undefined;
       } finally {
-        waitingDeliveries -= 1;
-        const left = (waitingByPolicy.get(key) ?? 1) - 1;
-        if (left > 0) waitingByPolicy.set(key, left);
-        else waitingByPolicy.delete(key);
+        waiting.leave(account, delivery.event.policyName);
       }
     },
 

@@ -5,8 +5,9 @@ import { Context } from '@temporalio/activity';
 import { DEFAULT_POLICY_GUARDS, type PolicyGuards } from '../domain/guardrails';
 import type { PolicyActivities } from '../messages/activity-contracts';
 import { toActivityFailure } from '../iam/errors';
+import { CallWouldWaitError, withoutWaiting } from '../iam/calls-must-not-wait';
 import type { AccountClients } from '../iam/account-clients';
-import { nonRetryableFailure } from '../messages/activity-failures';
+import { accountBusyFailure, nonRetryableFailure } from '../messages/activity-failures';
 import { observePolicy, type IamContext } from '../iam/observe';
 import { createPolicy, deletePolicy, updatePolicy } from '../iam/writes';
 import { eventAuditValue } from '../temporal/event-identity';
@@ -33,6 +34,31 @@ function contextIn(deps: PolicyActivityDeps, account: string | undefined): IamCo
   }
   const { iam, accountId } = deps.accounts.forAccount(account);
   return { iam, accountId, managedByTag: deps.managedByTag };
+}
+
+/** Whether this runs as a local activity (inside its workflow's task); false outside an activity. */
+function isLocalAttempt(): boolean {
+  try {
+    return Context.current().info.isLocal;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A local attempt's IAM calls do not wait for their account's caps: one that would fails the attempt at
+ * once with accountBusyFailure, and the workflow reads as an ordinary activity, which waits in an
+ * activity slot. A local attempt waiting would hold its workflow task, and with it a workflow task slot
+ * every account's events need: a flood in one account would take them all.
+ */
+async function withoutWaitingWhenLocal<T>(account: string | undefined, work: () => Promise<T>): Promise<T> {
+  if (!isLocalAttempt()) return work();
+  try {
+    return await withoutWaiting(work);
+  } catch (error) {
+    if (error instanceof CallWouldWaitError) throw accountBusyFailure(account);
+    throw error;
+  }
 }
 
 /** Runs `work`, turning IAM's refusals into non-retryable failures and leaving transient errors to retry. */
@@ -82,8 +108,10 @@ export function createPolicyActivities(deps: PolicyActivityDeps): PolicyActiviti
   const guards = deps.guards ?? DEFAULT_POLICY_GUARDS;
   return {
     inspectPolicy: (input) =>
-      withIamFailures(`reading policy ${input.policyName}`, () =>
-        observePolicy(contextIn(deps, input.account), input, guards),
+      withoutWaitingWhenLocal(input.account, () =>
+        withIamFailures(`reading policy ${input.policyName}`, () =>
+          observePolicy(contextIn(deps, input.account), input, guards),
+        ),
       ),
     applyPlan: (plan, madeBy) => {
       // The audit record (src/domain/audit-tags.ts); a write scheduled by an older build names no event.

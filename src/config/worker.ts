@@ -237,18 +237,31 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
   };
 }
 
+/** The SDK's task slots when none are set, and its workflow task polls: min(10, workflow task slots). */
+export const SDK_DEFAULT_SLOTS = {
+  workflowTasks: 40,
+  localActivities: 100,
+  maxWorkflowTaskPolls: 10,
+} as const;
+
 /**
  * What createServiceWorker takes from the configuration for its capacity: the task slots and workflow
- * cache, and the deliveries that may wait for a result, which hold local activity slots (at most half of
- * them when those are set, as by default). One place, so every worker built from the configuration
- * (src/worker.ts, the bench's floor worker) sizes itself the same way.
+ * cache, and the deliveries that may wait for a result. A waiting delivery is a local activity inside its
+ * event workflow's task, so it holds a slot of each kind. The SDK's workflow task polls each hold a
+ * workflow task slot too while they wait for a task: at most half of the slots the polls leave, and half
+ * of the local slots, may be taken by waiting deliveries; the rest is for the policy workflows that
+ * produce the results and for new events. (With deliveries holding every slot the polls do not take, the
+ * worker would take no new task until one of them ended.) One place, so every worker built from the
+ * configuration (src/worker.ts, the bench's floor worker) sizes itself the same way.
  */
 export function workerCapacity(config: ServiceConfig) {
-  const localSlots = config.slots.maxConcurrentLocalActivityExecutions;
+  const localSlots = config.slots.maxConcurrentLocalActivityExecutions ?? SDK_DEFAULT_SLOTS.localActivities;
+  const workflowSlots = config.slots.maxConcurrentWorkflowTaskExecutions ?? SDK_DEFAULT_SLOTS.workflowTasks;
+  const polls = Math.min(SDK_DEFAULT_SLOTS.maxWorkflowTaskPolls, workflowSlots);
   return {
     delivery: {
       resultWaitMs: config.resultWaitMs,
-      ...(localSlots !== undefined ? { maxWaitingDeliveries: Math.floor(localSlots / 2) } : {}),
+      maxWaitingDeliveries: Math.floor(Math.min(localSlots, workflowSlots - polls) / 2),
     },
     tuning: {
       ...config.slots,

@@ -1,10 +1,13 @@
 // At most N calls of one AWS client in flight: a burst waits for its own client's calls, never another's.
 // One client per account (src/iam/account-clients.ts) makes this a cap per account.
 import type { IAMClient } from '@aws-sdk/client-iam';
+import { callsMustNotWait, CallWouldWaitError } from './calls-must-not-wait';
 
 /** A counting semaphore: `acquire` resolves once one of `limit` slots is free; `release` frees it. */
 export interface CallLimiter {
   acquire(): Promise<void>;
+  /** Takes a slot if one is free now; false (nothing taken) if the call would have to wait. */
+  tryAcquire(): boolean;
   release(): void;
   /** Calls in flight now. */
   readonly active: number;
@@ -25,6 +28,11 @@ export function createCallLimiter(limit: number): CallLimiter {
       }
       // The slot passes straight to the first waiter on release: `active` counts it all along.
       return new Promise<void>((resolve) => queue.push(resolve));
+    },
+    tryAcquire() {
+      if (active >= limit) return false;
+      active += 1;
+      return true;
     },
     release() {
       const next = queue.shift();
@@ -47,7 +55,8 @@ export function createCallLimiter(limit: number): CallLimiter {
 export function limitConcurrentCalls(client: IAMClient, limiter: CallLimiter): IAMClient {
   client.middlewareStack.add(
     (next) => async (args) => {
-      await limiter.acquire();
+      if (!callsMustNotWait()) await limiter.acquire();
+      else if (!limiter.tryAcquire()) throw new CallWouldWaitError('the account has no free call slot');
       try {
         return await next(args);
       } finally {

@@ -3,10 +3,13 @@
 // this a rate per account, so a flood in one account never uses another's.
 import type { IAMClient } from '@aws-sdk/client-iam';
 import { tokenBucket } from '../domain/token-bucket';
+import { callsMustNotWait, CallWouldWaitError } from './calls-must-not-wait';
 
 export interface CallRateLimiter {
   /** Resolves once the call may go: at once while the bucket holds a token, else when one is due. */
   acquire(): Promise<void>;
+  /** Takes a token if the call may go now (one is there and no call waits before it); false if not. */
+  tryAcquire(): boolean;
   /** Calls waiting for a token now. */
   readonly waiting: number;
 }
@@ -47,6 +50,9 @@ export function createCallRateLimiter(ratePerSecond: number, clock: Clock = real
       tail = turn;
       return turn;
     },
+    tryAcquire() {
+      return waiting === 0 && bucket.take(clock.now());
+    },
     get waiting() {
       return waiting;
     },
@@ -58,7 +64,8 @@ export function limitCallRate(client: IAMClient, limiter: CallRateLimiter): IAMC
   const waitForToken =
     <A, R>(next: (args: A) => Promise<R>) =>
     async (args: A): Promise<R> => {
-      await limiter.acquire();
+      if (!callsMustNotWait()) await limiter.acquire();
+      else if (!limiter.tryAcquire()) throw new CallWouldWaitError('the account has no call token left now');
       return next(args);
     };
   client.middlewareStack.addRelativeTo(

@@ -3,7 +3,7 @@
 // not part of it: activities throw them as they are and Temporal retries them. Only @temporalio/common, so
 // workflow code and activities import it alike; the AWS side (which IAM errors are which) is in
 // src/iam/errors.ts.
-import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
+import { ActivityFailure, ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 
 /** ApplicationFailure types of the non-retryable failures, so the workflow needs no AWS SDK to tell them apart. */
 export const ACTIVITY_FAILURE_TYPES = {
@@ -29,6 +29,28 @@ export function nonRetryableFailure(
     nonRetryable: true,
     ...(options.details ? { details: options.details } : {}),
     ...(options.cause ? { cause: options.cause } : {}),
+  });
+}
+
+/**
+ * The failure type with which a local attempt of an IAM read gives way when its account's IAM calls
+ * already wait at this worker (its cap or rate): the workflow runs the read as an ordinary activity at
+ * once (src/workflows/local-first-activities.ts), which waits in an activity slot. A local attempt waits
+ * inside its workflow task, and workflow task slots are what every account's events need.
+ */
+export const ACCOUNT_BUSY_FAILURE_TYPE = 'IamAccountBusy';
+
+/**
+ * The local attempt's hand-over: non-retryable (no local retry waits inside the workflow task) and
+ * benign (the worker logs it at debug level and counts no failure for it: under a flood it is routine).
+ */
+export function accountBusyFailure(account: string | undefined): ApplicationFailure {
+  const who = account === undefined ? 'the default account' : `account ${account}`;
+  return ApplicationFailure.create({
+    message: `IAM calls of ${who} are waiting at this worker; reading as an activity`,
+    type: ACCOUNT_BUSY_FAILURE_TYPE,
+    nonRetryable: true,
+    category: ApplicationFailureCategory.BENIGN,
   });
 }
 

@@ -51,7 +51,10 @@ export interface ServiceWorkerOptions {
     | 'maxCachedWorkflows'
   >;
   /** How long and how many event deliveries wait for their result by update (tests set them). */
-  delivery?: Pick<DeliveryDependencies, 'resultWaitMs' | 'maxWaitingDeliveries' | 'maxWaitingPerPolicy'>;
+  delivery?: Pick<
+    DeliveryDependencies,
+    'resultWaitMs' | 'maxWaitingDeliveries' | 'maxWaitingPerPolicy' | 'maxWaitingPerAccount'
+  >;
   /** Guardrails and adoption (IAM_GUARDRAILS_FILE, IAM_ADOPT_UNMANAGED); the default rules when absent. */
   guards?: PolicyGuards;
   /** Set the PolicyName search attribute on policy workflows (default true). */

@@ -20,6 +20,11 @@ export interface LocalFirstOptions {
   local: LocalActivityOptions;
   /** Options of the ordinary activity that takes over when the local attempts are used up. */
   fallback: ActivityOptions;
+  /**
+   * Failure types with which a local attempt hands the call to the ordinary activity at once (thrown
+   * non-retryable, so that no local retry waits inside the workflow task).
+   */
+  fallBackAtOnce?: readonly string[];
 }
 
 /**
@@ -38,13 +43,19 @@ type AsyncFunction = (...args: never[]) => Promise<unknown>;
 
 /**
  * Whether a failed local activity should be tried again as an ordinary activity: when its attempts ran
- * out on a retryable failure or a timeout; never for a non-retryable failure or a cancellation.
+ * out on a retryable failure or a timeout, or when it asked to (`fallBackAtOnce`); never for another
+ * non-retryable failure or a cancellation.
  * (A local activity's failure reaches workflow code as its cause itself, not wrapped in an ActivityFailure.)
  */
-export function shouldFallBack(error: unknown, nonRetryableErrorTypes: readonly string[] = []): boolean {
+export function shouldFallBack(
+  error: unknown,
+  nonRetryableErrorTypes: readonly string[] = [],
+  fallBackAtOnce: readonly string[] = [],
+): boolean {
   const failure = error instanceof ActivityFailure ? error.cause : error;
   if (failure instanceof TimeoutFailure) return true;
   if (!(failure instanceof ApplicationFailure)) return false;
+  if (fallBackAtOnce.includes(failure.type ?? '')) return true;
   return !failure.nonRetryable && !nonRetryableErrorTypes.includes(failure.type ?? '');
 }
 
@@ -55,6 +66,7 @@ export function proxyLocalFirstActivities<A extends Record<keyof A, AsyncFunctio
   const local = proxyLocalActivities<A>(options.local) as Record<string, AsyncFunction>;
   const fallback = proxyActivities<A>(options.fallback) as Record<string, AsyncFunction>;
   const nonRetryableErrorTypes = options.local.retry?.nonRetryableErrorTypes ?? [];
+  const fallBackAtOnce = options.fallBackAtOnce ?? [];
   return new Proxy({} as A, {
     get(_, name) {
       if (typeof name !== 'string') throw new TypeError(`activity names are strings, not ${String(name)}`);
@@ -62,11 +74,12 @@ export function proxyLocalFirstActivities<A extends Record<keyof A, AsyncFunctio
         try {
           return await local[name](...args);
         } catch (error) {
-          if (!shouldFallBack(error, nonRetryableErrorTypes)) throw error;
-          log.warn('local activity attempts used up; retrying it as an activity', {
-            activity: name,
-            error: error instanceof Error ? error.message : String(error),
-          });
+          if (!shouldFallBack(error, nonRetryableErrorTypes, fallBackAtOnce)) throw error;
+          const detail = { activity: name, error: error instanceof Error ? error.message : String(error) };
+          // Handing over at once is ordinary (the local attempt chose not to wait): no warning for it.
+          if (error instanceof ApplicationFailure && fallBackAtOnce.includes(error.type ?? ''))
+            log.debug('local activity handed over; running it as an activity', detail);
+          else log.warn('local activity attempts used up; retrying it as an activity', detail);
           return await fallback[name](...args);
         }
       };

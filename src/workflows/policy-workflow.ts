@@ -16,7 +16,7 @@ import {
   type ActivityOptions,
 } from '@temporalio/workflow';
 import type { DeliveryActivities, PolicyActivities, WriteResult } from '../messages/activity-contracts';
-import { readActivityFailure } from '../messages/activity-failures';
+import { ACCOUNT_BUSY_FAILURE_TYPE, readActivityFailure } from '../messages/activity-failures';
 import {
   DEFAULT_COALESCE_WINDOW,
   nextQuietWait,
@@ -108,6 +108,8 @@ const iam = proxyLocalFirstActivities<PolicyActivities>({
     retry: { initialInterval: '1 second', maximumAttempts: 2, nonRetryableErrorTypes: PROGRAMMING_ERRORS },
   },
   fallback: IAM_ACTIVITY,
+  // An account whose calls already wait at the worker reads as an activity, not inside the workflow task.
+  fallBackAtOnce: [ACCOUNT_BUSY_FAILURE_TYPE],
 });
 
 /**

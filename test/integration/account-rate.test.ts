@@ -2,6 +2,8 @@
 // the strict proxy: each account's client waits on its own token bucket, so a flood in account B runs at
 // B's rate while an event in the default account goes at its own.
 import { uniqueSuffix } from '../../harness/env';
+import { historyOf, type HistoryEvent } from '../../harness/history';
+import { policyWorkflowId } from '../../src/domain/ids';
 import { floodThenPrompt } from '../helpers/accounts';
 import { proxiedServices } from '../helpers/proxied-services';
 
@@ -41,4 +43,44 @@ test("a flood in account B runs at B's rate; an event in the default account is 
   expect(promptCalls).toBeGreaterThan(0);
   expect(promptMs).toBeLessThan((Math.max(0, promptCalls - rate) / rate) * 1_000 + 4_000);
   expect(flooded.filter((f) => f.ms > promptAt + 2_000).length).toBeGreaterThan(0);
+}, 120_000);
+
+/** The activity types the history scheduled as ordinary activities (not local ones). */
+const scheduledActivities = (events: HistoryEvent[]) =>
+  events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+
+test("a flood waiting for B's rate holds no workflow task slots: the default account's event goes at once", async () => {
+  // A worker with 20 workflow task slots, 10 of them the SDK's polls, and 5 deliveries that may wait (as
+  // src/config/worker.ts sizes them). Were B's reads to wait for B's tokens inside their workflow tasks,
+  // B's 40 policy workflows would hold the rest until the flood was nearly through (about 9 s measured
+  // with the reads waiting; 0.2 s without), and the prompt event would wait with them.
+  const rate = 5;
+  const service = await services.serviceWith({
+    accounts: { allowed: [B], maxCallsPerSecond: rate },
+    tuning: { maxConcurrentWorkflowTaskExecutions: 20, maxConcurrentLocalActivityExecutions: 40 },
+    delivery: { maxWaitingDeliveries: 5 },
+  });
+  const prefix = `slots-${uniqueSuffix()}`;
+  const floodCount = 40;
+  const { prompt, promptMs, promptAt, flooded } = await floodThenPrompt(service.submitOptions(), {
+    account: B,
+    prefix,
+    count: floodCount,
+    waitMs: 2_000,
+  });
+  expect(prompt.outcome).toBe('created');
+  expect(flooded.map((f) => f.report.outcome)).toEqual(Array(floodCount).fill('created'));
+  // The prompt event's own calls at the default account's full bucket, far from B's queue.
+  expect(promptMs).toBeLessThan(4_000);
+  expect(flooded.filter((f) => f.ms > promptAt + 2_000).length).toBeGreaterThan(0);
+
+  // How: B's reads that found B's calls waiting went on as ordinary activities (the local attempt gave
+  // way at once); the prompt's read, in an account with nothing waiting, stayed local.
+  const floodHistories = await Promise.all(
+    flooded.map((_, i) => historyOf(service.client, policyWorkflowId(`${prefix}-${i}`, B))),
+  );
+  const handedOver = floodHistories.filter((events) => scheduledActivities(events).includes('inspectPolicy'));
+  expect(handedOver.length).toBeGreaterThan(0);
+  const promptHistory = await historyOf(service.client, policyWorkflowId(prompt.policyName!));
+  expect(scheduledActivities(promptHistory)).not.toContain('inspectPolicy');
 }, 120_000);

@@ -114,6 +114,7 @@ describe('the call rate middleware on a real IAM client', () => {
         events.push('token');
         return Promise.resolve();
       },
+      tryAcquire: () => true,
       waiting: 0,
     });
     try {

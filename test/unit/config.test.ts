@@ -233,7 +233,7 @@ test('the client-side tools read the Temporal block and what they need, not the 
   expect(() => loadTemporalConfig({ TEMPORAL_ADDRESS: 'localhost' })).toThrow(/TEMPORAL_ADDRESS/);
 });
 
-test('the worker is built with the slots and cache set, and at most half its local slots waiting for results', () => {
+test('the worker is built with the slots and cache set, and at most half of either slot waiting for results', () => {
   const set = workerCapacity(
     loadConfig({
       WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: '301',
@@ -246,9 +246,18 @@ test('the worker is built with the slots and cache set, and at most half its loc
     maxConcurrentWorkflowTaskExecutions: 200,
     maxCachedWorkflows: 500,
   });
-  expect(set.delivery.maxWaitingDeliveries).toBe(150);
-  // Unset: the SDK's slots and the delivery activities' own default for waiting deliveries.
+  // Half of the fewer: the workflow task slots the SDK's 10 polls leave (each waiting delivery holds its
+  // event workflow's task).
+  expect(set.delivery.maxWaitingDeliveries).toBe(95);
+  const fewerLocal = workerCapacity(
+    loadConfig({ WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: '60', WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '200' }),
+  );
+  expect(fewerLocal.delivery.maxWaitingDeliveries).toBe(30);
+  // As many slots as polls: none may wait (every event goes by signal).
+  const fewSlots = workerCapacity(loadConfig({ WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '8' }));
+  expect(fewSlots.delivery.maxWaitingDeliveries).toBe(0);
+  // Unset: the SDK's slots (40 workflow tasks, 10 of them polling; 100 local activities).
   const unset = workerCapacity(loadConfig({}));
   expect(unset.tuning).toEqual({});
-  expect(unset.delivery).toEqual({ resultWaitMs: loadConfig({}).resultWaitMs });
+  expect(unset.delivery).toEqual({ resultWaitMs: loadConfig({}).resultWaitMs, maxWaitingDeliveries: 15 });
 });

@@ -43,3 +43,12 @@ test('a failure wrapped in an ActivityFailure is judged by its cause', () => {
   expect(shouldFallBack(wrap(ApplicationFailure.retryable('Rate exceeded', 'Throttling')))).toBe(true);
   expect(shouldFallBack(wrap(ApplicationFailure.nonRetryable('denied', 'IamRequestRejected')))).toBe(false);
 });
+
+test('a failure of a type listed to fall back at once does, though non-retryable (no local retry waits)', () => {
+  const busy = ApplicationFailure.nonRetryable('IAM calls of account 2 are waiting', 'IamAccountBusy');
+  expect(shouldFallBack(busy, PROGRAMMING_ERRORS, ['IamAccountBusy'])).toBe(true);
+  expect(shouldFallBack(busy, PROGRAMMING_ERRORS)).toBe(false);
+  // Only its own types: another non-retryable failure stays final.
+  const denied = ApplicationFailure.nonRetryable('denied', 'IamRequestRejected');
+  expect(shouldFallBack(denied, PROGRAMMING_ERRORS, ['IamAccountBusy'])).toBe(false);
+});
