@@ -2,7 +2,8 @@
 // One worker process (src/worker.ts) allowed into account B (IAM_ACCOUNTS, the role assumed through
 // moto's STS) beside its default account A, IAM answered after --iam-latency-ms at the counting proxy
 // so that calls take time as at IAM. Passes alternate: A's paced stream alone ("quiet"), then the same
-// stream while B receives a flood at full speed ("flooded"). The figure is A's latency in both.
+// stream while B receives a flood at full speed ("flooded"). The figure is A's latency in both, and where
+// A's time went (its tasks queued and running, read from its workflows' histories).
 // Progress on stderr, the table on stdout, JSON with --out.
 //
 //   npm run bench:accounts -- [--seconds 20] [--rate 4] [--flood 300] [--flood-concurrency 64]
@@ -18,6 +19,10 @@ import { workerEnv } from './options';
 import { log } from './progress';
 import { provenance } from './provenance';
 import { cpuMeter, MANAGED_BY, startWorker, type CpuUse } from './service-run';
+import { profileTasks, type TaskProfile } from './history';
+import { eventWorkflowId } from '../src/temporal/event-identity';
+import { policyWorkflowId } from '../src/domain/ids';
+import type { Client } from '@temporalio/client';
 import { latencySummary, round, throughput, type LatencySummary } from './stats';
 import { generateStream, type BenchEvent } from './stream';
 
@@ -48,6 +53,8 @@ interface Pass {
     outcomes: Record<string, number>;
   };
   cpu: CpuUse;
+  /** Where account A's time went: its event and policy workflows' tasks, read from their histories. */
+  aTasks: TaskProfile;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -99,6 +106,19 @@ function stream(prefix: string, events: number, account?: string): BenchEvent[] 
   );
 }
 
+/** The task timings of `events`' event workflows and of their policies' workflows (latest runs). */
+function tasksOf(client: Client, events: readonly BenchEvent[], account?: string): Promise<TaskProfile> {
+  const runs = (ids: Iterable<string>, type: string) =>
+    [...ids].map((workflowId) => ({ workflowId, runId: '', type, running: false, historyLength: 0 }));
+  const eventIds = events.map((e) => eventWorkflowId(String(e.raw.source), String(e.raw.id)));
+  const policyIds = new Set(events.map((e) => policyWorkflowId(e.policyName, account)));
+  return profileTasks(
+    client,
+    [...runs(eventIds, 'eventWorkflow'), ...runs(policyIds, 'policyWorkflow')],
+    eventIds.length,
+  );
+}
+
 function summarise(timings: readonly Timed[]) {
   return {
     events: timings.length,
@@ -147,9 +167,10 @@ async function main(): Promise<void> {
                   concurrency: options.floodConcurrency,
                 })
               : undefined;
+          const aStream = stream(`${prefix}-a`, aEvents);
           const a = await Promise.race([
             worker.crashed,
-            drive(stream(`${prefix}-a`, aEvents), { ...submit, rate: options.rate, concurrency: aEvents }),
+            drive(aStream, { ...submit, rate: options.rate, concurrency: aEvents }),
           ]);
           const b = flood ? await Promise.race([worker.crashed, flood]) : undefined;
           passes.push({
@@ -158,6 +179,7 @@ async function main(): Promise<void> {
             a: summarise(a),
             ...(b ? { b: { ...summarise(b), eventsPerSecond: throughput(b).eventsPerSecond } } : {}),
             cpu: cpu(),
+            aTasks: await tasksOf(env.client, aStream),
           });
           const last = passes[passes.length - 1];
           log(
@@ -193,6 +215,23 @@ async function main(): Promise<void> {
         (p.b ? p.b.eventsPerSecond.toFixed(1) : '-').padStart(11),
         (p.b ? String(Math.round(p.b.latencyMs.p95)) : '-').padStart(9),
         `  ${odd.map(([o, n]) => `${o} ${n}`).join(', ') || 'none'}`,
+      ].join(' '),
+    );
+  }
+  lines.push(
+    '',
+    "Account A's tasks, p50/p95 ms: workflow task queued (scheduled → picked up), workflow task run (with its local activities), the write activity queued",
+    'pass        wft queued   wft run      write queued',
+  );
+  const pair = (l: { p50: number; p95: number } | undefined) =>
+    l ? `${Math.round(l.p50)}/${Math.round(l.p95)}`.padEnd(12) : '-'.padEnd(12);
+  for (const p of passes) {
+    lines.push(
+      [
+        `${p.label} ${p.repeat}`.padEnd(10),
+        pair(p.aTasks.workflowTaskQueueMs),
+        pair(p.aTasks.workflowTaskRunMs),
+        pair(p.aTasks.activities.applyPlan?.queueMs),
       ].join(' '),
     );
   }

@@ -30,6 +30,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface Execution {
   workflowId: string;
+  /** Empty: the latest run. */
   runId: string;
   type: string;
   running: boolean;
@@ -185,7 +186,9 @@ export async function profileTasks(
     close: [] as number[],
   };
   for (const execution of sample) {
-    const history = await client.workflow.getHandle(execution.workflowId, execution.runId).fetchHistory();
+    const history = await client.workflow
+      .getHandle(execution.workflowId, execution.runId || undefined)
+      .fetchHistory();
     profileHistory(history.events ?? [], into);
   }
   return {

@@ -1,5 +1,6 @@
-// The worker as it runs in production (`npm run worker`, a child process) with METRICS_PORT and
-// LOG_LEVEL=info: its Prometheus counters move with the events, and each outcome is one JSON log line.
+// The worker as it runs in production (`npm run worker`, a child process) with METRICS_PORT, LOG_LEVEL=info
+// and its task slots set: its Prometheus counters move with the events, each outcome is one JSON log line,
+// and the SDK's slot gauges show the slots configured.
 import { CreatePolicyCommand } from '@aws-sdk/client-iam';
 import { Client, Connection } from '@temporalio/client';
 import { submitEvent, type SubmitOptions } from '../../src/starter/submit';
@@ -14,6 +15,12 @@ let worker: ServiceProcess;
 let connection: Connection;
 let options: SubmitOptions;
 let metricsUrl: string;
+/** Not the SDK's defaults (40, 100, 100), so the gauges show they were taken up. */
+const SLOTS = {
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '24',
+  WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: '30',
+  WORKER_MAX_CONCURRENT_ACTIVITIES: '12',
+};
 
 beforeAll(async () => {
   const taskQueue = `metrics-${uniqueSuffix()}`;
@@ -25,6 +32,7 @@ beforeAll(async () => {
     METRICS_PORT: String(port),
     METRICS_HOST: '127.0.0.1',
     LOG_LEVEL: 'info',
+    ...SLOTS,
     ...motoEnvironment(testIamEndpoint()),
   });
   connection = await Connection.connect({ address: testTemporalAddress() });
@@ -100,6 +108,18 @@ test('one JSON log line per event outcome, with event ID, policy, outcome, IAM c
   for (const text of worker.stdout().split('\n').filter(Boolean)) {
     expect(() => JSON.parse(text) as unknown).not.toThrow();
   }
+});
+
+test('the worker runs with the task slots its environment sets', async () => {
+  const { text } = await fetchText(metricsUrl);
+  const slots = (workerType: string) =>
+    metricValue(text, 'temporal_worker_task_slots_available', { worker_type: workerType }) +
+    metricValue(text, 'temporal_worker_task_slots_used', { worker_type: workerType });
+  expect({
+    workflowTasks: slots('WorkflowWorker'),
+    localActivities: slots('LocalActivityWorker'),
+    activities: slots('ActivityWorker'),
+  }).toEqual({ workflowTasks: 24, localActivities: 30, activities: 12 });
 });
 
 test('SIGTERM stops the worker gracefully', async () => {
