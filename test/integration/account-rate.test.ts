@@ -52,8 +52,9 @@ const scheduledActivities = (events: HistoryEvent[]) =>
 test("a flood waiting for B's rate holds no workflow task slots: the default account's event goes at once", async () => {
   // A worker with 20 workflow task slots, 10 of them the SDK's polls, and 5 deliveries that may wait (as
   // src/config/worker.ts sizes them). Were B's reads to wait for B's tokens inside their workflow tasks,
-  // B's 40 policy workflows would hold the rest until the flood was nearly through (about 9 s measured
-  // with the reads waiting; 0.2 s without), and the prompt event would wait with them.
+  // B's 40 policy workflows would hold the rest while they wait, and the prompt event would wait with them
+  // (8.8 s measured on a quiet machine with the reads waiting, 0.2 s without). The histories below show
+  // the mechanism; the time only guards against gross delay, the dev server being shared with other tests.
   const rate = 5;
   const service = await services.serviceWith({
     accounts: { allowed: [B], maxCallsPerSecond: rate },
@@ -70,8 +71,8 @@ test("a flood waiting for B's rate holds no workflow task slots: the default acc
   });
   expect(prompt.outcome).toBe('created');
   expect(flooded.map((f) => f.report.outcome)).toEqual(Array(floodCount).fill('created'));
-  // The prompt event's own calls at the default account's full bucket, far from B's queue.
-  expect(promptMs).toBeLessThan(4_000);
+  // The prompt event went long before B's queue was through.
+  expect(promptMs).toBeLessThan(15_000);
   expect(flooded.filter((f) => f.ms > promptAt + 2_000).length).toBeGreaterThan(0);
 
   // How: B's reads that found B's calls waiting went on as ordinary activities (the local attempt gave
@@ -80,7 +81,8 @@ test("a flood waiting for B's rate holds no workflow task slots: the default acc
     flooded.map((_, i) => historyOf(service.client, policyWorkflowId(`${prefix}-${i}`, B))),
   );
   const handedOver = floodHistories.filter((events) => scheduledActivities(events).includes('inspectPolicy'));
-  expect(handedOver.length).toBeGreaterThan(0);
+  // (All 40 measured; none with the reads waiting.)
+  expect(handedOver.length).toBeGreaterThanOrEqual(floodCount / 2);
   const promptHistory = await historyOf(service.client, policyWorkflowId(prompt.policyName!));
   expect(scheduledActivities(promptHistory)).not.toContain('inspectPolicy');
 }, 120_000);
