@@ -7,7 +7,9 @@
 // Progress on stderr, the table on stdout, JSON with --out.
 //
 //   npm run bench:accounts -- [--seconds 20] [--rate 4] [--flood 300] [--flood-concurrency 64]
-//                             [--repeats 2] [--iam-latency-ms 100] [--worker-env K=V ...] [--out FILE]
+//                             [--repeats 2] [--iam-latency-ms 100] [--worker-env K=V ...]
+//                             [--dynamic-config K=V ...] [--temporal HOST:PORT [--temporal-pids-from DIR]]
+//                             [--out FILE]
 import '../src/node-version'; // first: refuses a Node older than 24
 import { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
@@ -37,6 +39,8 @@ interface Options {
   iamLatencyMs: number;
   workerEnv: string[];
   dynamicConfig: string[];
+  temporal?: string;
+  temporalPidsFrom?: string;
   out?: string;
 }
 
@@ -78,6 +82,11 @@ function parseOptions(argv: string[]): Options {
       "the dev server's dynamic configuration (repeatable), e.g. matching.enableFairness=true",
       collect,
       [],
+    )
+    .option('--temporal <host:port>', 'use this Temporal (e.g. the local cluster) instead of a dev server')
+    .option(
+      '--temporal-pids-from <dir>',
+      "with --temporal: the local cluster's state directory (npm run cluster); its processes' CPU is the server's",
     )
     .option('--out <file>', 'JSON results')
     .allowExcessArguments(false)
@@ -139,6 +148,8 @@ async function main(): Promise<void> {
     sqlitePragmas: [],
     dynamicConfig: options.dynamicConfig,
     iamEmulation: { latencyMs: options.iamLatencyMs, rateLimit: 0 },
+    ...(options.temporal ? { temporalAddress: options.temporal } : {}),
+    ...(options.temporalPidsFrom ? { temporalPidsFrom: options.temporalPidsFrom } : {}),
   });
   const taskQueue = `bench-accounts-${runId}`;
   const passes: Pass[] = [];
@@ -197,7 +208,7 @@ async function main(): Promise<void> {
 
   const lines = [
     `Account A at ${options.rate} events/s for ${options.seconds} s; account B's flood: ${options.flood} events, ${options.floodConcurrency} in flight; IAM ${options.iamLatencyMs} ms a call`,
-    `worker environment: ${options.workerEnv.join(' ') || '(defaults)'}; server: ${options.dynamicConfig.join(' ') || '(defaults)'}`,
+    `worker environment: ${options.workerEnv.join(' ') || '(defaults)'}; server: ${options.temporal ? `${options.temporal} (given)` : `dev server, ${options.dynamicConfig.join(' ') || 'defaults'}`}`,
     '',
     'pass        A p50 ms  A p95 ms  A max ms  B events/s  B p95 ms  other outcomes (rejected, failed, ...)',
   ];
