@@ -98,6 +98,15 @@ export interface TemporalOptions {
   uiPort?: number;
 }
 
+/**
+ * Dynamic config every dev server here starts with, as in config/temporal/dynamicconfig.yaml for the
+ * cluster: eager activity execution (the IAM write comes back with the workflow task that schedules it).
+ */
+export const DEV_SERVER_DYNAMIC_CONFIG_ARGS = [
+  '--dynamic-config-value',
+  'system.enableActivityEagerExecution=true',
+];
+
 /** The service's search attributes, as `temporal server start-dev --search-attribute` takes them. */
 export const SERVICE_SEARCH_ATTRIBUTE_ARGS = [
   'PolicyName=Keyword',
@@ -124,6 +133,8 @@ export async function startTemporal(options: TemporalOptions = {}): Promise<Runn
       pair,
     ]),
     ...(options.dbFilename ? ['--db-filename', options.dbFilename] : []),
+    ...DEV_SERVER_DYNAMIC_CONFIG_ARGS,
+    // Later values win: a caller may set the same keys otherwise.
     ...(options.extraArgs ?? []),
   ];
   const child = spawn(temporalCliPath(), args, { stdio: ['ignore', 'ignore', 'inherit'] });

@@ -152,7 +152,8 @@ done
 start_time=$SECONDS
 start temporal "$local_dir/temporal.log" "$TEMPORAL_CLI" server start-dev --ip 127.0.0.1 \
   --port "$temporal_port" --ui-port "$ui_port" --db-filename "$local_dir/temporal-dev.sqlite" \
-  --log-level warn "${search_attribute_args[@]}"
+  --log-level warn "${search_attribute_args[@]}" \
+  --dynamic-config-value system.enableActivityEagerExecution=true
 temporal_pid=$!
 
 # ---------------------------------------------------------------------------------------------- moto
