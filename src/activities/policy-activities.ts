@@ -36,12 +36,12 @@ function contextIn(deps: PolicyActivityDeps, account: string | undefined): IamCo
   return { iam, accountId, managedByTag: deps.managedByTag };
 }
 
-/** Whether this runs as a local activity (inside its workflow's task); false outside an activity. */
-function isLocalAttempt(): boolean {
+/** The running activity's context; undefined outside an activity (tests calling the functions directly). */
+function currentActivity(): Context | undefined {
   try {
-    return Context.current().info.isLocal;
+    return Context.current();
   } catch {
-    return false;
+    return undefined;
   }
 }
 
@@ -52,7 +52,8 @@ function isLocalAttempt(): boolean {
  * every account's events need: a flood in one account would take them all.
  */
 async function withoutWaitingWhenLocal<T>(account: string | undefined, work: () => Promise<T>): Promise<T> {
-  if (!isLocalAttempt()) return work();
+  // Only a local attempt (inside its workflow's task).
+  if (!currentActivity()?.info.isLocal) return work();
   try {
     return await withoutWaiting(work);
   } catch (error) {
@@ -74,11 +75,7 @@ export type { PolicyActivities };
 
 /** Whether an earlier attempt of this activity ran (and may have written); false outside an activity. */
 function isRetry(): boolean {
-  try {
-    return Context.current().info.attempt > 1;
-  } catch {
-    return false;
-  }
+  return (currentActivity()?.info.attempt ?? 1) > 1;
 }
 
 /**
@@ -87,12 +84,8 @@ function isRetry(): boolean {
  * (tests calling the functions directly) it only runs `work`.
  */
 async function whileHeartbeating<T>(work: () => Promise<T>): Promise<T> {
-  let context: Context;
-  try {
-    context = Context.current();
-  } catch {
-    return work();
-  }
+  const context = currentActivity();
+  if (!context) return work();
   // Not at once: a heartbeat that reaches the server is a billed Action on Temporal Cloud, and nearly
   // every write ends within seconds. The first at 4 s keeps the 10 s heartbeat timeout well met, and the
   // SDK sends at most one per 80 % of the timeout after it.
