@@ -7,7 +7,8 @@
 // Progress on stderr, the table on stdout, JSON with --out.
 //
 //   npm run bench:accounts -- [--seconds 20] [--rate 4] [--flood 300] [--flood-concurrency 64]
-//                             [--repeats 2] [--iam-latency-ms 100] [--worker-env K=V ...]
+//                             [--repeats 2] [--iam-latency-ms 100] [--account-task-queue]
+//                             [--worker-env K=V ...]
 //                             [--dynamic-config K=V ...] [--temporal HOST:PORT [--temporal-pids-from DIR]]
 //                             [--out FILE]
 import '../src/node-version'; // first: refuses a Node older than 24
@@ -37,6 +38,7 @@ interface Options {
   floodConcurrency: number;
   repeats: number;
   iamLatencyMs: number;
+  accountTaskQueue: boolean;
   workerEnv: string[];
   dynamicConfig: string[];
   temporal?: string;
@@ -57,6 +59,8 @@ interface Pass {
     outcomes: Record<string, number>;
   };
   cpu: CpuUse;
+  /** The worker process's resident memory at the end of the pass. */
+  workerRssMiB: number;
   /** Where account A's time went: its event and policy workflows' tasks, read from their histories. */
   aTasks: TaskProfile;
 }
@@ -75,6 +79,11 @@ function parseOptions(argv: string[]): Options {
       'latency the counting proxy adds to every IAM call',
       integerFrom(0, 60_000),
       100,
+    )
+    .option(
+      '--account-task-queue',
+      "B's work on a task queue of its own (TEMPORAL_ACCOUNT_TASK_QUEUES), polled by the same worker process",
+      false,
     )
     .option('--worker-env <key=value>', 'extra worker environment (repeatable)', collect, [])
     .option(
@@ -156,11 +165,20 @@ async function main(): Promise<void> {
   try {
     const worker = await startWorker(env, taskQueue, {
       entry: 'src/worker.ts',
-      env: { IAM_ACCOUNTS: ACCOUNT_B, ...workerEnv(options.workerEnv) },
+      env: {
+        IAM_ACCOUNTS: ACCOUNT_B,
+        ...(options.accountTaskQueue ? { TEMPORAL_ACCOUNT_TASK_QUEUES: ACCOUNT_B } : {}),
+        ...workerEnv(options.workerEnv),
+      },
       nodeArgs: [],
     });
     try {
-      const submit = { client: env.client, taskQueue, reservedTagKeys: [MANAGED_BY.key] };
+      const submit = {
+        client: env.client,
+        taskQueue,
+        ...(options.accountTaskQueue ? { accountTaskQueues: [ACCOUNT_B] } : {}),
+        reservedTagKeys: [MANAGED_BY.key],
+      };
       const aEvents = options.rate * options.seconds;
       for (let repeat = 1; repeat <= options.repeats; repeat += 1) {
         for (const label of ['quiet', 'flooded'] as const) {
@@ -190,6 +208,7 @@ async function main(): Promise<void> {
             a: summarise(a),
             ...(b ? { b: { ...summarise(b), eventsPerSecond: throughput(b).eventsPerSecond } } : {}),
             cpu: cpu(),
+            workerRssMiB: Math.round(worker.rss() / 2 ** 20),
             aTasks: await tasksOf(env.client, aStream),
           });
           const last = passes[passes.length - 1];
@@ -208,9 +227,9 @@ async function main(): Promise<void> {
 
   const lines = [
     `Account A at ${options.rate} events/s for ${options.seconds} s; account B's flood: ${options.flood} events, ${options.floodConcurrency} in flight; IAM ${options.iamLatencyMs} ms a call`,
-    `worker environment: ${options.workerEnv.join(' ') || '(defaults)'}; server: ${options.temporal ? `${options.temporal} (given)` : `dev server, ${options.dynamicConfig.join(' ') || 'defaults'}`}`,
+    `worker environment: ${[...(options.accountTaskQueue ? [`TEMPORAL_ACCOUNT_TASK_QUEUES=${ACCOUNT_B}`] : []), ...options.workerEnv].join(' ') || '(defaults)'}; server: ${options.temporal ? `${options.temporal} (given)` : `dev server, ${options.dynamicConfig.join(' ') || 'defaults'}`}`,
     '',
-    'pass        A p50 ms  A p95 ms  A max ms  B events/s  B p95 ms  other outcomes (rejected, failed, ...)',
+    'pass        A p50 ms  A p95 ms  A max ms  B events/s  B p95 ms  worker RSS MiB  other outcomes (rejected, failed, ...)',
   ];
   const fine = new Set(['created', 'updated', 'unchanged', 'deleted', 'absent', 'superseded']);
   for (const p of passes) {
@@ -225,6 +244,7 @@ async function main(): Promise<void> {
         String(Math.round(p.a.latencyMs.max)).padStart(9),
         (p.b ? p.b.eventsPerSecond.toFixed(1) : '-').padStart(11),
         (p.b ? String(Math.round(p.b.latencyMs.p95)) : '-').padStart(9),
+        String(p.workerRssMiB).padStart(15),
         `  ${odd.map(([o, n]) => `${o} ${n}`).join(', ') || 'none'}`,
       ].join(' '),
     );

@@ -19,6 +19,8 @@ export interface Timed {
 export interface DriveOptions {
   client: Client;
   taskQueue: string;
+  /** TEMPORAL_ACCOUNT_TASK_QUEUES: events naming one of these start on its own queue. */
+  accountTaskQueues?: readonly string[];
   /** Events per second; 0 submits as fast as `concurrency` allows. */
   rate: number;
   /** Events in flight at once at full speed (the starter CLI's --concurrency). */
@@ -55,6 +57,7 @@ export async function drive(events: readonly BenchEvent[], options: DriveOptions
       const report = await submitEvent(event.raw, {
         client: options.client,
         taskQueue: options.taskQueue,
+        ...(options.accountTaskQueues ? { accountTaskQueues: options.accountTaskQueues } : {}),
         wait: true,
         reservedTagKeys: options.reservedTagKeys,
       });

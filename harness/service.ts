@@ -13,7 +13,12 @@ import { DEFAULT_ASSUME_ROLE, DEFAULT_ROLE_SESSION_NAME, type AccountsConfig } f
 import type { DeploymentPromotion } from '../src/config/worker';
 import { createAccountClients } from '../src/iam/account-clients';
 import type { SubmitOptions } from '../src/starter/submit';
-import { createServiceWorker, type ServiceWorkerOptions } from '../src/temporal/service-worker';
+import {
+  createServiceWorkers,
+  runServiceWorkers,
+  type ServiceWorkerOptions,
+} from '../src/temporal/service-worker';
+import { polledTaskQueues } from '../src/domain/task-queues';
 import { promoteVersion } from '../src/temporal/worker-deployment';
 import { testIamEndpoint, testTemporalAddress, uniqueSuffix } from './env';
 import { serviceWorkflowBundle } from './workflow-bundle';
@@ -72,6 +77,10 @@ export interface StartServiceOptions {
    * endpoint (moto gives a role's credentials its account). Absent: the default account only, uncapped.
    */
   accounts?: Partial<AccountsConfig> & { allowed: string[] };
+  /** As TEMPORAL_ACCOUNT_TASK_QUEUES: accounts (of `accounts.allowed`) with a task queue of their own. */
+  accountTaskQueues?: string[];
+  /** As WORKER_ACCOUNTS: the queues this worker polls, by account (`default`: the base queue); all when absent. */
+  workerAccounts?: string[];
 }
 
 /** The worker's account clients for `options.accounts`, on the test's IAM endpoint. */
@@ -107,26 +116,32 @@ export async function startService(options: StartServiceOptions = {}): Promise<R
   const client = new Client({ connection });
   const iam = testIamClient(options.iamEndpoint);
   const accounts = testAccountClients(iam, options.iamEndpoint ?? testIamEndpoint(), options.accounts);
-  const worker: Worker = await createServiceWorker({
-    connection: nativeConnection,
-    namespace: 'default',
-    taskQueue,
-    iam,
-    accountId: () => Promise.resolve(ACCOUNT_ID),
-    ...(accounts ? { accounts } : {}),
-    managedByTag: MANAGED_BY,
-    workflowBundle,
-    policyHistoryLimit: options.policyHistoryLimit,
-    coalesce: options.coalesce,
-    deleteWait: options.deleteWait,
-    searchAttributes: options.searchAttributes,
-    sinks: options.sinks,
-    delivery: options.delivery,
-    ...(options.tuning ? { tuning: options.tuning } : {}),
-    ...(options.guards ? { guards: options.guards } : {}),
-    ...(options.deployment ? { deployment: options.deployment } : {}),
-  });
-  const running = worker.run();
+  const routing = { base: taskQueue, accounts: options.accountTaskQueues ?? [] };
+  const workers: Worker[] = await createServiceWorkers(
+    {
+      connection: nativeConnection,
+      namespace: 'default',
+      taskQueue,
+      accountTaskQueues: routing.accounts,
+      iam,
+      accountId: () => Promise.resolve(ACCOUNT_ID),
+      ...(accounts ? { accounts } : {}),
+      managedByTag: MANAGED_BY,
+      workflowBundle,
+      policyHistoryLimit: options.policyHistoryLimit,
+      coalesce: options.coalesce,
+      deleteWait: options.deleteWait,
+      searchAttributes: options.searchAttributes,
+      sinks: options.sinks,
+      delivery: options.delivery,
+      ...(options.tuning ? { tuning: options.tuning } : {}),
+      ...(options.guards ? { guards: options.guards } : {}),
+      ...(options.deployment ? { deployment: options.deployment } : {}),
+    },
+    polledTaskQueues(routing, options.workerAccounts),
+  );
+  const worker = workers[0];
+  const running = runServiceWorkers(workers);
   const version = worker.options.workerDeploymentOptions?.version;
   if (options.deployment && version) {
     // As src/worker.ts does, except that a failed promotion fails the test.
@@ -140,7 +155,7 @@ export async function startService(options: StartServiceOptions = {}): Promise<R
         running,
       ]);
     } catch (error) {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
+      for (const each of workers) if (each.getState() === 'RUNNING') each.shutdown();
       await Promise.allSettled([running]);
       await Promise.allSettled([nativeConnection.close(), connection.close()]);
       throw error;
@@ -151,9 +166,15 @@ export async function startService(options: StartServiceOptions = {}): Promise<R
     iam,
     taskQueue,
     buildId: version?.buildId,
-    submitOptions: () => ({ client, taskQueue, wait: true, reservedTagKeys: [MANAGED_BY.key] }),
+    submitOptions: () => ({
+      client,
+      taskQueue,
+      accountTaskQueues: routing.accounts,
+      wait: true,
+      reservedTagKeys: [MANAGED_BY.key],
+    }),
     async stop() {
-      worker.shutdown();
+      for (const each of workers) if (each.getState() === 'RUNNING') each.shutdown();
       await running;
       await Promise.allSettled([nativeConnection.close(), connection.close()]);
     },

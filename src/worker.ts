@@ -21,7 +21,7 @@ import { createServiceMetrics } from './observability/service-metrics';
 import { checkSearchAttributes } from './temporal/search-attribute-check';
 import { ConnectAborted, connectWorker } from './temporal/connection';
 import { driftScheduleId, ensureDriftSchedule } from './temporal/drift-schedule';
-import { createServiceWorker } from './temporal/service-worker';
+import { createServiceWorkers, runServiceWorkers } from './temporal/service-worker';
 import { promoteVersion } from './temporal/worker-deployment';
 
 /**
@@ -140,31 +140,36 @@ async function main(): Promise<void> {
           }
         : {}),
     });
-    const worker = await createServiceWorker({
-      connection,
-      namespace: config.temporal.namespace,
-      taskQueue: config.temporal.taskQueue,
-      iam,
-      accountId,
-      accounts,
-      managedByTag: config.managedByTag,
-      guards: config.guards,
-      searchAttributes: config.temporal.searchAttributes,
-      policyHistoryLimit: config.policyHistoryLimit,
-      coalesce: config.coalesce,
-      deleteWait: config.deleteWait,
-      ...workerCapacity(config),
-      sinks: {
-        ...createEventSinks(logger, metrics),
-        ...createDriftSinks(logger, metrics),
-        ...createDeletionSinks(logger, metrics),
+    const workers = await createServiceWorkers(
+      {
+        connection,
+        namespace: config.temporal.namespace,
+        taskQueue: config.temporal.taskQueue,
+        accountTaskQueues: config.temporal.accountTaskQueues,
+        iam,
+        accountId,
+        accounts,
+        managedByTag: config.managedByTag,
+        guards: config.guards,
+        searchAttributes: config.temporal.searchAttributes,
+        policyHistoryLimit: config.policyHistoryLimit,
+        coalesce: config.coalesce,
+        deleteWait: config.deleteWait,
+        ...workerCapacity(config),
+        sinks: {
+          ...createEventSinks(logger, metrics),
+          ...createDriftSinks(logger, metrics),
+          ...createDeletionSinks(logger, metrics),
+        },
+        ...(config.deployment ? { deployment: config.deployment } : {}),
+        // A prebuilt bundle of these workflows (the tests build one per run), else bundled at start.
+        ...(process.env.WORKFLOW_BUNDLE_PATH
+          ? { workflowBundle: { codePath: process.env.WORKFLOW_BUNDLE_PATH } }
+          : {}),
       },
-      ...(config.deployment ? { deployment: config.deployment } : {}),
-      // A prebuilt bundle of these workflows (the tests build one per run), else bundled at start.
-      ...(process.env.WORKFLOW_BUNDLE_PATH
-        ? { workflowBundle: { codePath: process.env.WORKFLOW_BUNDLE_PATH } }
-        : {}),
-    });
+      config.polledTaskQueues,
+    );
+    const worker = workers[0];
     if (config.metrics && metrics) {
       metricsServer = await startMetricsServer({
         ...config.metrics,
@@ -175,16 +180,19 @@ async function main(): Promise<void> {
         `worker: metrics on http://${config.metrics.host}:${metricsServer.port}/metrics\n`,
       );
     }
-    const running = worker.run();
-    void keepDriftSchedule(connection, config);
+    const running = runServiceWorkers(workers);
+    // The drift check runs on the base queue: a worker for some accounts only leaves its schedule alone.
+    if (config.polledTaskQueues.includes(config.temporal.taskQueue))
+      void keepDriftSchedule(connection, config);
     // The version can be made current only once the worker polls; a worker that stops first ends this.
     const deployment = await Promise.race([
       takeUpDeployment(worker, connection, config),
       running.then(() => 'stopped'),
     ]);
     process.stderr.write(
-      `worker: polling task queue ${config.temporal.taskQueue} on ${config.temporal.address} (namespace ${config.temporal.namespace}, ` +
-        `cache ${worker.options.maxCachedWorkflows} workflows; ${deployment})\n`,
+      `worker: polling task queue${workers.length > 1 ? 's' : ''} ${config.polledTaskQueues.join(', ')} on ` +
+        `${config.temporal.address} (namespace ${config.temporal.namespace}, cache ` +
+        `${workers.length > 1 ? `${workers.length} × ` : ''}${worker.options.maxCachedWorkflows} workflows; ${deployment})\n`,
     );
     await running;
   } finally {

@@ -18,11 +18,14 @@ import type { EventMessage, PolicyWorkflowSettings } from '../messages/workflow-
 import type { CoalesceWindow } from '../domain/coalescing';
 import type { DeleteWaitSettings } from '../domain/deferred-deletion';
 import { policySearchAttributes, policySummary } from '../messages/search-attributes';
+import { taskQueueOf } from '../domain/task-queues';
 
 export interface DeliveryDependencies {
   client: Client;
-  /** The task queue the policy workflows run on (the worker's own). */
+  /** TEMPORAL_TASK_QUEUE: the policy workflows run there, unless their account has a queue of its own. */
   taskQueue: string;
+  /** TEMPORAL_ACCOUNT_TASK_QUEUES: the accounts whose policy workflows run on their own queue. */
+  accountTaskQueues?: readonly string[];
   /** Policy workflows continue-as-new at this history length (default: when the server suggests it). */
   policyHistoryLimit?: number;
   /** How long policy workflows gather a burst before applying its newest event (their default when absent). */
@@ -71,6 +74,7 @@ const DEFAULT_ACCOUNT = 'default';
 export function createDeliveryActivities({
   client,
   taskQueue,
+  accountTaskQueues = [],
   policyHistoryLimit,
   coalesce,
   deleteWait,
@@ -95,14 +99,21 @@ export function createDeliveryActivities({
     ...(coalesce !== undefined ? { coalesce } : {}),
     ...(deleteWait !== undefined ? { deleteWait } : {}),
   };
-  const message = (delivery: EventDelivery, event: PolicyEvent): EventMessage => ({
+  const routing = { base: taskQueue, accounts: accountTaskQueues };
+  // The policy's task queue goes along too: a running policy workflow moves there when it continues as
+  // new, should its account have gained (or lost) a queue of its own since it started.
+  const message = (
+    delivery: EventDelivery,
+    event: PolicyEvent,
+    account: string | undefined,
+  ): EventMessage => ({
     ...delivery,
     event,
-    settings,
+    settings: { ...settings, taskQueue: taskQueueOf(routing, account) },
   });
   const policyWorkflowStart = (policyName: string, account: string | undefined) => ({
     workflowId: policyWorkflowId(policyName, account),
-    taskQueue,
+    taskQueue: taskQueueOf(routing, account),
     args: [{ policyKey: policyKey(policyName, account), ...settings }] as Parameters<typeof policyWorkflow>,
     staticSummary: policySummary(policyName, account),
     // Its tasks and activities inherit the key: fairness per account across the task queue.
@@ -134,7 +145,7 @@ export function createDeliveryActivities({
       await client.workflow.signalWithStart<typeof policyWorkflow, [EventMessage]>('policyWorkflow', {
         ...policyWorkflowStart(delivery.event.policyName, routed.account),
         signal: deliverEventSignal,
-        signalArgs: [message(delivery, routed.event)],
+        signalArgs: [message(delivery, routed.event, routed.account)],
       });
     },
 
@@ -155,7 +166,7 @@ export function createDeliveryActivities({
       try {
         return await client.withDeadline(Date.now() + resultWaitMs, () =>
           client.workflow.executeUpdateWithStart(applyEventUpdate, {
-            args: [message(delivery, routed.event)],
+            args: [message(delivery, routed.event, routed.account)],
             startWorkflowOperation: new WithStartWorkflowOperation<typeof policyWorkflow>('policyWorkflow', {
               ...policyWorkflowStart(delivery.event.policyName, routed.account),
               workflowIdConflictPolicy: 'USE_EXISTING',

@@ -33,6 +33,7 @@ import type {
 import { policyStateQuery, type PolicyStateView } from '../messages/workflow-messages';
 import { submitEvent } from '../starter/submit';
 import { eventWorkflowId } from '../temporal/event-identity';
+import { allTaskQueues } from '../domain/task-queues';
 
 export interface DriftDependencies extends IamContext {
   /** IAM_CONSISTENCY_WAIT_MS (in the guards): how long after its write a difference may still be IAM's lag. */
@@ -43,8 +44,10 @@ export interface DriftDependencies extends IamContext {
    * Absent: the default account only.
    */
   accounts?: AccountClients;
-  /** The policy workflows checked are those of this task queue; repairs are submitted to it. */
+  /** The policy workflows checked are those of this task queue and the accounts' own; repairs are submitted there. */
   taskQueue: string;
+  /** TEMPORAL_ACCOUNT_TASK_QUEUES: the accounts with a task queue of their own. */
+  accountTaskQueues?: readonly string[];
   searchAttributes?: boolean;
   /** Policies judged at once within one call (each is one query and up to two IAM reads). */
   concurrency?: number;
@@ -123,6 +126,12 @@ function decodeCursor(marker: string | undefined): ListCursor {
 
 export function createDriftActivities(deps: DriftDependencies): DriftActivities {
   const { client, taskQueue, managedByTag } = deps;
+  const accountTaskQueues = deps.accountTaskQueues ?? [];
+  const queues = allTaskQueues({ base: taskQueue, accounts: accountTaskQueues });
+  const onQueues =
+    queues.length === 1
+      ? `TaskQueue = ${quoted(taskQueue)}`
+      : `TaskQueue IN (${queues.map(quoted).join(', ')})`;
   const concurrency = deps.concurrency ?? DEFAULT_CONCURRENCY;
 
   /** The IAM client and account ID of `account` (undefined: the default account). */
@@ -334,7 +343,7 @@ export function createDriftActivities(deps: DriftDependencies): DriftActivities 
     async listPolicyWorkflows({ pageToken }) {
       const page = await client.workflowService.listWorkflowExecutions({
         namespace: client.options.namespace,
-        query: `WorkflowType = 'policyWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = ${quoted(taskQueue)}`,
+        query: `WorkflowType = 'policyWorkflow' AND ExecutionStatus = 'Running' AND ${onQueues}`,
         pageSize: LIST_PAGE_SIZE,
         ...(pageToken ? { nextPageToken: Buffer.from(pageToken, 'base64') } : {}),
       });
@@ -428,6 +437,7 @@ export function createDriftActivities(deps: DriftDependencies): DriftActivities 
           const report = await submitEvent(raw, {
             client,
             taskQueue,
+            accountTaskQueues,
             wait: false,
             reservedTagKeys: [managedByTag.key],
             searchAttributes: deps.searchAttributes,

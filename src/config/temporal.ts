@@ -1,7 +1,24 @@
 // The Temporal block: where the server is and how to reach it. Every process reads it the same way (the
 // worker, the starter, ingest, consume-sqs), so they all meet on one namespace and task queue.
 import { z } from 'zod';
+import { ACCOUNT_ID_PATTERN } from '../domain/accounts';
 import { booleanVariable, ConfigError, parseEnvironment, readFileFor } from './environment';
+
+/** A comma-separated list of 12-digit account IDs (blank parts ignored). */
+const accountIdList = z
+  .string()
+  .default('')
+  .transform((value) =>
+    value
+      .split(',')
+      .map((part) => part.trim())
+      .filter((part) => part !== ''),
+  )
+  .refine(
+    (ids) => ids.every((id) => ACCOUNT_ID_PATTERN.test(id)),
+    'must be 12-digit account IDs separated by commas',
+  )
+  .refine((ids) => new Set(ids).size === ids.length, 'names an account twice');
 
 const temporalSchema = z.object({
   TEMPORAL_ADDRESS: z
@@ -10,6 +27,12 @@ const temporalSchema = z.object({
     .default('localhost:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('iam-policy-events'),
+  /**
+   * Accounts whose events and policy workflows run on a task queue of their own, `<TEMPORAL_TASK_QUEUE>@<id>`,
+   * so that a backlog in one is never dispatched in front of another's work. Every process that starts
+   * or runs workflows must read the same list, as it reads the same task queue.
+   */
+  TEMPORAL_ACCOUNT_TASK_QUEUES: accountIdList,
   TEMPORAL_TLS: booleanVariable.optional(),
   TEMPORAL_TLS_CERT_PATH: z.string().min(1).optional(),
   TEMPORAL_TLS_KEY_PATH: z.string().min(1).optional(),
@@ -29,6 +52,8 @@ export interface TemporalConfig {
   address: string;
   namespace: string;
   taskQueue: string;
+  /** TEMPORAL_ACCOUNT_TASK_QUEUES: the accounts with a task queue of their own (src/domain/task-queues.ts). */
+  accountTaskQueues: string[];
   /** `true` for TLS with system roots; an object for mTLS or a private CA; absent for plaintext. */
   tls?: true | TlsConfig;
   apiKey?: string;
@@ -41,6 +66,13 @@ export function loadTemporalConfig(env: NodeJS.ProcessEnv = process.env): Tempor
   const e = parseEnvironment(temporalSchema, env);
   if ((e.TEMPORAL_TLS_CERT_PATH === undefined) !== (e.TEMPORAL_TLS_KEY_PATH === undefined)) {
     throw new ConfigError('TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH must be set together (mTLS)');
+  }
+
+  if (e.TEMPORAL_ACCOUNT_TASK_QUEUES.length > 0 && e.TEMPORAL_TASK_QUEUE.includes('@')) {
+    throw new ConfigError(
+      `TEMPORAL_TASK_QUEUE (${e.TEMPORAL_TASK_QUEUE}) must not contain '@' with TEMPORAL_ACCOUNT_TASK_QUEUES set: ` +
+        `an account's own task queue is the base name, '@', the account ID`,
+    );
   }
 
   let tls: TemporalConfig['tls'];
@@ -74,6 +106,7 @@ export function loadTemporalConfig(env: NodeJS.ProcessEnv = process.env): Tempor
     address: e.TEMPORAL_ADDRESS,
     namespace: e.TEMPORAL_NAMESPACE,
     taskQueue: e.TEMPORAL_TASK_QUEUE,
+    accountTaskQueues: e.TEMPORAL_ACCOUNT_TASK_QUEUES,
     tls,
     apiKey: e.TEMPORAL_API_KEY,
     searchAttributes: e.TEMPORAL_SEARCH_ATTRIBUTES === 'on',

@@ -14,6 +14,7 @@ import {
 import { loadDriftConfig, type DriftConfig } from './drift';
 import { loadIamConfig, type IamConfig } from './iam';
 import { loadTemporalConfig, type TemporalConfig } from './temporal';
+import { polledAccountsProblem, polledTaskQueues } from '../domain/task-queues';
 
 const workerSchema = z.object({
   METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
@@ -88,6 +89,20 @@ const workerSchema = z.object({
    * started before Temporal, or while it restarts, waits instead of exiting.
    */
   WORKER_CONNECT_RETRY_MS: z.coerce.number().int().min(0).max(86_400_000).default(300_000),
+  /**
+   * The task queues this worker polls, by account: `default` for TEMPORAL_TASK_QUEUE (the default account
+   * and every account without a queue of its own), account IDs for those of TEMPORAL_ACCOUNT_TASK_QUEUES.
+   * Unset: all of them. Lets an account's work run on workers of its own.
+   */
+  WORKER_ACCOUNTS: z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((part) => part.trim())
+        .filter((part) => part !== ''),
+    )
+    .optional(),
   LOG_LEVEL: logLevelVariable,
   /** Run as a version of a Worker Deployment (docs/deploying.md); off: an unversioned worker. */
   TEMPORAL_WORKER_VERSIONING: z.enum(['on', 'off']).default('on'),
@@ -136,6 +151,8 @@ export interface ServiceConfig extends IamConfig {
   slots: WorkerSlots;
   /** WORKER_CONNECT_RETRY_MS: how long to keep trying to reach Temporal at start (0: once). */
   connectRetryMs: number;
+  /** The task queues this worker polls (WORKER_ACCOUNTS; all of the service's by default), the base one first if polled. */
+  polledTaskQueues: string[];
   /** The Worker Deployment version the worker runs as; absent with TEMPORAL_WORKER_VERSIONING=off. */
   deployment?: WorkerDeploymentConfig;
   /** DRIFT_*: the drift check's schedule, which the worker keeps (src/temporal/drift-schedule.ts). */
@@ -186,6 +203,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
         `(${e.WORKER_MAX_CACHED_WORKFLOWS}): a workflow task runs on a cached workflow`,
     );
   }
+  const routing = { base: temporal.taskQueue, accounts: temporal.accountTaskQueues };
+  const withoutRole = routing.accounts.filter((account) => !iam.accounts.allowed.includes(account));
+  if (withoutRole.length > 0) {
+    // Nothing would be allowed to apply that account's events, yet its queue would be polled.
+    throw new ConfigError(
+      `TEMPORAL_ACCOUNT_TASK_QUEUES names ${withoutRole.join(', ')}, not in IAM_ACCOUNTS ` +
+        `(${iam.accounts.allowed.join(', ') || 'empty'}): an account's own task queue is for an account the service may touch`,
+    );
+  }
+  const polledProblem = e.WORKER_ACCOUNTS && polledAccountsProblem(routing, e.WORKER_ACCOUNTS);
+  if (polledProblem) throw new ConfigError(`WORKER_ACCOUNTS ${polledProblem}`);
   if (e.TEMPORAL_WORKER_VERSIONING === 'off') {
     const contradicting = (['TEMPORAL_DEPLOYMENT_NAME', 'TEMPORAL_BUILD_ID'] as const).filter(
       (name) => e[name] !== undefined,
@@ -224,6 +252,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
         : {}),
     },
     connectRetryMs: e.WORKER_CONNECT_RETRY_MS,
+    polledTaskQueues: polledTaskQueues(routing, e.WORKER_ACCOUNTS),
     drift,
     ...(e.TEMPORAL_WORKER_VERSIONING === 'on'
       ? {

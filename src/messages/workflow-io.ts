@@ -20,6 +20,8 @@ export interface PolicyWorkflowSettings {
   coalesce?: CoalesceWindow;
   /** How deletes of a policy in use wait until it is unused (DELETE_WAIT_*; the defaults when absent). */
   deleteWait?: DeleteWaitSettings;
+  /** The task queue the policy's account works on (TEMPORAL_ACCOUNT_TASK_QUEUES): a run continues as new there. */
+  taskQueue?: string;
 }
 
 export interface PolicyWorkflowInput extends PolicyWorkflowSettings {

@@ -12,6 +12,7 @@ import type { TemporalConfig } from '../config/temporal';
 import { loadAllowedAccounts } from '../config/iam';
 import { validateEvent } from '../sources/event-validation';
 import { fairnessKeyOf } from '../domain/accounts';
+import { taskQueueOf } from '../domain/task-queues';
 import type { EventResult, Outcome } from '../domain/types';
 import { eventWorkflowId, payloadHash } from '../temporal/event-identity';
 import type { eventWorkflow } from '../workflows/event-workflow';
@@ -41,7 +42,10 @@ export interface SubmitReport {
 
 export interface SubmitOptions {
   client: Client;
+  /** TEMPORAL_TASK_QUEUE: where event workflows start, unless their account has a queue of its own. */
   taskQueue: string;
+  /** TEMPORAL_ACCOUNT_TASK_QUEUES: events naming one of these start on its own queue (src/domain/task-queues.ts). */
+  accountTaskQueues?: readonly string[];
   /** Wait for each event's final outcome instead of returning once it is accepted. */
   wait: boolean;
   /** Tag keys events may not set: the service's own managed-by tag. */
@@ -76,6 +80,7 @@ export function submitOptionsFor(
   return {
     client,
     taskQueue: config.temporal.taskQueue,
+    accountTaskQueues: config.temporal.accountTaskQueues,
     wait,
     reservedTagKeys: [config.managedByTag.key],
     ...(allowedAccounts !== undefined ? { allowedAccounts } : {}),
@@ -113,7 +118,10 @@ export async function submitEvent(raw: unknown, options: SubmitOptions): Promise
     const handle = await bounded(options, () =>
       options.client.workflow.start<typeof eventWorkflow>('eventWorkflow', {
         workflowId,
-        taskQueue: options.taskQueue,
+        taskQueue: taskQueueOf(
+          { base: options.taskQueue, accounts: options.accountTaskQueues ?? [] },
+          event.account,
+        ),
         args: [{ event, payloadHash: hash }],
         memo: { payloadHash: hash },
         // A completed event is never processed again; a failed one may be resubmitted.

@@ -17,12 +17,16 @@ import type { AccountClients } from '../iam/account-clients';
 import type { ServiceSinks } from '../messages/sinks';
 import { defaultMaxCachedWorkflows, oldSpaceLimitMiB } from './worker-cache';
 import { buildIdOf, type DeploymentVersion } from './worker-deployment';
+import { cacheShare } from '../domain/task-queues';
 
 export interface ServiceWorkerOptions {
   /** The worker's connection; the activities' client (events to policy workflows, results back) uses it too. */
   connection: NativeConnection;
   namespace: string;
+  /** TEMPORAL_TASK_QUEUE: the base task queue (the worker polls it unless told which to poll). */
   taskQueue: string;
+  /** TEMPORAL_ACCOUNT_TASK_QUEUES: accounts whose work runs on a task queue of its own (src/domain/task-queues.ts). */
+  accountTaskQueues?: readonly string[];
   iam: IAMClient;
   accountId: () => Promise<string>;
   /**
@@ -105,7 +109,11 @@ async function deploymentVersion(
   };
 }
 
-export async function createServiceWorker(options: ServiceWorkerOptions): Promise<Worker> {
+/** A worker polling `pollTaskQueue`, one of the service's task queues (the base one by default). */
+export async function createServiceWorker(
+  options: ServiceWorkerOptions,
+  pollTaskQueue: string = options.taskQueue,
+): Promise<Worker> {
   const { connection, namespace, taskQueue, iam, accountId, managedByTag } = options;
   // One connection, in the SDK's native core: the activities' two calls per event cost less there than
   // through a second, JavaScript gRPC connection.
@@ -114,7 +122,7 @@ export async function createServiceWorker(options: ServiceWorkerOptions): Promis
   return Worker.create({
     connection,
     namespace,
-    taskQueue,
+    taskQueue: pollTaskQueue,
     ...(workflowBundle ? { workflowBundle } : { workflowsPath: workflowsPath() }),
     // Each workflow type declares its versioning behaviour (versionedAs, src/workflows/versioning.ts),
     // except a run whose first task an unversioned worker completed: it moves with the current version,
@@ -131,6 +139,7 @@ export async function createServiceWorker(options: ServiceWorkerOptions): Promis
     activities: createActivities({
       client,
       taskQueue,
+      accountTaskQueues: options.accountTaskQueues,
       iam,
       accountId,
       ...(options.accounts ? { accounts: options.accounts } : {}),
@@ -152,4 +161,51 @@ export async function createServiceWorker(options: ServiceWorkerOptions): Promis
     // The workflow threads get the same old-space limit as this one (a V8 flag; the SDK sets no resourceLimits).
     maxCachedWorkflows: options.tuning?.maxCachedWorkflows ?? defaultMaxCachedWorkflows(oldSpaceLimitMiB()),
   });
+}
+
+/**
+ * One worker for each task queue polled, in one process: each with its own slots and workflow thread, so
+ * that one account's backlog waits for its own worker's slots. They share the connection, one bundle of
+ * the workflows (one build ID) and the workflow cache, which is sized to the heap they share.
+ */
+export async function createServiceWorkers(
+  options: ServiceWorkerOptions,
+  pollTaskQueues: readonly string[],
+): Promise<Worker[]> {
+  if (pollTaskQueues.length === 1) return [await createServiceWorker(options, pollTaskQueues[0])];
+  const code = await workflowCode(options.workflowBundle);
+  const { version } = await deploymentVersion({ ...options, workflowBundle: { code } });
+  const cache = options.tuning?.maxCachedWorkflows ?? defaultMaxCachedWorkflows(oldSpaceLimitMiB());
+  const shared: ServiceWorkerOptions = {
+    ...options,
+    workflowBundle: { code },
+    ...(version ? { deployment: { deploymentName: version.deploymentName, buildId: version.buildId } } : {}),
+    tuning: { ...options.tuning, maxCachedWorkflows: cacheShare(cache, pollTaskQueues.length) },
+  };
+  const workers: Worker[] = [];
+  try {
+    for (const queue of pollTaskQueues) workers.push(await createServiceWorker(shared, queue));
+  } catch (error) {
+    // Those created hold native resources until they have run: run them and stop them at once.
+    await runServiceWorkers(workers, () => stopRunning(workers)).catch(() => undefined);
+    throw error;
+  }
+  return workers;
+}
+
+/**
+ * Runs the workers until all have stopped (the runtime stops them on SIGINT and SIGTERM). When one stops
+ * or fails, the others are shut down too: a process serving only some of its queues would look healthy.
+ * Rejects with the first failure. `started` runs once they all run (tests shut them down from it).
+ */
+export async function runServiceWorkers(workers: readonly Worker[], started?: () => void): Promise<void> {
+  const runs = workers.map((worker) => worker.run().finally(() => stopRunning(workers)));
+  started?.();
+  const results = await Promise.allSettled(runs);
+  const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+function stopRunning(workers: readonly Worker[]): void {
+  for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
 }

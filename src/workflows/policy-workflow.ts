@@ -4,9 +4,9 @@ import {
   allHandlersFinished,
   CancellationScope,
   condition,
-  continueAsNew,
   isCancellation,
   log,
+  makeContinueAsNewFunc,
   proxyActivities,
   proxySinks,
   setHandler,
@@ -218,7 +218,11 @@ export async function policyWorkflow(input: PolicyWorkflowInput): Promise<void> 
       await condition(allHandlersFinished);
       answerUpdates(state, waiting);
       await sendResults(state);
-      return await continueAsNew<typeof policyWorkflow>({ ...input, ...settings, state });
+      // On the task queue its account works on now (TEMPORAL_ACCOUNT_TASK_QUEUES may have changed).
+      const next = makeContinueAsNewFunc<typeof policyWorkflow>(
+        settings.taskQueue !== undefined ? { taskQueue: settings.taskQueue } : {},
+      );
+      return await next({ ...input, ...settings, state });
     }
     const next = takeNext(state);
     // What takeNext settled (superseded, repeats) is answered while the next event is applied.
@@ -248,11 +252,13 @@ function settingsOf({
   maxHistoryLength,
   coalesce,
   deleteWait,
+  taskQueue,
 }: PolicyWorkflowSettings): PolicyWorkflowSettings {
   return {
     ...(maxHistoryLength !== undefined ? { maxHistoryLength } : {}),
     ...(coalesce !== undefined ? { coalesce } : {}),
     ...(deleteWait !== undefined ? { deleteWait } : {}),
+    ...(taskQueue !== undefined ? { taskQueue } : {}),
   };
 }
 

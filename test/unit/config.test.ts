@@ -9,6 +9,7 @@ test('defaults are the local ones', () => {
     address: 'localhost:7233',
     namespace: 'default',
     taskQueue: 'iam-policy-events',
+    accountTaskQueues: [],
     tls: undefined,
     apiKey: undefined,
     searchAttributes: true,
@@ -17,6 +18,49 @@ test('defaults are the local ones', () => {
   expect(config.managedByTag).toEqual({ key: 'managed-by', value: 'iam-policy-events' });
   expect(config.logLevel).toBe('warn');
   expect(config.policyHistoryLimit).toBe(100);
+  expect(config.polledTaskQueues).toEqual(['iam-policy-events']);
+});
+
+test('accounts with a task queue of their own: polled by default, or as WORKER_ACCOUNTS says', () => {
+  const accounts = { IAM_ACCOUNTS: '222222222222,333333333333', TEMPORAL_TASK_QUEUE: 'iam' };
+  const config = loadConfig({ ...accounts, TEMPORAL_ACCOUNT_TASK_QUEUES: ' 222222222222 ,' });
+  expect(config.temporal.accountTaskQueues).toEqual(['222222222222']);
+  expect(config.polledTaskQueues).toEqual(['iam', 'iam@222222222222']);
+  expect(
+    loadConfig({ ...accounts, TEMPORAL_ACCOUNT_TASK_QUEUES: '222222222222', WORKER_ACCOUNTS: '222222222222' })
+      .polledTaskQueues,
+  ).toEqual(['iam@222222222222']);
+});
+
+test.each([
+  [{ TEMPORAL_ACCOUNT_TASK_QUEUES: '12345' }, /TEMPORAL_ACCOUNT_TASK_QUEUES: must be 12-digit account IDs/],
+  [
+    { IAM_ACCOUNTS: '222222222222', TEMPORAL_ACCOUNT_TASK_QUEUES: '222222222222,222222222222' },
+    /TEMPORAL_ACCOUNT_TASK_QUEUES: names an account twice/,
+  ],
+  [
+    { IAM_ACCOUNTS: '222222222222', TEMPORAL_ACCOUNT_TASK_QUEUES: '333333333333' },
+    /TEMPORAL_ACCOUNT_TASK_QUEUES names 333333333333, not in IAM_ACCOUNTS \(222222222222\)/,
+  ],
+  [
+    {
+      IAM_ACCOUNTS: '222222222222',
+      TEMPORAL_ACCOUNT_TASK_QUEUES: '222222222222',
+      TEMPORAL_TASK_QUEUE: 'a@b',
+    },
+    /TEMPORAL_TASK_QUEUE \(a@b\) must not contain '@'/,
+  ],
+  [
+    {
+      IAM_ACCOUNTS: '222222222222',
+      TEMPORAL_ACCOUNT_TASK_QUEUES: '222222222222',
+      WORKER_ACCOUNTS: '333333333333',
+    },
+    /WORKER_ACCOUNTS names 333333333333, which has no task queue of its own/,
+  ],
+  [{ WORKER_ACCOUNTS: ' , ' }, /WORKER_ACCOUNTS names no task queue to poll/],
+])('refuses %j', (env, message) => {
+  expect(() => loadConfig(env)).toThrow(message);
 });
 
 test('an API key (Temporal Cloud) turns TLS on', () => {
