@@ -7,7 +7,7 @@
 // Progress on stderr, the table on stdout, JSON with --out.
 //
 //   npm run bench:accounts -- [--seconds 20] [--rate 4] [--flood 300] [--flood-concurrency 64]
-//                             [--repeats 2] [--iam-latency-ms 100] [--account-task-queue]
+//                             [--repeats 2] [--iam-latency-ms 100] [--account-task-queue [--account-worker]]
 //                             [--worker-env K=V ...]
 //                             [--dynamic-config K=V ...] [--temporal HOST:PORT [--temporal-pids-from DIR]]
 //                             [--out FILE]
@@ -22,6 +22,7 @@ import { workerEnv } from './options';
 import { log } from './progress';
 import { provenance } from './provenance';
 import { cpuMeter, MANAGED_BY, startWorker, type CpuUse } from './service-run';
+import { groupOf } from './worker-group';
 import { profileTasks, type TaskProfile } from './history';
 import { eventWorkflowId } from '../src/temporal/event-identity';
 import { policyWorkflowId } from '../src/domain/ids';
@@ -39,6 +40,7 @@ interface Options {
   repeats: number;
   iamLatencyMs: number;
   accountTaskQueue: boolean;
+  accountWorker: boolean;
   workerEnv: string[];
   dynamicConfig: string[];
   temporal?: string;
@@ -85,6 +87,11 @@ function parseOptions(argv: string[]): Options {
       "B's work on a task queue of its own (TEMPORAL_ACCOUNT_TASK_QUEUES), polled by the same worker process",
       false,
     )
+    .option(
+      '--account-worker',
+      "with --account-task-queue: B's queue polled by a second worker process (WORKER_ACCOUNTS), not the first",
+      false,
+    )
     .option('--worker-env <key=value>', 'extra worker environment (repeatable)', collect, [])
     .option(
       '--dynamic-config <key=value>',
@@ -101,6 +108,15 @@ function parseOptions(argv: string[]): Options {
     .allowExcessArguments(false)
     .parse(argv, { from: 'user' })
     .opts<Options>();
+}
+
+function checkedOptions(argv: string[]): Options {
+  const options = parseOptions(argv);
+  if (options.accountWorker && !options.accountTaskQueue) {
+    process.stderr.write('bench:accounts: --account-worker needs --account-task-queue\n');
+    process.exit(2);
+  }
+  return options;
 }
 
 /** A plain mixed stream (creates, updates, unchanged, deletes) with names of its own, in `account`. */
@@ -149,7 +165,7 @@ function summarise(timings: readonly Timed[]) {
 }
 
 async function main(): Promise<void> {
-  const options = parseOptions(process.argv.slice(2));
+  const options = checkedOptions(process.argv.slice(2));
   const started = new Date();
   const runId = Date.now().toString(36).slice(-6);
   const env = await startEnvironment({
@@ -163,15 +179,23 @@ async function main(): Promise<void> {
   const taskQueue = `bench-accounts-${runId}`;
   const passes: Pass[] = [];
   try {
-    const worker = await startWorker(env, taskQueue, {
+    const workerSettings = (polled?: string) => ({
       entry: 'src/worker.ts',
       env: {
         IAM_ACCOUNTS: ACCOUNT_B,
         ...(options.accountTaskQueue ? { TEMPORAL_ACCOUNT_TASK_QUEUES: ACCOUNT_B } : {}),
+        ...(polled ? { WORKER_ACCOUNTS: polled } : {}),
         ...workerEnv(options.workerEnv),
       },
       nodeArgs: [],
     });
+    // With --account-worker, B's queue has a worker process of its own (CPU and memory summed below).
+    const worker = options.accountWorker
+      ? groupOf([
+          await startWorker(env, taskQueue, workerSettings('default')),
+          await startWorker(env, taskQueue, workerSettings(ACCOUNT_B)),
+        ])
+      : await startWorker(env, taskQueue, workerSettings());
     try {
       const submit = {
         client: env.client,
@@ -227,7 +251,7 @@ async function main(): Promise<void> {
 
   const lines = [
     `Account A at ${options.rate} events/s for ${options.seconds} s; account B's flood: ${options.flood} events, ${options.floodConcurrency} in flight; IAM ${options.iamLatencyMs} ms a call`,
-    `worker environment: ${[...(options.accountTaskQueue ? [`TEMPORAL_ACCOUNT_TASK_QUEUES=${ACCOUNT_B}`] : []), ...options.workerEnv].join(' ') || '(defaults)'}; server: ${options.temporal ? `${options.temporal} (given)` : `dev server, ${options.dynamicConfig.join(' ') || 'defaults'}`}`,
+    `worker environment: ${[...(options.accountTaskQueue ? [`TEMPORAL_ACCOUNT_TASK_QUEUES=${ACCOUNT_B}`] : []), ...(options.accountWorker ? [`WORKER_ACCOUNTS=default and ${ACCOUNT_B} (two processes)`] : []), ...options.workerEnv].join(' ') || '(defaults)'}; server: ${options.temporal ? `${options.temporal} (given)` : `dev server, ${options.dynamicConfig.join(' ') || 'defaults'}`}`,
     '',
     'pass        A p50 ms  A p95 ms  A max ms  B events/s  B p95 ms  worker RSS MiB  other outcomes (rejected, failed, ...)',
   ];
