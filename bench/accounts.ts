@@ -179,7 +179,7 @@ async function main(): Promise<void> {
   const taskQueue = `bench-accounts-${runId}`;
   const passes: Pass[] = [];
   try {
-    const workerSettings = (polled?: string) => ({
+    const workerFor = (polled?: string) => ({
       entry: 'src/worker.ts',
       env: {
         IAM_ACCOUNTS: ACCOUNT_B,
@@ -192,10 +192,10 @@ async function main(): Promise<void> {
     // With --account-worker, B's queue has a worker process of its own (CPU and memory summed below).
     const worker = options.accountWorker
       ? groupOf([
-          await startWorker(env, taskQueue, workerSettings('default')),
-          await startWorker(env, taskQueue, workerSettings(ACCOUNT_B)),
+          await startWorker(env, taskQueue, workerFor('default')),
+          await startWorker(env, taskQueue, workerFor(ACCOUNT_B)),
         ])
-      : await startWorker(env, taskQueue, workerSettings());
+      : await startWorker(env, taskQueue, workerFor());
     try {
       const submit = {
         client: env.client,

@@ -5,7 +5,7 @@
 // Left out, as in bench/tuned-worker.ts: metrics endpoint, log sinks, the drift check's schedule.
 import '../src/node-version'; // first: refuses a Node older than 24
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { loadConfig, workerCapacity } from '../src/config/worker';
+import { loadConfig, workerSettings } from '../src/config/worker';
 import { createAccountIdResolver } from '../src/iam/account';
 import { createIamClient, createStsClient, workerRetryOptions } from '../src/iam/client';
 import { connectWorker } from '../src/temporal/connection';
@@ -22,19 +22,10 @@ async function main(): Promise<void> {
   ]);
   const worker = await createServiceWorker({
     connection,
-    namespace: config.temporal.namespace,
-    taskQueue: config.temporal.taskQueue,
+    ...workerSettings(config),
     // Never called by the floor's workflows; the service's worker has them, so this one has them too.
     iam: createIamClient(workerRetryOptions()),
     accountId: createAccountIdResolver(createStsClient(), config.accountId),
-    managedByTag: config.managedByTag,
-    guards: config.guards,
-    searchAttributes: config.temporal.searchAttributes,
-    policyHistoryLimit: config.policyHistoryLimit,
-    coalesce: config.coalesce,
-    deleteWait: config.deleteWait,
-    ...workerCapacity(config),
-    ...(config.deployment ? { deployment: config.deployment } : {}),
     workflowBundle,
   });
   const running = worker.run();

@@ -7,7 +7,7 @@ import { Client } from '@temporalio/client';
 import { Runtime, type NativeConnection, type RuntimeOptions, type Worker } from '@temporalio/worker';
 import { exitOnArguments } from './config/cli-options';
 import { ConfigError } from './config/environment';
-import { loadConfig, workerCapacity, type ServiceConfig } from './config/worker';
+import { loadConfig, workerSettings, type ServiceConfig } from './config/worker';
 import { createAccountIdResolver } from './iam/account';
 import { createAccountClients } from './iam/account-clients';
 import { createIamClient, createStsClient, workerRetryOptions } from './iam/client';
@@ -143,25 +143,15 @@ async function main(): Promise<void> {
     const workers = await createServiceWorkers(
       {
         connection,
-        namespace: config.temporal.namespace,
-        taskQueue: config.temporal.taskQueue,
-        accountTaskQueues: config.temporal.accountTaskQueues,
+        ...workerSettings(config),
         iam,
         accountId,
         accounts,
-        managedByTag: config.managedByTag,
-        guards: config.guards,
-        searchAttributes: config.temporal.searchAttributes,
-        policyHistoryLimit: config.policyHistoryLimit,
-        coalesce: config.coalesce,
-        deleteWait: config.deleteWait,
-        ...workerCapacity(config),
         sinks: {
           ...createEventSinks(logger, metrics),
           ...createDriftSinks(logger, metrics),
           ...createDeletionSinks(logger, metrics),
         },
-        ...(config.deployment ? { deployment: config.deployment } : {}),
         // A prebuilt bundle of these workflows (the tests build one per run), else bundled at start.
         ...(process.env.WORKFLOW_BUNDLE_PATH
           ? { workflowBundle: { codePath: process.env.WORKFLOW_BUNDLE_PATH } }

@@ -2,6 +2,7 @@
 // start, so that a mistake stops the process with a message naming its variable (exit status 2).
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { ACCOUNT_ID_PATTERN } from '../domain/accounts';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -11,6 +12,21 @@ export class ConfigError extends Error {
 export const booleanVariable = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+/** A list of AWS accounts: 12-digit IDs separated by commas, blank parts ignored; unset or empty: none. */
+export const accountIdListVariable = z
+  .string()
+  .default('')
+  .transform((value) =>
+    value
+      .split(',')
+      .map((part) => part.trim())
+      .filter((part) => part !== ''),
+  )
+  .refine(
+    (ids) => ids.every((id) => ACCOUNT_ID_PATTERN.test(id)),
+    'must be 12-digit account IDs separated by commas',
+  );
 
 /** LOG_LEVEL, shared by the worker, ingest and consume-sqs (JSON lines on stdout). */
 export const logLevelVariable = z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('warn');

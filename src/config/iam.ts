@@ -2,9 +2,15 @@
 // The worker enforces it; the starter needs the tag to refuse events that set it, and its read-only
 // commands (`policy`, `plan`) judge policies exactly as the worker would.
 import { z } from 'zod';
-import { ACCOUNT_ID_PATTERN, rolePatternProblem } from '../domain/accounts';
+import { rolePatternProblem } from '../domain/accounts';
 import { DEFAULT_GUARDRAILS, type GuardrailConfig, type PolicyGuards } from '../domain/guardrails';
-import { booleanVariable, ConfigError, parseEnvironment, readFileFor } from './environment';
+import {
+  accountIdListVariable,
+  booleanVariable,
+  ConfigError,
+  parseEnvironment,
+  readFileFor,
+} from './environment';
 import { GuardrailConfigError, parseGuardrailConfig } from './guardrails-file';
 
 export const DEFAULT_ASSUME_ROLE = 'iam-policy-events';
@@ -44,19 +50,7 @@ const iamSchema = managedBySchema
 function accountsShape() {
   return {
     /** The accounts events may name, comma-separated 12-digit IDs; empty: events may name none. */
-    IAM_ACCOUNTS: z
-      .string()
-      .default('')
-      .transform((value) =>
-        value
-          .split(',')
-          .map((part) => part.trim())
-          .filter((part) => part !== ''),
-      )
-      .refine(
-        (ids) => ids.every((id) => ACCOUNT_ID_PATTERN.test(id)),
-        'must be 12-digit account IDs separated by commas',
-      ),
+    IAM_ACCOUNTS: accountIdListVariable,
     /** The role assumed in a named account: a role name, or an ARN with {account}. */
     IAM_ASSUME_ROLE: z
       .string()

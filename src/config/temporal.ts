@@ -1,24 +1,13 @@
 // The Temporal block: where the server is and how to reach it. Every process reads it the same way (the
 // worker, the starter, ingest, consume-sqs), so they all meet on one namespace and task queue.
 import { z } from 'zod';
-import { ACCOUNT_ID_PATTERN } from '../domain/accounts';
-import { booleanVariable, ConfigError, parseEnvironment, readFileFor } from './environment';
-
-/** A comma-separated list of 12-digit account IDs (blank parts ignored). */
-const accountIdList = z
-  .string()
-  .default('')
-  .transform((value) =>
-    value
-      .split(',')
-      .map((part) => part.trim())
-      .filter((part) => part !== ''),
-  )
-  .refine(
-    (ids) => ids.every((id) => ACCOUNT_ID_PATTERN.test(id)),
-    'must be 12-digit account IDs separated by commas',
-  )
-  .refine((ids) => new Set(ids).size === ids.length, 'names an account twice');
+import {
+  accountIdListVariable,
+  booleanVariable,
+  ConfigError,
+  parseEnvironment,
+  readFileFor,
+} from './environment';
 
 const temporalSchema = z.object({
   TEMPORAL_ADDRESS: z
@@ -32,7 +21,10 @@ const temporalSchema = z.object({
    * so that a backlog in one is never dispatched in front of another's work. Every process that starts
    * or runs workflows must read the same list, as it reads the same task queue.
    */
-  TEMPORAL_ACCOUNT_TASK_QUEUES: accountIdList,
+  TEMPORAL_ACCOUNT_TASK_QUEUES: accountIdListVariable.refine(
+    (ids) => new Set(ids).size === ids.length,
+    'names an account twice',
+  ),
   TEMPORAL_TLS: booleanVariable.optional(),
   TEMPORAL_TLS_CERT_PATH: z.string().min(1).optional(),
   TEMPORAL_TLS_KEY_PATH: z.string().min(1).optional(),

@@ -298,3 +298,23 @@ export function workerCapacity(config: ServiceConfig) {
     },
   };
 }
+
+/**
+ * What every worker built from the configuration takes from it (src/worker.ts, the bench's floor worker):
+ * its task queues, the service's tag and guards, the policy workflow settings, its capacity, its version.
+ */
+export function workerSettings(config: ServiceConfig) {
+  return {
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    accountTaskQueues: config.temporal.accountTaskQueues,
+    managedByTag: config.managedByTag,
+    guards: config.guards,
+    searchAttributes: config.temporal.searchAttributes,
+    policyHistoryLimit: config.policyHistoryLimit,
+    coalesce: config.coalesce,
+    deleteWait: config.deleteWait,
+    ...workerCapacity(config),
+    ...(config.deployment ? { deployment: config.deployment } : {}),
+  };
+}
