@@ -91,8 +91,9 @@ const workerSchema = z.object({
   WORKER_CONNECT_RETRY_MS: z.coerce.number().int().min(0).max(86_400_000).default(300_000),
   /**
    * The task queues this worker polls, by account: `default` for TEMPORAL_TASK_QUEUE (the default account
-   * and every account without a queue of its own), account IDs for those of TEMPORAL_ACCOUNT_TASK_QUEUES.
-   * Unset: all of them. Lets an account's work run on workers of its own.
+   * and every account without a queue of its own), account IDs (of IAM_ACCOUNTS) for their own queues.
+   * Unset: all of the service's. Lets an account's work run on workers of its own, and a queue taken off
+   * TEMPORAL_ACCOUNT_TASK_QUEUES be drained.
    */
   WORKER_ACCOUNTS: z
     .string()
@@ -212,7 +213,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
         `(${iam.accounts.allowed.join(', ') || 'empty'}): an account's own task queue is for an account the service may touch`,
     );
   }
-  const polledProblem = e.WORKER_ACCOUNTS && polledAccountsProblem(routing, e.WORKER_ACCOUNTS);
+  const polledProblem = e.WORKER_ACCOUNTS && polledAccountsProblem(e.WORKER_ACCOUNTS, iam.accounts.allowed);
   if (polledProblem) throw new ConfigError(`WORKER_ACCOUNTS ${polledProblem}`);
   if (e.TEMPORAL_WORKER_VERSIONING === 'off') {
     const contradicting = (['TEMPORAL_DEPLOYMENT_NAME', 'TEMPORAL_BUILD_ID'] as const).filter(

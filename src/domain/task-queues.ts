@@ -32,30 +32,30 @@ export const BASE_QUEUE_ACCOUNTS = 'default';
 
 /**
  * The task queues one worker polls: `polled` names them by account (WORKER_ACCOUNTS: `default` for the
- * base queue, else an account of TEMPORAL_ACCOUNT_TASK_QUEUES); absent, all of them.
+ * base queue, else an account whose own queue to poll); absent, all of the service's. An account off
+ * TEMPORAL_ACCOUNT_TASK_QUEUES may be named too: its queue still holds the policy workflows that ran there
+ * until each moves back with its next event.
  */
 export function polledTaskQueues(routing: TaskQueueRouting, polled?: readonly string[]): string[] {
   if (polled === undefined) return allTaskQueues(routing);
+  const accounts = polled.filter((name) => name !== BASE_QUEUE_ACCOUNTS);
   return [
     ...(polled.includes(BASE_QUEUE_ACCOUNTS) ? [routing.base] : []),
-    ...routing.accounts
-      .filter((account) => polled.includes(account))
-      .map((account) => accountTaskQueue(routing.base, account)),
+    ...[...new Set(accounts)].map((account) => accountTaskQueue(routing.base, account)),
   ];
 }
 
-/** Why WORKER_ACCOUNTS cannot be served, or undefined. */
+/** Why WORKER_ACCOUNTS cannot be served, or undefined. `allowed`: IAM_ACCOUNTS. */
 export function polledAccountsProblem(
-  routing: TaskQueueRouting,
   polled: readonly string[],
+  allowed: readonly string[],
 ): string | undefined {
   if (polled.length === 0) return 'names no task queue to poll';
-  const unknown = polled.filter((name) => name !== BASE_QUEUE_ACCOUNTS && !routing.accounts.includes(name));
+  const unknown = polled.filter((name) => name !== BASE_QUEUE_ACCOUNTS && !allowed.includes(name));
   if (unknown.length === 0) return undefined;
   return (
-    `names ${unknown.join(', ')}, which ${unknown.length === 1 ? 'has' : 'have'} no task queue of ` +
-    `${unknown.length === 1 ? 'its' : 'their'} own (TEMPORAL_ACCOUNT_TASK_QUEUES: ` +
-    `${routing.accounts.length > 0 ? routing.accounts.join(', ') : 'none'}); use ${BASE_QUEUE_ACCOUNTS} for the base queue`
+    `names ${unknown.join(', ')}, not in IAM_ACCOUNTS (${allowed.length > 0 ? allowed.join(', ') : 'empty'}): ` +
+    `name ${BASE_QUEUE_ACCOUNTS} for the base queue, or accounts the service may touch`
   );
 }
 

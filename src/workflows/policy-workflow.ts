@@ -185,8 +185,13 @@ export async function policyWorkflow(input: PolicyWorkflowInput): Promise<void> 
     ...state.pending.map((queued) => pendingView(queued, 'waiting')),
   ]);
 
+  // A run on another task queue than its account's now (TEMPORAL_ACCOUNT_TASK_QUEUES changed, as the
+  // latest delivery says) moves there between events.
+  const onAnotherQueue = (): boolean =>
+    settings.taskQueue !== undefined && settings.taskQueue !== workflowInfo().taskQueue;
   const shouldContinueAsNew = (): boolean =>
     workflowInfo().continueAsNewSuggested ||
+    onAnotherQueue() ||
     (settings.maxHistoryLength !== undefined && workflowInfo().historyLength >= settings.maxHistoryLength);
 
   const hasWork = () => state.pending.length > 0 || state.outbox.length > 0 || shouldContinueAsNew();
@@ -218,7 +223,7 @@ export async function policyWorkflow(input: PolicyWorkflowInput): Promise<void> 
       await condition(allHandlersFinished);
       answerUpdates(state, waiting);
       await sendResults(state);
-      // On the task queue its account works on now (TEMPORAL_ACCOUNT_TASK_QUEUES may have changed).
+      // On the task queue its account works on now.
       const next = makeContinueAsNewFunc<typeof policyWorkflow>(
         settings.taskQueue !== undefined ? { taskQueue: settings.taskQueue } : {},
       );

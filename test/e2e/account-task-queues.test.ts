@@ -1,6 +1,6 @@
 // The worker as it runs in production with TEMPORAL_ACCOUNT_TASK_QUEUES: one process polls the base queue
-// and the listed account's own queue, and applies that account's events there; a WORKER_ACCOUNTS naming a
-// queue the service does not have is refused at start.
+// and the listed account's own queue, and applies that account's events there; a WORKER_ACCOUNTS naming an
+// account outside IAM_ACCOUNTS is refused at start.
 import { Client, Connection } from '@temporalio/client';
 import { policyWorkflowId } from '../../src/domain/ids';
 import { submitEvent, type SubmitOptions } from '../../src/starter/submit';
@@ -62,12 +62,12 @@ test("one worker process polls the base queue and B's own, and applies B's event
   expect(await described(eventWorkflowId(String(inDefault.source), String(inDefault.id)))).toBe(taskQueue);
 });
 
-test('WORKER_ACCOUNTS naming an account without a queue of its own: the worker refuses to start, saying why', async () => {
+test('WORKER_ACCOUNTS naming an account the service may not touch: the worker refuses to start, saying why', async () => {
   const refused = await runCli('src/worker.ts', [], {
     env: { ...environment, WORKER_ACCOUNTS: `default,333333333333` },
   });
   expect(refused.code).toBe(2);
   expect(refused.stderr).toContain(
-    `WORKER_ACCOUNTS names 333333333333, which has no task queue of its own (TEMPORAL_ACCOUNT_TASK_QUEUES: ${B})`,
+    `WORKER_ACCOUNTS names 333333333333, not in IAM_ACCOUNTS (${B}): name default for the base queue, or accounts the service may touch`,
   );
 });

@@ -1,7 +1,7 @@
 // Accounts with a task queue of their own (TEMPORAL_ACCOUNT_TASK_QUEUES), on the real dev server and moto
 // behind the strict proxy: their event and policy workflows are dispatched apart from every other
 // account's, a worker may poll some queues only (WORKER_ACCOUNTS), a running policy workflow moves to its
-// account's queue when it continues as new, and the drift check knows the policies of every queue.
+// account's queue (and back) with its next event, and the drift check knows the policies of every queue.
 import { DeletePolicyCommand, type IAMClient } from '@aws-sdk/client-iam';
 import { DEFAULT_POLICY_GUARDS } from '../../src/domain/guardrails';
 import { policyWorkflowId } from '../../src/domain/ids';
@@ -11,9 +11,9 @@ import { eventWorkflowId } from '../../src/temporal/event-identity';
 import { uniqueSuffix } from '../../harness/env';
 import { defaultDocument, documentAllowing, policiesNamed, upsertEvent } from '../../harness/events';
 import { historyOf } from '../../harness/history';
+import type { RunningService } from '../../harness/service';
 import { iamIn, inAccount } from '../helpers/accounts';
 import { proxiedServices } from '../helpers/proxied-services';
-import { until } from '../helpers/until';
 
 const services = proxiedServices();
 const B = '222222222222';
@@ -60,14 +60,12 @@ test("B's work runs on B's queue: a worker without it serves the default account
   );
 }, 60_000);
 
-test("a policy workflow started on the base queue moves to its account's queue when it continues as new", async () => {
+test("a running policy workflow moves to its account's queue with its next event, and back when the account leaves the list", async () => {
   const taskQueue = `test-${uniqueSuffix()}`;
   const name = `moves-${uniqueSuffix()}`;
-  const before = await services.serviceWith({
-    taskQueue,
-    accounts: { allowed: [B] },
-    policyHistoryLimit: 20,
-  });
+  const update = (action: string) =>
+    inAccount(upsertEvent(name, { document: documentAllowing([`s3:${action}`]) }), B);
+  const before = await services.serviceWith({ taskQueue, accounts: { allowed: [B] } });
   expect((await submitEvent(inAccount(upsertEvent(name), B), before.submitOptions())).outcome).toBe(
     'created',
   );
@@ -75,30 +73,36 @@ test("a policy workflow started on the base queue moves to its account's queue w
   expect(firstRun.taskQueue).toBe(taskQueue);
   await services.stop(before);
 
-  // B gets a queue of its own; the running policy workflow learns it with the next delivery.
-  const after = await services.serviceWith({
+  // B gets a queue of its own: the next delivery tells the running policy workflow, which applies the
+  // event in a new run on B's queue.
+  const listed = await services.serviceWith({
     taskQueue,
     accounts: { allowed: [B] },
     accountTaskQueues: [B],
-    policyHistoryLimit: 20,
   });
-  const policy = after.client.workflow.getHandle(policyWorkflowId(name, B));
-  for (let version = 1; (await policy.describe()).runId === firstRun.runId; version += 1) {
-    expect(version).toBeLessThan(10);
-    const report = await submitEvent(
-      inAccount(upsertEvent(name, { document: documentAllowing([`s3:Get${version}`]) }), B),
-      after.submitOptions(),
-    );
-    expect(report.outcome).toBe('updated');
-  }
-  await until(async () => (await policy.describe()).status.name === 'RUNNING', 'the new run running', 10_000);
-  expect((await policy.describe()).taskQueue).toBe(`${taskQueue}@${B}`);
-  // And it still serves B's events there.
-  const report = await submitEvent(
-    inAccount(upsertEvent(name, { document: documentAllowing(['s3:GetLast']) }), B),
-    after.submitOptions(),
-  );
-  expect(report.outcome).toBe('updated');
+  const policyOf = (service: RunningService) => service.client.workflow.getHandle(policyWorkflowId(name, B));
+  expect((await submitEvent(update('DeleteObject'), listed.submitOptions())).outcome).toBe('updated');
+  const moved = await policyOf(listed).describe();
+  expect(moved.runId).not.toBe(firstRun.runId);
+  expect(moved.taskQueue).toBe(`${taskQueue}@${B}`);
+  await services.stop(listed);
+
+  // B leaves the list: a worker still polling B's queue (WORKER_ACCOUNTS) lets the workflow there take
+  // the next event, and move back to the base queue with it.
+  const draining = await services.serviceWith({
+    taskQueue,
+    accounts: { allowed: [B] },
+    workerAccounts: ['default', B],
+  });
+  expect((await submitEvent(update('PutObject'), draining.submitOptions())).outcome).toBe('updated');
+  const back = await policyOf(draining).describe();
+  expect(back.runId).not.toBe(moved.runId);
+  expect(back.taskQueue).toBe(taskQueue);
+  await services.stop(draining);
+  // Served from the base queue alone now.
+  const baseOnly = await services.serviceWith({ taskQueue, accounts: { allowed: [B] } });
+  expect((await submitEvent(update('ListBucket'), baseOnly.submitOptions())).outcome).toBe('updated');
+  expect((await policyOf(baseOnly).describe()).runId).toBe(back.runId);
 }, 90_000);
 
 test("the drift check finds a policy deleted by hand whose workflow runs on its account's queue, and repairs it", async () => {

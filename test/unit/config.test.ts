@@ -56,7 +56,7 @@ test.each([
       TEMPORAL_ACCOUNT_TASK_QUEUES: '222222222222',
       WORKER_ACCOUNTS: '333333333333',
     },
-    /WORKER_ACCOUNTS names 333333333333, which has no task queue of its own/,
+    /WORKER_ACCOUNTS names 333333333333, not in IAM_ACCOUNTS \(222222222222\)/,
   ],
   [{ WORKER_ACCOUNTS: ' , ' }, /WORKER_ACCOUNTS names no task queue to poll/],
 ])('refuses %j', (env, message) => {

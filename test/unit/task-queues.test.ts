@@ -24,16 +24,21 @@ test('a worker polls every queue by default, or those WORKER_ACCOUNTS names, the
   expect(polledTaskQueues(routing)).toEqual(allTaskQueues(routing));
   expect(polledTaskQueues(routing, [C, 'default'])).toEqual(['iam', 'iam@333333333333']);
   expect(polledTaskQueues(routing, [B])).toEqual(['iam@222222222222']);
+  // An account taken off the list: its queue polled until the policy workflows there have moved.
+  expect(polledTaskQueues({ base: 'iam', accounts: [] }, ['default', B, B])).toEqual([
+    'iam',
+    'iam@222222222222',
+  ]);
 });
 
-test('WORKER_ACCOUNTS may name only the base queue and the accounts with a queue of their own', () => {
-  expect(polledAccountsProblem(routing, ['default', B])).toBeUndefined();
-  expect(polledAccountsProblem(routing, [])).toBe('names no task queue to poll');
-  expect(polledAccountsProblem(routing, ['444444444444'])).toMatch(
-    /names 444444444444, which has no task queue of its own \(TEMPORAL_ACCOUNT_TASK_QUEUES: 222222222222, 333333333333\); use default/,
+test('WORKER_ACCOUNTS may name the base queue and accounts of IAM_ACCOUNTS', () => {
+  expect(polledAccountsProblem(['default', B], [B])).toBeUndefined();
+  expect(polledAccountsProblem([], [B])).toBe('names no task queue to poll');
+  expect(polledAccountsProblem(['444444444444'], [B, C])).toBe(
+    'names 444444444444, not in IAM_ACCOUNTS (222222222222, 333333333333): name default for the base queue, or accounts the service may touch',
   );
-  expect(polledAccountsProblem({ base: 'iam', accounts: [] }, [B, 'x'])).toMatch(
-    /names 222222222222, x, which have no task queue of their own \(TEMPORAL_ACCOUNT_TASK_QUEUES: none\)/,
+  expect(polledAccountsProblem([B, 'x'], [])).toMatch(
+    /^names 222222222222, x, not in IAM_ACCOUNTS \(empty\)/,
   );
 });
 
