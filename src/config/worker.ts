@@ -14,7 +14,7 @@ import {
 import { loadDriftConfig, type DriftConfig } from './drift';
 import { loadIamConfig, type IamConfig } from './iam';
 import { loadTemporalConfig, type TemporalConfig } from './temporal';
-import { polledAccountsProblem, polledTaskQueues } from '../domain/task-queues';
+import { cacheShare, polledAccountsProblem, polledTaskQueues } from '../domain/task-queues';
 
 const workerSchema = z.object({
   METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
@@ -192,18 +192,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
         `(${e.DELETE_WAIT_CHECK_FIRST_MS}): the intervals between checks grow from the first to the maximum`,
     );
   }
-  const workflowTasks = e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS;
-  if (
-    workflowTasks !== undefined &&
-    e.WORKER_MAX_CACHED_WORKFLOWS !== undefined &&
-    workflowTasks > e.WORKER_MAX_CACHED_WORKFLOWS
-  ) {
-    // The SDK would quietly lower the slots to the cache size.
-    throw new ConfigError(
-      `WORKER_MAX_CONCURRENT_WORKFLOW_TASKS (${workflowTasks}) must not be above WORKER_MAX_CACHED_WORKFLOWS ` +
-        `(${e.WORKER_MAX_CACHED_WORKFLOWS}): a workflow task runs on a cached workflow`,
-    );
-  }
   const routing = { base: temporal.taskQueue, accounts: temporal.accountTaskQueues };
   const withoutRole = routing.accounts.filter((account) => !iam.accounts.allowed.includes(account));
   if (withoutRole.length > 0) {
@@ -215,6 +203,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
   }
   const polledProblem = e.WORKER_ACCOUNTS && polledAccountsProblem(e.WORKER_ACCOUNTS, iam.accounts.allowed);
   if (polledProblem) throw new ConfigError(`WORKER_ACCOUNTS ${polledProblem}`);
+  const polled = polledTaskQueues(routing, e.WORKER_ACCOUNTS);
+  const workflowTasks = e.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS;
+  const cachePerQueue =
+    e.WORKER_MAX_CACHED_WORKFLOWS !== undefined
+      ? cacheShare(e.WORKER_MAX_CACHED_WORKFLOWS, polled.length)
+      : undefined;
+  if (workflowTasks !== undefined && cachePerQueue !== undefined && workflowTasks > cachePerQueue) {
+    // The SDK would quietly lower the slots to the cache size.
+    throw new ConfigError(
+      `WORKER_MAX_CONCURRENT_WORKFLOW_TASKS (${workflowTasks}) must not be above WORKER_MAX_CACHED_WORKFLOWS ` +
+        `(${e.WORKER_MAX_CACHED_WORKFLOWS}${polled.length > 1 ? `, ${cachePerQueue} for each of the ${polled.length} task queues polled` : ''}): ` +
+        `a workflow task runs on a cached workflow`,
+    );
+  }
   if (e.TEMPORAL_WORKER_VERSIONING === 'off') {
     const contradicting = (['TEMPORAL_DEPLOYMENT_NAME', 'TEMPORAL_BUILD_ID'] as const).filter(
       (name) => e[name] !== undefined,
@@ -253,7 +255,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
         : {}),
     },
     connectRetryMs: e.WORKER_CONNECT_RETRY_MS,
-    polledTaskQueues: polledTaskQueues(routing, e.WORKER_ACCOUNTS),
+    polledTaskQueues: polled,
     drift,
     ...(e.TEMPORAL_WORKER_VERSIONING === 'on'
       ? {

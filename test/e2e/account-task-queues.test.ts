@@ -19,6 +19,7 @@ const environment = {
   TEMPORAL_SEARCH_ATTRIBUTES: 'off',
   IAM_ACCOUNTS: B,
   TEMPORAL_ACCOUNT_TASK_QUEUES: B,
+  WORKER_MAX_CACHED_WORKFLOWS: '100',
   ...motoEnvironment(testIamEndpoint()),
 };
 
@@ -47,6 +48,8 @@ afterAll(async () => {
 
 test("one worker process polls the base queue and B's own, and applies B's events on B's queue", async () => {
   expect(worker.stderr()).toContain(`worker: polling task queues ${taskQueue}, ${taskQueue}@${B} on `);
+  // The two share the cache sized to the heap: WORKER_MAX_CACHED_WORKFLOWS split between them.
+  expect(worker.stderr()).toContain('cache 2 × 50 workflows');
   const name = `own-queue-${uniqueSuffix()}`;
   const inB = upsertEvent(name);
   inB.data = { ...(inB.data as Record<string, unknown>), account: B };

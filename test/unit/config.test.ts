@@ -59,6 +59,15 @@ test.each([
     /WORKER_ACCOUNTS names 333333333333, not in IAM_ACCOUNTS \(222222222222\)/,
   ],
   [{ WORKER_ACCOUNTS: ' , ' }, /WORKER_ACCOUNTS names no task queue to poll/],
+  [
+    {
+      IAM_ACCOUNTS: '222222222222',
+      TEMPORAL_ACCOUNT_TASK_QUEUES: '222222222222',
+      WORKER_MAX_CACHED_WORKFLOWS: '60',
+      WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '40',
+    },
+    /WORKER_MAX_CONCURRENT_WORKFLOW_TASKS \(40\) must not be above WORKER_MAX_CACHED_WORKFLOWS \(60, 30 for each of the 2 task queues polled\)/,
+  ],
 ])('refuses %j', (env, message) => {
   expect(() => loadConfig(env)).toThrow(message);
 });
