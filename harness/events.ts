@@ -19,9 +19,13 @@ export function documentAllowing(actions: string[], resource = '*'): Record<stri
 }
 
 let counter = 0;
+// Test files run in several processes against one dev server, each with its own counter: the process's
+// own tag keeps two of them from making the same ID in the same millisecond (then the same event
+// workflow ID: a `conflict`, seen once in CI).
+const PROCESS_TAG = `${process.pid.toString(36)}${Math.random().toString(36).slice(2, 5)}`;
 export function nextId(prefix = 'evt'): string {
   counter += 1;
-  return `${prefix}-${Date.now().toString(36)}-${counter}`;
+  return `${prefix}-${Date.now().toString(36)}-${PROCESS_TAG}-${counter}`;
 }
 
 export function upsertEvent(
