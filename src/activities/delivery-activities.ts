@@ -100,8 +100,8 @@ export function createDeliveryActivities({
     ...(deleteWait !== undefined ? { deleteWait } : {}),
   };
   const routing = { base: taskQueue, accounts: accountTaskQueues };
-  // The policy's task queue goes along too: a running policy workflow moves there when it continues as
-  // new, should its account have gained (or lost) a queue of its own since it started.
+  // The policy's task queue goes along too: a running policy workflow on another queue (its account has
+  // gained or lost a queue of its own since it started) moves there before it applies the event.
   const message = (
     delivery: EventDelivery,
     event: PolicyEvent,

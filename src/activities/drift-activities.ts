@@ -127,11 +127,7 @@ function decodeCursor(marker: string | undefined): ListCursor {
 export function createDriftActivities(deps: DriftDependencies): DriftActivities {
   const { client, taskQueue, managedByTag } = deps;
   const accountTaskQueues = deps.accountTaskQueues ?? [];
-  const queues = allTaskQueues({ base: taskQueue, accounts: accountTaskQueues });
-  const onQueues =
-    queues.length === 1
-      ? `TaskQueue = ${quoted(taskQueue)}`
-      : `TaskQueue IN (${queues.map(quoted).join(', ')})`;
+  const onQueues = `TaskQueue IN (${allTaskQueues({ base: taskQueue, accounts: accountTaskQueues }).map(quoted).join(', ')})`;
   const concurrency = deps.concurrency ?? DEFAULT_CONCURRENCY;
 
   /** The IAM client and account ID of `account` (undefined: the default account). */
