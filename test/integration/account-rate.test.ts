@@ -71,8 +71,10 @@ test("a flood waiting for B's rate holds no workflow task slots: the default acc
   });
   expect(prompt.outcome).toBe('created');
   expect(flooded.map((f) => f.report.outcome)).toEqual(Array(floodCount).fill('created'));
-  // The prompt event went long before B's queue was through.
-  expect(promptMs).toBeLessThan(15_000);
+  // The prompt event went long before B's queue was through (B's 40 creates take 24 s or more at 5 calls/s).
+  // The bound only catches a hang: it took 20.8 s once with other users' load at 6.7 on the 2 cores, and the
+  // mechanism is what the histories below show.
+  expect(promptMs).toBeLessThan(30_000);
   expect(flooded.filter((f) => f.ms > promptAt + 2_000).length).toBeGreaterThan(0);
 
   // How: B's reads that found B's calls waiting went on as ordinary activities (the local attempt gave
