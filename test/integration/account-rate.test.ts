@@ -71,7 +71,7 @@ test("a flood waiting for B's rate holds no workflow task slots: the default acc
   });
   expect(prompt.outcome).toBe('created');
   expect(flooded.map((f) => f.report.outcome)).toEqual(Array(floodCount).fill('created'));
-  // The prompt event went long before B's queue was through (B's 40 creates take 24 s or more at 5 calls/s).
+  // The prompt event went long before B's queue was through (B's 40 creates need 80 or more IAM calls at 5 a second).
   // The bound only catches a hang: it took 20.8 s once with other users' load at 6.7 on the 2 cores, and the
   // mechanism is what the histories below show.
   expect(promptMs).toBeLessThan(30_000);
