@@ -3,7 +3,8 @@
 // moto's STS) beside its default account A, IAM answered after --iam-latency-ms at the counting proxy
 // so that calls take time as at IAM. Passes alternate: A's paced stream alone ("quiet"), then the same
 // stream while B receives a flood at full speed ("flooded"). The figure is A's latency in both, and where
-// A's time went (its tasks queued and running, read from its workflows' histories).
+// A's time went: its tasks queued and running (read from its workflows' histories), and each account's
+// IAM calls and their waits for the account's caps (the worker's own metrics, METRICS_PORT).
 // Progress on stderr, the table on stdout, JSON with --out.
 //
 //   npm run bench:accounts -- [--seconds 20] [--rate 4] [--flood 300] [--flood-concurrency 64]
@@ -29,6 +30,8 @@ import { policyWorkflowId } from '../src/domain/ids';
 import type { Client } from '@temporalio/client';
 import { latencySummary, round, throughput, type LatencySummary } from './stats';
 import { generateStream, type BenchEvent } from './stream';
+import { freePort } from '../harness/servers';
+import { histogramDelta, scrape, summariseHistogram, type HistogramSummary } from './worker-metrics';
 
 const ACCOUNT_B = '222222222222';
 
@@ -65,6 +68,30 @@ interface Pass {
   workerRssMiB: number;
   /** Where account A's time went: its event and policy workflows' tasks, read from their histories. */
   aTasks: TaskProfile;
+  /** Each account's IAM calls as the worker's metrics saw them: time at IAM, waits for the account's caps. */
+  iam: Record<'a' | 'b', AccountIamTimes>;
+}
+
+interface AccountIamTimes {
+  call: HistogramSummary;
+  inFlightWait: HistogramSummary;
+  rateWait: HistogramSummary;
+}
+
+/** Labels of the worker's metrics for accounts A (the worker's default) and B. */
+const ACCOUNT_LABELS = { a: 'default', b: ACCOUNT_B } as const;
+
+function iamTimes(before: readonly string[], after: readonly string[]): Pass['iam'] {
+  const times = (account: string): AccountIamTimes => {
+    const of = (name: string, labels: Record<string, string>) =>
+      summariseHistogram(histogramDelta(before, after, name, { account, ...labels }));
+    return {
+      call: of('iam_policy_events_iam_call_seconds', {}),
+      inFlightWait: of('iam_policy_events_iam_cap_wait_seconds', { cap: 'in-flight' }),
+      rateWait: of('iam_policy_events_iam_cap_wait_seconds', { cap: 'rate' }),
+    };
+  };
+  return { a: times(ACCOUNT_LABELS.a), b: times(ACCOUNT_LABELS.b) };
 }
 
 function parseOptions(argv: string[]): Options {
@@ -179,23 +206,31 @@ async function main(): Promise<void> {
   const taskQueue = `bench-accounts-${runId}`;
   const passes: Pass[] = [];
   try {
-    const workerFor = (polled?: string) => ({
-      entry: 'src/worker.ts',
-      env: {
-        IAM_ACCOUNTS: ACCOUNT_B,
-        ...(options.accountTaskQueue ? { TEMPORAL_ACCOUNT_TASK_QUEUES: ACCOUNT_B } : {}),
-        ...(polled ? { WORKER_ACCOUNTS: polled } : {}),
-        ...workerEnv(options.workerEnv),
-      },
-      nodeArgs: [],
-    });
+    const metricsUrls: string[] = [];
+    const workerFor = async (polled?: string) => {
+      const port = await freePort();
+      metricsUrls.push(`http://127.0.0.1:${port}/metrics`);
+      return {
+        entry: 'src/worker.ts',
+        env: {
+          METRICS_PORT: String(port),
+          METRICS_HOST: '127.0.0.1',
+          IAM_ACCOUNTS: ACCOUNT_B,
+          ...(options.accountTaskQueue ? { TEMPORAL_ACCOUNT_TASK_QUEUES: ACCOUNT_B } : {}),
+          ...(polled ? { WORKER_ACCOUNTS: polled } : {}),
+          ...workerEnv(options.workerEnv),
+        },
+        nodeArgs: [],
+      };
+    };
+    const scrapeAll = () => Promise.all(metricsUrls.map(scrape));
     // With --account-worker, B's queue has a worker process of its own (CPU and memory summed below).
     const worker = options.accountWorker
       ? groupOf([
-          await startWorker(env, taskQueue, workerFor('default')),
-          await startWorker(env, taskQueue, workerFor(ACCOUNT_B)),
+          await startWorker(env, taskQueue, await workerFor('default')),
+          await startWorker(env, taskQueue, await workerFor(ACCOUNT_B)),
         ])
-      : await startWorker(env, taskQueue, workerFor());
+      : await startWorker(env, taskQueue, await workerFor());
     try {
       const submit = {
         client: env.client,
@@ -211,6 +246,7 @@ async function main(): Promise<void> {
             `[${label} ${repeat}] account A: ${aEvents} events at ${options.rate}/s` +
               (label === 'flooded' ? `; account B: ${options.flood} at once` : ''),
           );
+          const metricsBefore = await scrapeAll();
           const cpu = cpuMeter(env, worker);
           const flood =
             label === 'flooded'
@@ -226,6 +262,7 @@ async function main(): Promise<void> {
             drive(aStream, { ...submit, rate: options.rate, concurrency: aEvents }),
           ]);
           const b = flood ? await Promise.race([worker.crashed, flood]) : undefined;
+          const iam = iamTimes(metricsBefore, await scrapeAll());
           passes.push({
             label,
             repeat,
@@ -234,6 +271,7 @@ async function main(): Promise<void> {
             cpu: cpu(),
             workerRssMiB: Math.round(worker.rss() / 2 ** 20),
             aTasks: await tasksOf(env.client, aStream),
+            iam,
           });
           const last = passes[passes.length - 1];
           log(
@@ -287,6 +325,25 @@ async function main(): Promise<void> {
         pair(p.aTasks.workflowTaskQueueMs),
         pair(p.aTasks.workflowTaskRunMs),
         pair(p.aTasks.activities.applyPlan?.queueMs),
+      ].join(' '),
+    );
+  }
+  lines.push(
+    '',
+    "Each account's IAM calls as the worker's metrics saw them, mean/p95 ms: an attempt at IAM, its wait for the account's slots (in flight) and tokens (rate)",
+    'pass        A call       A in-flight  A rate       B call       B in-flight  B rate',
+  );
+  const times = (t: HistogramSummary) =>
+    (t.count > 0 ? `${Math.round(t.meanMs)}/${Math.round(t.p95Ms)}` : '-').padEnd(12);
+  for (const p of passes) {
+    lines.push(
+      [
+        `${p.label} ${p.repeat}`.padEnd(10),
+        ...(['a', 'b'] as const).flatMap((k) => [
+          times(p.iam[k].call),
+          times(p.iam[k].inFlightWait),
+          times(p.iam[k].rateWait),
+        ]),
       ].join(' '),
     );
   }

@@ -12,6 +12,12 @@ import { STSClient } from '@aws-sdk/client-sts';
 import { DEFAULT_ASSUME_ROLE, DEFAULT_ROLE_SESSION_NAME, type AccountsConfig } from '../src/config/iam';
 import type { DeploymentPromotion } from '../src/config/worker';
 import { createAccountClients } from '../src/iam/account-clients';
+import {
+  DEFAULT_ACCOUNT_LABEL,
+  instrumentIamClient,
+  observeCapWait,
+} from '../src/observability/iam-instrumentation';
+import type { ServiceMetrics } from '../src/observability/service-metrics';
 import type { SubmitOptions } from '../src/starter/submit';
 import {
   createServiceWorkers,
@@ -81,10 +87,17 @@ export interface StartServiceOptions {
   accountTaskQueues?: string[];
   /** As WORKER_ACCOUNTS: the queues this worker polls, by account (`default`: the base queue); all when absent. */
   workerAccounts?: string[];
+  /** With `accounts`: the accounts' IAM calls counted, timed and their waits for the caps recorded here. */
+  metrics?: ServiceMetrics;
 }
 
 /** The worker's account clients for `options.accounts`, on the test's IAM endpoint. */
-function testAccountClients(iam: IAMClient, endpoint: string, accounts: StartServiceOptions['accounts']) {
+function testAccountClients(
+  iam: IAMClient,
+  endpoint: string,
+  accounts: StartServiceOptions['accounts'],
+  metrics: ServiceMetrics | undefined,
+) {
   if (!accounts) return undefined;
   const base = { endpoint, region: 'us-east-1' };
   return createAccountClients({
@@ -98,6 +111,13 @@ function testAccountClients(iam: IAMClient, endpoint: string, accounts: StartSer
     },
     sts: new STSClient({ ...base, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }),
     clientOptions: base,
+    ...(metrics
+      ? {
+          onClient: (client: IAMClient, account: string | undefined) =>
+            instrumentIamClient(client, metrics, account ?? DEFAULT_ACCOUNT_LABEL),
+          onCapWait: observeCapWait(metrics),
+        }
+      : {}),
   });
 }
 
@@ -115,7 +135,12 @@ export async function startService(options: StartServiceOptions = {}): Promise<R
   ]);
   const client = new Client({ connection });
   const iam = testIamClient(options.iamEndpoint);
-  const accounts = testAccountClients(iam, options.iamEndpoint ?? testIamEndpoint(), options.accounts);
+  const accounts = testAccountClients(
+    iam,
+    options.iamEndpoint ?? testIamEndpoint(),
+    options.accounts,
+    options.metrics,
+  );
   const routing = { base: taskQueue, accounts: options.accountTaskQueues ?? [] };
   const workers: Worker[] = await createServiceWorkers(
     {

@@ -15,7 +15,11 @@ import { createLogger, sdkLogger } from './observability/logging';
 import { createDeletionSinks } from './observability/deletion-sinks';
 import { createDriftSinks } from './observability/drift-sinks';
 import { createEventSinks } from './observability/event-sinks';
-import { DEFAULT_ACCOUNT_LABEL, instrumentIamClient } from './observability/iam-instrumentation';
+import {
+  DEFAULT_ACCOUNT_LABEL,
+  instrumentIamClient,
+  observeCapWait,
+} from './observability/iam-instrumentation';
 import { freeLoopbackPort, startMetricsServer, type MetricsServer } from './observability/metrics-server';
 import { createServiceMetrics } from './observability/service-metrics';
 import { checkSearchAttributes } from './temporal/search-attribute-check';
@@ -137,6 +141,7 @@ async function main(): Promise<void> {
         ? {
             onClient: (client, account) =>
               instrumentIamClient(client, metrics, account ?? DEFAULT_ACCOUNT_LABEL),
+            onCapWait: observeCapWait(metrics),
           }
         : {}),
     });

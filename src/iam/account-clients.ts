@@ -38,20 +38,27 @@ export interface AccountClientsOptions {
   clientOptions?: AwsClientOptions;
   /** Called on each client made (metrics instrumentation). */
   onClient?: (iam: IAMClient, account: string | undefined) => void;
+  /** Hears how long each call waited for its account's cap: a slot (`in-flight`) or a token (`rate`). */
+  onCapWait?: (account: string | undefined, cap: CallCap, ms: number) => void;
 }
+
+/** The per-account caps a call may wait for: calls in flight, calls a second. */
+export type CallCap = 'in-flight' | 'rate';
 
 export function createAccountClients(options: AccountClientsOptions): AccountClients {
   const { config } = options;
   /** The account's caps on `iam`: its own slots and its own tokens, shared with no other account. */
-  const capped = (iam: IAMClient, limiter: CallLimiter): IAMClient => {
-    limitConcurrentCalls(iam, limiter);
+  const capped = (iam: IAMClient, limiter: CallLimiter, account: string | undefined): IAMClient => {
+    const waited = (cap: CallCap) =>
+      options.onCapWait && ((ms: number) => options.onCapWait?.(account, cap, ms));
+    limitConcurrentCalls(iam, limiter, waited('in-flight'));
     if (config.maxCallsPerSecond !== undefined)
-      limitCallRate(iam, createCallRateLimiter(config.maxCallsPerSecond));
+      limitCallRate(iam, createCallRateLimiter(config.maxCallsPerSecond), waited('rate'));
     return iam;
   };
   const defaultLimiter = createCallLimiter(config.maxConcurrentCalls);
   const defaultIam: AccountIam = {
-    iam: capped(options.defaultIam, defaultLimiter),
+    iam: capped(options.defaultIam, defaultLimiter, undefined),
     accountId: options.defaultAccountId,
     limiter: defaultLimiter,
   };
@@ -72,7 +79,7 @@ export function createAccountClients(options: AccountClientsOptions): AccountCli
     });
     options.onClient?.(iam, account);
     const fixed = Promise.resolve(account);
-    return { iam: capped(iam, limiter), accountId: () => fixed, limiter };
+    return { iam: capped(iam, limiter, account), accountId: () => fixed, limiter };
   };
 
   return {

@@ -50,13 +50,20 @@ export function createCallLimiter(limit: number): CallLimiter {
 
 /**
  * Makes every call of `client` take a slot of `limiter` for its whole life, retries and their backoff
- * included: a throttled account keeps its slots while it backs off instead of adding calls.
+ * included: a throttled account keeps its slots while it backs off instead of adding calls. `onWaited`
+ * hears how long each call waited for its slot (0 when one was free).
  */
-export function limitConcurrentCalls(client: IAMClient, limiter: CallLimiter): IAMClient {
+export function limitConcurrentCalls(
+  client: IAMClient,
+  limiter: CallLimiter,
+  onWaited?: (ms: number) => void,
+): IAMClient {
   client.middlewareStack.add(
     (next) => async (args) => {
+      const start = performance.now();
       if (!callsMustNotWait()) await limiter.acquire();
       else if (!limiter.tryAcquire()) throw new CallWouldWaitError('the account has no free call slot');
+      onWaited?.(performance.now() - start);
       try {
         return await next(args);
       } finally {

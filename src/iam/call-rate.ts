@@ -59,13 +59,22 @@ export function createCallRateLimiter(ratePerSecond: number, clock: Clock = real
   };
 }
 
-/** Makes every HTTP attempt of `client` (each retry too) wait for a token of `limiter`. */
-export function limitCallRate(client: IAMClient, limiter: CallRateLimiter): IAMClient {
+/**
+ * Makes every HTTP attempt of `client` (each retry too) wait for a token of `limiter`. `onWaited` hears
+ * how long each attempt waited (0 when a token was there).
+ */
+export function limitCallRate(
+  client: IAMClient,
+  limiter: CallRateLimiter,
+  onWaited?: (ms: number) => void,
+): IAMClient {
   const waitForToken =
     <A, R>(next: (args: A) => Promise<R>) =>
     async (args: A): Promise<R> => {
+      const start = performance.now();
       if (!callsMustNotWait()) await limiter.acquire();
       else if (!limiter.tryAcquire()) throw new CallWouldWaitError('the account has no call token left now');
+      onWaited?.(performance.now() - start);
       return next(args);
     };
   client.middlewareStack.addRelativeTo(

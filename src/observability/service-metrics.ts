@@ -9,6 +9,10 @@ export interface ServiceMetrics {
   events: Counter<'type' | 'outcome' | 'account'>;
   /** IAM API calls (each attempt, retries included) by action and error code ("OK" when it succeeded). */
   iamCalls: Counter<'action' | 'code' | 'account'>;
+  /** Seconds of each IAM call attempt, from sending it to its answer read (after the account's caps). */
+  iamCallSeconds: Histogram<'action' | 'account'>;
+  /** Seconds IAM calls waited for their account's caps: a slot (cap `in-flight`) or a token (`rate`). */
+  iamCapWaitSeconds: Histogram<'account' | 'cap'>;
   /** Seconds from an event workflow's start to its final outcome. */
   eventLatency: Histogram<'type' | 'outcome' | 'account'>;
   /** Drift checks finished, by outcome (in-sync, drift, repaired). */
@@ -38,6 +42,20 @@ export function createServiceMetrics(): ServiceMetrics {
       name: 'iam_policy_events_iam_calls_total',
       help: 'IAM API call attempts by action and error code (OK for success)',
       labelNames: ['action', 'code', 'account'],
+      registers: [registry],
+    }),
+    iamCallSeconds: new Histogram({
+      name: 'iam_policy_events_iam_call_seconds',
+      help: "Seconds of each IAM call attempt, from sending it to its answer read (after the account's caps)",
+      labelNames: ['action', 'account'],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    iamCapWaitSeconds: new Histogram({
+      name: 'iam_policy_events_iam_cap_wait_seconds',
+      help: "Seconds IAM calls waited for their account's caps: a free slot (cap in-flight) or a token (cap rate)",
+      labelNames: ['account', 'cap'],
+      buckets: [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers: [registry],
     }),
     eventLatency: new Histogram({

@@ -31,6 +31,7 @@ beforeAll(async () => {
     TEMPORAL_TASK_QUEUE: taskQueue,
     METRICS_PORT: String(port),
     METRICS_HOST: '127.0.0.1',
+    IAM_MAX_CALLS_PER_SECOND_PER_ACCOUNT: '100',
     LOG_LEVEL: 'info',
     ...SLOTS,
     ...motoEnvironment(testIamEndpoint()),
@@ -77,6 +78,15 @@ test('counters of events by type and outcome, IAM calls by action and code, late
   // The first look at an absent policy: GetPolicy answers NoSuchEntity.
   expect(delta(calls, { action: 'GetPolicy', code: 'NoSuchEntity' })).toBeGreaterThanOrEqual(1);
   expect(delta('iam_policy_events_event_latency_seconds_count', { type: 'iam.policy.upsert' })).toBe(3);
+  // Each attempt timed at IAM, and each call's wait for the account's caps (a slot, then a token) recorded.
+  const callSeconds = 'iam_policy_events_iam_call_seconds';
+  expect(delta(`${callSeconds}_count`, { action: 'CreatePolicy', account: 'default' })).toBe(1);
+  expect(delta(`${callSeconds}_sum`, { action: 'CreatePolicy' })).toBeGreaterThan(0);
+  const allCalls = delta(calls, {});
+  expect(delta(`${callSeconds}_count`, {})).toBe(allCalls);
+  const waits = 'iam_policy_events_iam_cap_wait_seconds_count';
+  expect(delta(waits, { account: 'default', cap: 'in-flight' })).toBe(allCalls);
+  expect(delta(waits, { account: 'default', cap: 'rate' })).toBe(allCalls);
   // The Temporal SDK's runtime metrics, merged into the same endpoint.
   expect(text).toMatch(/^temporal_workflow_completed\{/m);
   // The activities run as local activities on the quick path.

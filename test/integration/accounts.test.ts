@@ -9,6 +9,7 @@ import { renderDriftReport, runDriftCheck } from '../../src/starter/drift-check'
 import { DEFAULT_POLICY_GUARDS } from '../../src/domain/guardrails';
 import type { PolicyReport } from '../../src/starter/policy-report';
 import { ACCOUNT } from '../../src/messages/search-attributes';
+import { createServiceMetrics } from '../../src/observability/service-metrics';
 import { motoEnvironment, runCli } from '../../harness/cli';
 import { testTemporalAddress, uniqueSuffix } from '../../harness/env';
 import {
@@ -19,6 +20,7 @@ import {
   versionsOf,
 } from '../../harness/events';
 import { iamErrorResponse } from '../../harness/iam-proxy';
+import { metricValue } from '../../harness/processes';
 import { ACCOUNT_ID } from '../../harness/service';
 import { floodThenPrompt, iamIn, inAccount } from '../helpers/accounts';
 import { proxiedServices } from '../helpers/proxied-services';
@@ -157,7 +159,11 @@ test('a role that cannot be assumed: the event fails with the reason, nothing wr
 
 test("a burst for one account waits for that account's IAM calls only: the other account's event completes at once", async () => {
   const cap = 2;
-  const service = await services.serviceWith({ accounts: { allowed: [B], maxConcurrentCalls: cap } });
+  const metrics = createServiceMetrics();
+  const service = await services.serviceWith({
+    accounts: { allowed: [B], maxConcurrentCalls: cap },
+    metrics,
+  });
   const prefix = `flood-${uniqueSuffix()}`;
   // Every read of a flooded policy takes 1.5 s at IAM; count how many are in flight at once.
   let inFlight = 0;
@@ -190,6 +196,22 @@ test("a burst for one account waits for that account's IAM calls only: the other
   // ... while the default account's event went through at once, with B's burst still queued.
   expect(promptMs).toBeLessThan(4_000);
   expect(flooded.filter((f) => f.ms > promptAt).length).toBeGreaterThan(0);
+  // What an operator sees on /metrics: B's calls waited for B's slots, seconds in all; the default
+  // account's calls, made while B's queued, waited for nothing; B's reads took their 1.5 s at IAM.
+  const text = await metrics.registry.metrics();
+  const histogram = (name: string, labels: Record<string, string>) => ({
+    count: metricValue(text, `${name}_count`, labels),
+    sum: metricValue(text, `${name}_sum`, labels),
+  });
+  const waits = 'iam_policy_events_iam_cap_wait_seconds';
+  const bWaits = histogram(waits, { account: B, cap: 'in-flight' });
+  const promptWaits = histogram(waits, { account: 'default', cap: 'in-flight' });
+  expect(bWaits.count).toBeGreaterThanOrEqual(floodCount);
+  expect(bWaits.sum).toBeGreaterThan(((floodCount - cap) / cap) * 1.5);
+  expect(promptWaits.count).toBeGreaterThan(0);
+  expect(promptWaits.sum).toBeLessThan(0.05);
+  const calls = histogram('iam_policy_events_iam_call_seconds', { account: B, action: 'GetPolicy' });
+  expect(calls.sum).toBeGreaterThanOrEqual(floodCount * 1.5);
 }, 90_000);
 
 const recentOf = (report: PolicyReport) => (report.workflow.found ? report.workflow.recent : []);
