@@ -8,7 +8,8 @@
 // Progress on stderr, the table on stdout, JSON with --out.
 //
 //   npm run bench:accounts -- [--seconds 20] [--rate 4] [--flood 300] [--flood-concurrency 64]
-//                             [--repeats 2] [--iam-latency-ms 100] [--account-task-queue [--account-worker]]
+//                             [--repeats 2] [--iam-latency-ms 100]
+//                             [--account-task-queue [--account-worker [--account-worker-nice N]]]
 //                             [--worker-env K=V ...]
 //                             [--dynamic-config K=V ...] [--temporal HOST:PORT [--temporal-pids-from DIR]]
 //                             [--out FILE]
@@ -44,6 +45,7 @@ interface Options {
   iamLatencyMs: number;
   accountTaskQueue: boolean;
   accountWorker: boolean;
+  accountWorkerNice?: number;
   workerEnv: string[];
   dynamicConfig: string[];
   temporal?: string;
@@ -119,6 +121,11 @@ function parseOptions(argv: string[]): Options {
       "with --account-task-queue: B's queue polled by a second worker process (WORKER_ACCOUNTS), not the first",
       false,
     )
+    .option(
+      '--account-worker-nice <n>',
+      "with --account-worker: B's worker process under `nice -n N` (1-19), a lower CPU priority than A's",
+      integerFrom(1, 19),
+    )
     .option('--worker-env <key=value>', 'extra worker environment (repeatable)', collect, [])
     .option(
       '--dynamic-config <key=value>',
@@ -141,6 +148,10 @@ function checkedOptions(argv: string[]): Options {
   const options = parseOptions(argv);
   if (options.accountWorker && !options.accountTaskQueue) {
     process.stderr.write('bench:accounts: --account-worker needs --account-task-queue\n');
+    process.exit(2);
+  }
+  if (options.accountWorkerNice !== undefined && !options.accountWorker) {
+    process.stderr.write('bench:accounts: --account-worker-nice needs --account-worker\n');
     process.exit(2);
   }
   return options;
@@ -228,7 +239,10 @@ async function main(): Promise<void> {
     const worker = options.accountWorker
       ? groupOf([
           await startWorker(env, taskQueue, await workerFor('default')),
-          await startWorker(env, taskQueue, await workerFor(ACCOUNT_B)),
+          await startWorker(env, taskQueue, {
+            ...(await workerFor(ACCOUNT_B)),
+            ...(options.accountWorkerNice !== undefined ? { niceness: options.accountWorkerNice } : {}),
+          }),
         ])
       : await startWorker(env, taskQueue, await workerFor());
     try {
@@ -289,7 +303,7 @@ async function main(): Promise<void> {
 
   const lines = [
     `Account A at ${options.rate} events/s for ${options.seconds} s; account B's flood: ${options.flood} events, ${options.floodConcurrency} in flight; IAM ${options.iamLatencyMs} ms a call`,
-    `worker environment: ${[...(options.accountTaskQueue ? [`TEMPORAL_ACCOUNT_TASK_QUEUES=${ACCOUNT_B}`] : []), ...(options.accountWorker ? [`WORKER_ACCOUNTS=default and ${ACCOUNT_B} (two processes)`] : []), ...options.workerEnv].join(' ') || '(defaults)'}; server: ${options.temporal ? `${options.temporal} (given)` : `dev server, ${options.dynamicConfig.join(' ') || 'defaults'}`}`,
+    `worker environment: ${[...(options.accountTaskQueue ? [`TEMPORAL_ACCOUNT_TASK_QUEUES=${ACCOUNT_B}`] : []), ...(options.accountWorker ? [`WORKER_ACCOUNTS=default and ${ACCOUNT_B} (two processes${options.accountWorkerNice !== undefined ? `, B's at nice ${options.accountWorkerNice}` : ''})`] : []), ...options.workerEnv].join(' ') || '(defaults)'}; server: ${options.temporal ? `${options.temporal} (given)` : `dev server, ${options.dynamicConfig.join(' ') || 'defaults'}`}`,
     '',
     'pass        A p50 ms  A p95 ms  A max ms  B events/s  B p95 ms  worker RSS MiB  other outcomes (rejected, failed, ...)',
   ];

@@ -25,6 +25,8 @@ export interface WorkerSettings {
   nodeArgs: string[];
   /** Worker processes on the pass's task queue (runThroughService; default 1). */
   count?: number;
+  /** Run under `nice -n N` (bench/worker-process.ts). */
+  niceness?: number;
 }
 
 export interface CpuUse {
@@ -92,6 +94,7 @@ export function startWorker(
     // measures them); --worker-env DRIFT_CHECK_INTERVAL_MS=... puts it back.
     env: { DRIFT_CHECK_INTERVAL_MS: '0', ...worker.env },
     nodeArgs: worker.nodeArgs,
+    ...(worker.niceness !== undefined ? { niceness: worker.niceness } : {}),
   });
 }
 

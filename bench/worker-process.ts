@@ -19,6 +19,8 @@ export interface WorkerProcessOptions {
    * tsx ENTRY`) instead of through tsx's launcher, so that the flags apply to the worker's process.
    */
   nodeArgs?: string[];
+  /** Run under `nice -n N`, every thread of it (a lower CPU priority than the rest of the machine's work). */
+  niceness?: number;
 }
 
 export interface WorkerProcess {
@@ -67,7 +69,11 @@ export async function startWorkerProcess(options: WorkerProcessOptions): Promise
     options.nodeArgs && options.nodeArgs.length > 0
       ? [...options.nodeArgs, '--import', 'tsx', options.entry]
       : [join(REPO, 'node_modules/tsx/dist/cli.mjs'), options.entry];
-  const child = spawn(process.execPath, args, {
+  const command =
+    options.niceness === undefined
+      ? { file: process.execPath, args }
+      : { file: 'nice', args: ['-n', String(options.niceness), process.execPath, ...args] };
+  const child = spawn(command.file, command.args, {
     cwd: REPO,
     stdio: ['ignore', 'ignore', 'pipe'],
     env: workerEnvironment(options),
