@@ -3,6 +3,8 @@
 // offered rate (open loop: an event's clock starts at its scheduled time, whether or not it could go).
 import type { Client } from '@temporalio/client';
 import { submitEvent, type ReportedOutcome } from '../src/starter/submit';
+import { eventWorkflowId } from '../src/temporal/event-identity';
+import { log } from './progress';
 import type { BenchEvent } from './stream';
 
 export interface Timed {
@@ -27,6 +29,27 @@ export interface DriveOptions {
   concurrency: number;
   reservedTagKeys: string[];
   onFinished?: (timed: Timed, inFlight: number) => void;
+  /** After this long without an outcome an event is reported on stderr, with its workflow's state (120 s). */
+  stuckAfterMs?: number;
+}
+
+/** Says on stderr which event has waited too long and where its workflow is, so a hung run can be read. */
+async function reportStuck(client: Client, raw: BenchEvent['raw'], waitedMs: number): Promise<void> {
+  const workflowId = eventWorkflowId(String(raw.source), String(raw.id));
+  let state: string;
+  try {
+    const description = await client.workflow.getHandle(workflowId).describe();
+    const pending = (description.raw.pendingActivities ?? [])
+      .map(
+        (a) =>
+          `${a.activityType?.name ?? '?'} attempt ${a.attempt}${a.lastFailure?.message ? `: ${a.lastFailure.message}` : ''}`,
+      )
+      .join('; ');
+    state = `${description.status.name}, history ${description.historyLength} events${pending ? `, pending ${pending}` : ''}`;
+  } catch (error) {
+    state = `not described: ${error instanceof Error ? error.message : String(error)}`;
+  }
+  log(`no outcome after ${Math.round(waitedMs / 1000)} s: ${workflowId} (${state})`);
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -54,13 +77,15 @@ export async function drive(events: readonly BenchEvent[], options: DriveOptions
     const previous = lastForKey.get(event.key);
     const task: Promise<void> = (async () => {
       if (previous) await previous;
+      const stuckAfterMs = options.stuckAfterMs ?? 120_000;
+      const stuck = setTimeout(() => void reportStuck(options.client, event.raw, stuckAfterMs), stuckAfterMs);
       const report = await submitEvent(event.raw, {
         client: options.client,
         taskQueue: options.taskQueue,
         ...(options.accountTaskQueues ? { accountTaskQueues: options.accountTaskQueues } : {}),
         wait: true,
         reservedTagKeys: options.reservedTagKeys,
-      });
+      }).finally(() => clearTimeout(stuck));
       const timed: Timed = {
         index,
         kind: event.kind,
