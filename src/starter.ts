@@ -66,7 +66,15 @@ async function submitCommand(
   options: { wait: boolean; concurrency: number; full: boolean; retryFor: number; requestTimeout: number },
 ) {
   const config = { temporal: loadTemporalConfig(), managedByTag: loadManagedByTag() };
-  const client = await connectClient(config.temporal);
+  // Temporal away at the start (restarting, not up yet) is waited for as it is mid-stream: --retry-for.
+  const client = await connectClient(config.temporal, {
+    retryForMs: options.retryFor * 1000,
+    onRetry: ({ cause, pauseMs, retryForMs }) =>
+      process.stderr.write(
+        `starter: cannot reach Temporal at ${config.temporal.address} (${cause}); trying again in ` +
+          `${Math.round(pauseMs / 1000)} s (for up to ${Math.round(retryForMs / 1000)} s: --retry-for)\n`,
+      ),
+  });
   if (config.temporal.searchAttributes) {
     // Fails with the missing attributes named, before any event is read (docs/operating.md).
     await checkSearchAttributes(client.connection, config.temporal.namespace).catch(
@@ -242,10 +250,10 @@ Examples:
   npm run --silent starter -- submit contract/examples/basic.ndjson --wait
   cat events.ndjson | npm run --silent starter -- submit - --concurrency 32
 
-If Temporal becomes unavailable mid-stream (unreachable, or not answering a start within
---request-timeout seconds), the starter retries (progress on stderr) for --retry-for seconds, then stops
-naming the cause; the lines printed so far stand, and resubmitting the whole input is safe (events
-already started come back as duplicates).
+If Temporal cannot be reached at the start, or becomes unavailable mid-stream (unreachable, or not
+answering a start within --request-timeout seconds), the starter retries (progress on stderr) for
+--retry-for seconds, then stops naming the cause; the lines printed so far stand, and resubmitting the
+whole input is safe (events already started come back as duplicates).
 
 ${ENVIRONMENT_HELP} TEMPORAL_SEARCH_ATTRIBUTES (on).
 Exit status: 0 all events fine, 1 some event rejected/conflict/failed, 2 usage or connection error.`,

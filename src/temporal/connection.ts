@@ -1,5 +1,5 @@
 // Connections to Temporal for the worker and the starter, from the same configuration.
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, ServiceError } from '@temporalio/client';
 import { NativeConnection, TransportError } from '@temporalio/worker';
 import { ConfigError } from '../config/environment';
 import type { TemporalConfig } from '../config/temporal';
@@ -8,28 +8,45 @@ function connectionOptions(config: TemporalConfig) {
   return { address: config.address, tls: config.tls, apiKey: config.apiKey };
 }
 
-/** An unreachable server is a ConfigError (exit 2) naming the address. */
-function unreachable(config: TemporalConfig) {
-  return (error: Error): never => {
-    throw new ConfigError(`cannot reach Temporal at ${config.address}: ${error.message}`);
-  };
+/** gRPC status codes of a server that is there but cannot answer now (UNAVAILABLE, DEADLINE_EXCEEDED). */
+const TRANSIENT_GRPC_CODES = new Set([14, 4]);
+
+/**
+ * Whether a client's failed connect may heal by waiting: the channel never became ready (refused,
+ * unresolvable, not answering) or the server answered that it is unavailable. A refusal of the
+ * credentials or the namespace does not.
+ */
+function clientFailureIsTransient(error: unknown): boolean {
+  if (error instanceof ServiceError) {
+    const code = (error.cause as { code?: unknown } | undefined)?.code;
+    return typeof code === 'number' && TRANSIENT_GRPC_CODES.has(code);
+  }
+  return error instanceof Error;
 }
 
-/** A client connection. */
-export async function connectClient(config: TemporalConfig): Promise<Client> {
-  const connection = await Connection.connect({
-    ...connectionOptions(config),
-    connectTimeout: '10 seconds',
-  }).catch(unreachable(config));
+/**
+ * A client connection. With `retry`, a server that cannot be reached is tried again with backoff (the
+ * starter's --retry-for), as the worker does; without, one attempt.
+ */
+export async function connectClient(
+  config: TemporalConfig,
+  retry: ConnectRetry = { retryForMs: 0 },
+): Promise<Client> {
+  const connection = await connectRetrying(
+    config.address,
+    () => Connection.connect({ ...connectionOptions(config), connectTimeout: '10 seconds' }),
+    clientFailureIsTransient,
+    retry,
+  );
   return new Client({ connection, namespace: config.namespace });
 }
 
 export interface ConnectRetry {
-  /** How long to keep trying from the first attempt (WORKER_CONNECT_RETRY_MS); 0: one attempt. */
+  /** How long to keep trying from the first attempt (WORKER_CONNECT_RETRY_MS, the starter's --retry-for); 0: one attempt. */
   retryForMs: number;
   /** Called before each pause: what failed, how long it has been trying, and the pause to come. */
   onRetry?(info: { cause: string; elapsedMs: number; pauseMs: number; retryForMs: number }): void;
-  /** Stops the trying (SIGTERM while Temporal is away): connectWorker then throws ConnectAborted. */
+  /** Stops the trying (SIGTERM while Temporal is away): the connect then throws ConnectAborted. */
   signal?: AbortSignal;
 }
 
@@ -57,16 +74,33 @@ export function connectPauseMs(attempt: number, random: () => number = Math.rand
 /**
  * The worker's connection. A server that cannot be reached (refused, unresolvable, or not answering:
  * the SDK's TransportError) is tried again with backoff for `retry.retryForMs`, so a worker started
- * before Temporal, or during its restart, waits for it instead of exiting; any other failure, and the
- * last one, is a ConfigError naming the address and the cause.
+ * before Temporal, or during its restart, waits for it instead of exiting.
  */
-export async function connectWorker(
+export function connectWorker(
   config: TemporalConfig,
   retry: ConnectRetry = { retryForMs: 0 },
 ): Promise<NativeConnection> {
+  return connectRetrying(
+    config.address,
+    () => NativeConnection.connect(connectionOptions(config)),
+    (error) => error instanceof TransportError,
+    retry,
+  );
+}
+
+/**
+ * `connect`, tried again with backoff for `retry.retryForMs` while its failure is `transient`; any other
+ * failure, and the last one, is a ConfigError (exit 2) naming the address and the cause.
+ */
+async function connectRetrying<C extends { close(): Promise<void> }>(
+  address: string,
+  connect: () => Promise<C>,
+  transient: (error: unknown) => boolean,
+  retry: ConnectRetry,
+): Promise<C> {
   const started = Date.now();
   for (let attempt = 0; ; attempt += 1) {
-    const connecting = NativeConnection.connect(connectionOptions(config));
+    const connecting = connect();
     try {
       return await unlessAborted(connecting, retry.signal);
     } catch (error) {
@@ -78,9 +112,9 @@ export async function connectWorker(
       const cause = error instanceof Error ? error.message : String(error);
       const elapsedMs = Date.now() - started;
       const pauseMs = Math.min(connectPauseMs(attempt), retry.retryForMs - elapsedMs);
-      if (!(error instanceof TransportError) || pauseMs <= 0) {
+      if (!transient(error) || pauseMs <= 0) {
         const tried = attempt > 0 ? ` (${attempt + 1} attempts over ${Math.round(elapsedMs / 1000)} s)` : '';
-        throw new ConfigError(`cannot reach Temporal at ${config.address}${tried}: ${cause}`, {
+        throw new ConfigError(`cannot reach Temporal at ${address}${tried}: ${cause}`, {
           cause: error,
         });
       }

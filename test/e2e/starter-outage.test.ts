@@ -3,7 +3,7 @@
 // rest of the stream is accepted. Each test runs its own dev server, which it stops.
 import { uniqueSuffix } from '../../harness/env';
 import { upsertEvent } from '../../harness/events';
-import { startTemporal, type RunningServer } from '../../harness/servers';
+import { freePort, startTemporal, type RunningServer } from '../../harness/servers';
 import { startStreamingStarter } from '../../harness/sources';
 
 let temporal: RunningServer | undefined;
@@ -62,6 +62,26 @@ test('Temporal back within --retry-for: the rest of the stream is accepted, exit
       .split('\n')
       .map((line) => (JSON.parse(line) as { outcome: string }).outcome),
   ).toEqual(['accepted', 'accepted']);
+});
+
+test('Temporal not up yet when the starter starts: it keeps trying within --retry-for, then submits, exit 0', async () => {
+  const port = await freePort();
+  const run = startStreamingStarter(['submit', '-', '--retry-for', '120', '--concurrency', '1'], {
+    TEMPORAL_ADDRESS: `127.0.0.1:${port}`,
+    TEMPORAL_TASK_QUEUE: `outage-${uniqueSuffix()}`,
+  });
+  run.write(upsertEvent(`outage-g-${uniqueSuffix()}`, { sequence: 1 }));
+  run.end();
+  // The first attempt has failed and the starter says it is waiting, not that the input is wrong.
+  await run.stderrMatches(
+    new RegExp(
+      `cannot reach Temporal at 127\\.0\\.0\\.1:${port} \\(.*\\); trying again in \\d+ s \\(for up to 120 s: --retry-for\\)`,
+    ),
+  );
+  temporal = await startTemporal({ port });
+  const { code, stdout } = await run.exited;
+  expect(code).toBe(0);
+  expect((JSON.parse(stdout.trim()) as { outcome: string }).outcome).toBe('accepted');
 });
 
 test('Temporal hung (SIGSTOP): a start unanswered within --request-timeout counts as unavailable; retrying shown, then the deadline named', async () => {
