@@ -217,6 +217,7 @@ async function main(): Promise<void> {
   const taskQueue = `bench-accounts-${runId}`;
   const passes: Pass[] = [];
   try {
+    // Each worker process serves its metrics on a port of its own: every pass reads their IAM histograms.
     const metricsUrls: string[] = [];
     const workerFor = async (polled?: string) => {
       const port = await freePort();
