@@ -11,14 +11,22 @@ import { createIamClient, createStsClient, workerRetryOptions } from '../src/iam
 import { connectWorker } from '../src/temporal/connection';
 import { createServiceWorker } from '../src/temporal/service-worker';
 import { promoteVersion } from '../src/temporal/worker-deployment';
-import { bundleFloorWorkflows } from './floor/bundle';
+import { bundleFloorWorkflows, FLOOR_WORKFLOWS_PATH, SHAPED_FLOOR_WORKFLOWS_PATH } from './floor/bundle';
+
+/** FLOOR_SHAPE=activities: the floor with the service's observation and write steps (no IAM in them). */
+function floorWorkflowsPath(): string {
+  const shape = process.env.FLOOR_SHAPE ?? 'plain';
+  if (shape === 'plain') return FLOOR_WORKFLOWS_PATH;
+  if (shape === 'activities') return SHAPED_FLOOR_WORKFLOWS_PATH;
+  throw new Error(`FLOOR_SHAPE must be plain or activities, not ${shape}`);
+}
 
 async function main(): Promise<void> {
   const config = loadConfig();
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const [connection, workflowBundle] = await Promise.all([
     connectWorker(config.temporal),
-    bundleFloorWorkflows(),
+    bundleFloorWorkflows(floorWorkflowsPath()),
   ]);
   const worker = await createServiceWorker({
     connection,
@@ -40,7 +48,7 @@ async function main(): Promise<void> {
   }
   process.stderr.write(
     `worker: polling task queue ${config.temporal.taskQueue} on ${config.temporal.address} ` +
-      `(floor workflows; cache ${worker.options.maxCachedWorkflows} workflows)\n`,
+      `(floor workflows, ${process.env.FLOOR_SHAPE ?? 'plain'}; cache ${worker.options.maxCachedWorkflows} workflows)\n`,
   );
   try {
     await running;

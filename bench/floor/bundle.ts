@@ -3,7 +3,11 @@ import { bundleWorkflowCode, DefaultLogger, type WorkflowBundleWithSourceMap } f
 import { join } from 'node:path';
 
 export const FLOOR_WORKFLOWS_PATH = join(__dirname, 'workflows.ts');
+/** The floor with the service's activity shape (./shaped-policy-workflow.ts). */
+export const SHAPED_FLOOR_WORKFLOWS_PATH = join(__dirname, 'shaped-workflows.ts');
 
-export function bundleFloorWorkflows(): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath: FLOOR_WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+export function bundleFloorWorkflows(
+  workflowsPath: string = FLOOR_WORKFLOWS_PATH,
+): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') });
 }

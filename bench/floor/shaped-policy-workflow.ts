@@ -1,0 +1,116 @@
+// The floor with the service's activity shape (bench only; FLOOR_SHAPE=activities on the floor's worker):
+// bench/floor/policy-workflow.ts plus, for each event, the Temporal steps the service takes around its
+// IAM calls, with no IAM call in them:
+//   - an observation: one local activity per event (the service's inspectPolicy), then
+//   - a write, when the service would write: an ordinary activity (the service's applyPlan), scheduled
+//     after the workflow task that records it, with the same timeouts and heartbeat timeout.
+// The work inside both is the delivery activities' sendEventResults with nothing to send (a real
+// activity of the service's worker that returns at once). "Would write": an upsert whose document differs
+// from the last one applied, a delete of a policy that exists, as the service decides against IAM.
+// Events of a policy are applied one at a time, in arrival order, and an event with a newer one waiting
+// is superseded. Left out, as in the plain floor: IAM, decide, ordering by sequence, the burst window's
+// timers, the read fence, deferred deletions, repeats.
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  proxyActivities,
+  proxyLocalActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { resultWithoutWrites } from '../../src/domain/event-result';
+import type { OutgoingResult } from '../../src/domain/policy-queue';
+import type { EventResult, PolicyEvent } from '../../src/domain/types';
+import type { DeliveryActivities } from '../../src/messages/activity-contracts';
+import { applyEventUpdate, deliverEventSignal } from '../../src/messages/workflow-messages';
+import type { PolicyWorkflowInput, PolicyWorkflowSettings } from '../../src/messages/workflow-io';
+import { proxyLocalFirstActivities, TEMPORAL_CALL_OPTIONS } from '../../src/workflows/local-first-activities';
+import { versionedAs } from '../../src/workflows/versioning';
+
+const messaging = proxyLocalFirstActivities<DeliveryActivities>(TEMPORAL_CALL_OPTIONS);
+/** The observation's place: a local activity, as the service's first attempt at inspectPolicy. */
+const observation = proxyLocalActivities<Pick<DeliveryActivities, 'sendEventResults'>>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumAttempts: 2 },
+});
+/** The write's place: an ordinary activity with applyPlan's options. */
+const write = proxyActivities<Pick<DeliveryActivities, 'sendEventResults'>>({
+  startToCloseTimeout: '30 seconds',
+  scheduleToCloseTimeout: '1 hour',
+  heartbeatTimeout: '10 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+});
+
+/** What the shaped floor carries across continue-as-new, so that a new run writes as the service would. */
+export interface ShapedFloorInput extends PolicyWorkflowInput {
+  lastDocument?: string;
+  exists?: boolean;
+}
+
+versionedAs('AUTO_UPGRADE', shapedFloorPolicyWorkflow);
+
+export async function shapedFloorPolicyWorkflow(input: ShapedFloorInput): Promise<void> {
+  let maxHistoryLength = input.maxHistoryLength;
+  const adopt = (latest: PolicyWorkflowSettings | undefined) => {
+    if (latest?.maxHistoryLength !== undefined) maxHistoryLength = latest.maxHistoryLength;
+  };
+  let lastDocument = input.lastDocument;
+  let exists = input.exists ?? false;
+  // One event at a time, in arrival order; one with a newer event already waiting behind it is
+  // superseded without a look at IAM, as the service settles it (its burst window's timers left out).
+  let tail: Promise<unknown> = Promise.resolve();
+  let waiting = 0;
+  const apply = (event: PolicyEvent): Promise<EventResult> => {
+    waiting += 1;
+    const applied = tail.then(async () => {
+      waiting -= 1;
+      if (waiting > 0)
+        return resultWithoutWrites(event, 'superseded', { reason: 'floor: a newer event waits' });
+      await observation.sendEventResults([]);
+      const document = event.document === undefined ? undefined : JSON.stringify(event.document);
+      const upsert = document !== undefined;
+      if (upsert ? document !== lastDocument || !exists : exists) await write.sendEventResults([]);
+      lastDocument = document;
+      exists = upsert;
+      return resultWithoutWrites(event, 'unchanged', { reason: 'floor: no IAM work' });
+    });
+    tail = applied;
+    return applied;
+  };
+  const outbox: OutgoingResult[] = [];
+  let inFlight = 0;
+  setHandler(deliverEventSignal, ({ event, replyTo, settings }) => {
+    adopt(settings);
+    inFlight += 1;
+    void apply(event).then((result) => {
+      inFlight -= 1;
+      outbox.push({ replyTo, result });
+    });
+  });
+  setHandler(applyEventUpdate, ({ event, settings }) => {
+    adopt(settings);
+    return apply(event);
+  });
+
+  const shouldContinueAsNew = (): boolean =>
+    workflowInfo().continueAsNewSuggested ||
+    (maxHistoryLength !== undefined && workflowInfo().historyLength >= maxHistoryLength);
+
+  for (;;) {
+    await condition(() => outbox.length > 0 || shouldContinueAsNew());
+    if (outbox.length > 0) await messaging.sendEventResults(outbox.splice(0));
+    if (shouldContinueAsNew()) {
+      await condition(() => allHandlersFinished() && inFlight === 0);
+      if (outbox.length > 0) await messaging.sendEventResults(outbox.splice(0));
+      return await continueAsNew<typeof shapedFloorPolicyWorkflow>({
+        policyKey: input.policyKey,
+        ...(input.coalesce !== undefined ? { coalesce: input.coalesce } : {}),
+        ...(input.deleteWait !== undefined ? { deleteWait: input.deleteWait } : {}),
+        ...(maxHistoryLength !== undefined ? { maxHistoryLength } : {}),
+        ...(lastDocument !== undefined ? { lastDocument } : {}),
+        exists,
+      });
+    }
+  }
+}
