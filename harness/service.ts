@@ -8,7 +8,6 @@ import {
   type Worker,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
-import { STSClient } from '@aws-sdk/client-sts';
 import { DEFAULT_ASSUME_ROLE, DEFAULT_ROLE_SESSION_NAME, type AccountsConfig } from '../src/config/iam';
 import type { DeploymentPromotion } from '../src/config/worker';
 import { createAccountClients } from '../src/iam/account-clients';
@@ -109,7 +108,7 @@ function testAccountClients(
       maxConcurrentCalls: 16,
       ...accounts,
     },
-    sts: new STSClient({ ...base, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }),
+    sts: { ...base, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } },
     clientOptions: base,
     ...(metrics
       ? {

@@ -10,7 +10,7 @@ import { ConfigError } from './config/environment';
 import { loadConfig, workerSettings, type ServiceConfig } from './config/worker';
 import { createAccountIdResolver } from './iam/account';
 import { createAccountClients } from './iam/account-clients';
-import { createIamClient, createStsClient, workerRetryOptions } from './iam/client';
+import { createIamClient, createStsClient, stsClientConfig, workerRetryOptions } from './iam/client';
 import { createLogger, sdkLogger } from './observability/logging';
 import { createDeletionSinks } from './observability/deletion-sinks';
 import { createDriftSinks } from './observability/drift-sinks';
@@ -135,7 +135,7 @@ async function main(): Promise<void> {
       defaultIam: iam,
       defaultAccountId: accountId,
       config: config.accounts,
-      sts,
+      sts: stsClientConfig(workerRetryOptions()),
       clientOptions: workerRetryOptions(),
       ...(metrics
         ? {

@@ -2,11 +2,10 @@
 // and its own adaptive retry state, so that a burst or throttling in one account never slows another. The default account uses
 // the worker's own credentials; any other is reached by assuming a role there, only when allowed.
 import type { IAMClient } from '@aws-sdk/client-iam';
-import type { STSClient } from '@aws-sdk/client-sts';
 import { accountRejection, roleArnFor } from '../domain/accounts';
 import { nonRetryableFailure } from '../messages/activity-failures';
 import type { AccountsConfig } from '../config/iam';
-import { assumedRoleCredentials } from './assumed-role';
+import { assumedRoleCredentials, type StsClientConfig } from './assumed-role';
 import { createCallLimiter, limitConcurrentCalls, type CallLimiter } from './call-limiter';
 import { createCallRateLimiter, limitCallRate } from './call-rate';
 import { createIamClient, type AwsClientOptions } from './client';
@@ -32,8 +31,11 @@ export interface AccountClientsOptions {
   defaultIam: IAMClient;
   defaultAccountId: () => Promise<string>;
   config: AccountsConfig;
-  /** Signs AssumeRole with the worker's own credentials. */
-  sts: Pick<STSClient, 'send'>;
+  /**
+   * How AssumeRole reaches STS (region, endpoint, retries; `stsClientConfig`). Without credentials there,
+   * the worker's own, from the SDK's default chain, sign it.
+   */
+  sts?: StsClientConfig;
   /** For the other accounts' clients: endpoint, region, retries (the credentials are the role's). */
   clientOptions?: AwsClientOptions;
   /** Called on each client made (metrics instrumentation). */
@@ -70,12 +72,15 @@ export function createAccountClients(options: AccountClientsOptions): AccountCli
     const limiter = createCallLimiter(config.maxConcurrentCalls);
     const iam = createIamClient({
       ...options.clientOptions,
-      credentials: assumedRoleCredentials(options.sts, {
-        account,
-        roleArn,
-        roleSessionName: config.roleSessionName,
-        ...(config.externalId !== undefined ? { externalId: config.externalId } : {}),
-      }),
+      credentials: assumedRoleCredentials(
+        {
+          account,
+          roleArn,
+          roleSessionName: config.roleSessionName,
+          ...(config.externalId !== undefined ? { externalId: config.externalId } : {}),
+        },
+        options.sts,
+      ),
     });
     options.onClient?.(iam, account);
     const fixed = Promise.resolve(account);

@@ -44,5 +44,10 @@ export function createIamClient(options: AwsClientOptions = {}): IAMClient {
 }
 
 export function createStsClient(options: AwsClientOptions = {}): STSClient {
-  return new STSClient(clientConfig(options));
+  return new STSClient(stsClientConfig(options));
+}
+
+/** An STS client's settings, for the SDK's own providers that make their client (assumed roles). */
+export function stsClientConfig(options: AwsClientOptions = {}) {
+  return clientConfig(options);
 }

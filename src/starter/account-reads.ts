@@ -7,7 +7,7 @@ import { ConfigError } from '../config/environment';
 import type { IamConfig } from '../config/iam';
 import { createAccountIdResolver } from '../iam/account';
 import { createAccountClients } from '../iam/account-clients';
-import { createIamClient, createStsClient } from '../iam/client';
+import { createIamClient, createStsClient, stsClientConfig } from '../iam/client';
 import type { IamReadDeps } from './policy-report';
 
 export interface AccountReads {
@@ -32,7 +32,7 @@ export function createAccountReads(config: IamConfig): AccountReads {
     defaultIam: createIamClient(),
     defaultAccountId,
     config: config.accounts,
-    sts,
+    sts: stsClientConfig(),
     onClient: (iam) => made.push(iam),
   });
   return {

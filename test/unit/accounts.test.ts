@@ -8,7 +8,8 @@ import { DEFAULT_POLICY_GUARDS } from '../../src/domain/guardrails';
 import { policyKey, policyWorkflowId } from '../../src/domain/ids';
 import type { PolicyEvent } from '../../src/domain/types';
 import { loadAllowedAccounts, loadIamConfig } from '../../src/config/iam';
-import { REFRESH_MARGIN_MS, assumedRoleCredentials } from '../../src/iam/assumed-role';
+import { GetPolicyCommand, IAMClient } from '@aws-sdk/client-iam';
+import { assumedRoleCredentials } from '../../src/iam/assumed-role';
 import { createCallLimiter } from '../../src/iam/call-limiter';
 import { validateEvent } from '../../src/sources/event-validation';
 import { readActivityFailure } from '../../src/messages/activity-failures';
@@ -197,65 +198,122 @@ describe('the call limiter', () => {
   });
 });
 
-describe('role credentials', () => {
-  function fakeSts(answer: (call: number) => Promise<unknown>) {
-    const calls: Record<string, unknown>[] = [];
-    return {
-      calls,
-      send: (command: { input: Record<string, unknown> }) => {
-        calls.push(command.input);
+describe('role credentials (the SDK provider in a real IAM client, STS and IAM answering in-process)', () => {
+  const settings = { account: B, roleArn: `arn:aws:iam::${B}:role/r`, roleSessionName: 's', externalId: 'x' };
+  const xml = (statusCode: number, body: string) =>
+    Promise.resolve({
+      response: { statusCode, headers: { 'content-type': 'text/xml' }, body: Buffer.from(body) },
+    });
+  const stsError = (type: string, code: string, message: string) =>
+    `<ErrorResponse><Error><Type>${type}</Type><Code>${code}</Code><Message>${message}</Message></Error>` +
+    '<RequestId>r</RequestId></ErrorResponse>';
+
+  /** STS answering each AssumeRole with `answer(n)` (1-based); its requests' parameters kept. */
+  function fakeSts(answer: (call: number) => Promise<{ response: unknown }>) {
+    const calls: Record<string, string>[] = [];
+    const requestHandler = {
+      handle: (request: { body?: string }) => {
+        calls.push(Object.fromEntries(new URLSearchParams(String(request.body ?? ''))));
         return answer(calls.length);
       },
     };
+    return {
+      calls,
+      config: {
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'w', secretAccessKey: 'w' },
+        maxAttempts: 1,
+        requestHandler,
+      },
+    };
   }
-  const settings = { account: B, roleArn: `arn:aws:iam::${B}:role/r`, roleSessionName: 's', externalId: 'x' };
-  const issued = (n: number, expiresAt: number) => ({
-    Credentials: {
-      AccessKeyId: `AK${n}`,
-      SecretAccessKey: 'secret',
-      SessionToken: 'token',
-      Expiration: new Date(expiresAt),
-    },
-  });
+  const issued = (n: number, expiresAt: number) =>
+    xml(
+      200,
+      '<AssumeRoleResponse><AssumeRoleResult><Credentials>' +
+        `<AccessKeyId>AK${n}</AccessKeyId><SecretAccessKey>secret</SecretAccessKey>` +
+        `<SessionToken>token</SessionToken><Expiration>${new Date(expiresAt).toISOString()}</Expiration>` +
+        '</Credentials></AssumeRoleResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></AssumeRoleResponse>',
+    );
 
-  test('cached, shared by concurrent callers, renewed 5 minutes before they expire', async () => {
-    let now = 1_000_000;
-    const sts = fakeSts((n) => Promise.resolve(issued(n, now + 3_600_000)));
-    const provider = assumedRoleCredentials(sts as never, settings, () => now);
-    const [first, second] = await Promise.all([provider(), provider()]);
-    expect(first.accessKeyId).toBe('AK1');
-    expect(second.accessKeyId).toBe('AK1');
-    expect(sts.calls).toEqual([
-      { RoleArn: settings.roleArn, RoleSessionName: 's', DurationSeconds: 3600, ExternalId: 'x' },
-    ]);
-    now += 3_600_000 - REFRESH_MARGIN_MS - 1;
-    expect((await provider()).accessKeyId).toBe('AK1');
-    now += 2;
-    expect((await provider()).accessKeyId).toBe('AK2');
-    expect(sts.calls).toHaveLength(2);
+  /** An IAM client in account B whose calls report the access key that signed them. */
+  function iamWith(credentials: ReturnType<typeof assumedRoleCredentials>) {
+    const signedWith: string[] = [];
+    const iam = new IAMClient({
+      region: 'us-east-1',
+      credentials,
+      requestHandler: {
+        handle: (request: { headers: Record<string, string> }) => {
+          signedWith.push(/Credential=(\w+)\//.exec(request.headers.authorization ?? '')?.[1] ?? '');
+          return xml(
+            200,
+            '<GetPolicyResponse><GetPolicyResult><Policy><PolicyName>p</PolicyName></Policy></GetPolicyResult>' +
+              '<ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></GetPolicyResponse>',
+          );
+        },
+      },
+    });
+    const call = () => iam.send(new GetPolicyCommand({ PolicyArn: `arn:aws:iam::${B}:policy/p` }));
+    return { iam, call, signedWith };
+  }
+
+  afterEach(() => jest.restoreAllMocks());
+
+  test('AssumeRole as configured; cached, shared by concurrent calls, renewed 5 minutes before expiry', async () => {
+    let now = Date.now();
+    jest.spyOn(Date, 'now').mockImplementation(() => now);
+    const sts = fakeSts((n) => issued(n, now + 3_600_000));
+    const { iam, call, signedWith } = iamWith(assumedRoleCredentials(settings, sts.config));
+    try {
+      await Promise.all([call(), call(), call()]);
+      expect(sts.calls).toEqual([
+        expect.objectContaining({
+          Action: 'AssumeRole',
+          RoleArn: settings.roleArn,
+          RoleSessionName: 's',
+          DurationSeconds: '3600',
+          ExternalId: 'x',
+        }),
+      ]);
+      now += 3_600_000 - 5 * 60_000 - 1_000;
+      await call();
+      expect(sts.calls).toHaveLength(1);
+      now += 2_000;
+      await call();
+      expect(sts.calls).toHaveLength(2);
+      expect(signedWith).toEqual(['AK1', 'AK1', 'AK1', 'AK1', 'AK2']);
+    } finally {
+      iam.destroy();
+    }
   });
 
   test('a refusal is final and names the role and the account; a transient error is thrown to retry', async () => {
-    const denied = Object.assign(new Error('not authorized to perform sts:AssumeRole'), {
-      name: 'AccessDenied',
-      $metadata: { httpStatusCode: 403 },
-      $fault: 'client',
-    });
-    const provider = assumedRoleCredentials(fakeSts(() => Promise.reject(denied)) as never, settings);
-    const failure = await provider().catch((error: unknown) => error);
+    const denied = fakeSts(() =>
+      xml(403, stsError('Sender', 'AccessDenied', 'not authorized to perform sts:AssumeRole')),
+    );
+    const refused = iamWith(assumedRoleCredentials(settings, denied.config));
+    const failure = await refused.call().catch((error: unknown) => error);
+    refused.iam.destroy();
     expect(readActivityFailure(failure)).toEqual({
       kind: 'requestRejected',
       message: `cannot reach account ${B}: STS refused to assume role ${settings.roleArn}: AccessDenied: not authorized to perform sts:AssumeRole`,
     });
-    const throttled = Object.assign(new Error('slow down'), {
-      name: 'Throttling',
-      $metadata: { httpStatusCode: 400 },
-    });
+    expect(refused.signedWith).toEqual([]);
+
     const sts = fakeSts((n) =>
-      n === 1 ? Promise.reject(throttled) : Promise.resolve(issued(n, Date.now() + 3_600_000)),
+      n === 1
+        ? xml(400, stsError('Sender', 'Throttling', 'Rate exceeded'))
+        : issued(n, Date.now() + 3_600_000),
     );
-    const retried = assumedRoleCredentials(sts as never, settings);
-    await expect(retried()).rejects.toBe(throttled);
-    expect((await retried()).accessKeyId).toBe('AK2');
+    const retried = iamWith(assumedRoleCredentials(settings, sts.config));
+    try {
+      const throttled = await retried.call().catch((error: unknown) => error);
+      expect(readActivityFailure(throttled)).toBeUndefined();
+      expect((throttled as { name?: string }).name).toBe('Throttling');
+      await retried.call();
+      expect(retried.signedWith).toEqual(['AK2']);
+    } finally {
+      retried.iam.destroy();
+    }
   });
 });
