@@ -3,8 +3,7 @@
 // nothing uses the policy (then deletes it through the same decide and carry-out as any delete), a newer
 // event takes its place, or the maximum wait runs out. Pure: the policy workflow runs it, and carries
 // the pending deletion across continue-as-new in its state.
-import type { AppliedDesiredState } from './policy-queue';
-import type { EventResult, IamAction, PolicyEntity, PolicyEvent } from './types';
+import type { AppliedDesiredState, EventResult, IamAction, PolicyEntity, PolicyEvent } from './types';
 
 /** The worker's settings for waiting deletes (DELETE_WAIT_*), sent to the policy workflows with every delivery. */
 export interface DeleteWaitSettings {

@@ -4,8 +4,8 @@
 // is an ordinary upsert event built by repairEvent that goes through the policy workflow like any other.
 import { documentsEqual } from './document';
 import { parsePolicyKey, policyKey } from './ids';
-import { eventKey, type AppliedDesiredState } from './policy-queue';
-import type { Outcome, PolicyDocument } from './types';
+import { eventKey } from './policy-queue';
+import type { AppliedDesiredState, Outcome, PolicyDocument } from './types';
 
 /** The CloudEvents `source` of the repair events the service submits itself. */
 export const DRIFT_REPAIR_SOURCE = 'urn:iam-policy-events:drift-repair';

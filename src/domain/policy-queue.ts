@@ -4,7 +4,7 @@ import type { DeferredDeletion } from './deferred-deletion';
 import { resultWithoutWrites } from './event-result';
 import { compareEventOrder } from './ordering';
 import type { ReadFence } from './read-fence';
-import type { EventResult, Outcome, PolicyEvent } from './types';
+import type { AppliedDesiredState, EventResult, Outcome, PolicyEvent } from './types';
 
 /** Where an event workflow waits for its outcome. */
 export interface ReplyAddress {
@@ -72,14 +72,6 @@ export interface PolicyState {
    * (src/domain/deferred-deletion.ts). Carried across continue-as-new: the next run checks again when due.
    */
   deferredDeletion?: DeferredDeletion;
-}
-
-/** The policy as the service last meant it to be: the last applied event states the whole of it. */
-export interface AppliedDesiredState {
-  event: PolicyEvent;
-  outcome: Outcome;
-  policyArn?: string;
-  versionId?: string;
 }
 
 /** How many finished events the state remembers; older repeats are still caught by their position. */

@@ -106,3 +106,11 @@ export interface EventResult {
   /** Things the operator should know that did not change the outcome (e.g. an immutable description). */
   notes?: string[];
 }
+
+/** The policy as the service last meant it to be: the last applied event states the whole of it. */
+export interface AppliedDesiredState {
+  event: PolicyEvent;
+  outcome: Outcome;
+  policyArn?: string;
+  versionId?: string;
+}

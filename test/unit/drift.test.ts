@@ -13,11 +13,10 @@ import {
   finish,
   newPolicyState,
   takeNext,
-  type AppliedDesiredState,
   type EventDelivery,
   type PolicyState,
 } from '../../src/domain/policy-queue';
-import type { EventResult, PolicyEvent } from '../../src/domain/types';
+import type { AppliedDesiredState, EventResult, PolicyEvent } from '../../src/domain/types';
 import { loadDriftConfig } from '../../src/config/drift';
 import { ConfigError } from '../../src/config/environment';
 import { validateEvent } from '../../src/sources/event-validation';
