@@ -36,37 +36,64 @@ export function floorResult(event: PolicyEvent): EventResult {
 versionedAs('AUTO_UPGRADE', floorPolicyWorkflow);
 
 export async function floorPolicyWorkflow(input: PolicyWorkflowInput): Promise<void> {
-  // The service's rule: the newest settings a delivery brought win (only maxHistoryLength matters here).
-  let maxHistoryLength = input.maxHistoryLength;
-  const adopt = (latest: PolicyWorkflowSettings | undefined) => {
-    if (latest?.maxHistoryLength !== undefined) maxHistoryLength = latest.maxHistoryLength;
-  };
+  const settings = floorSettings(input);
   const outbox: OutgoingResult[] = [];
-  setHandler(deliverEventSignal, ({ event, replyTo, settings }) => {
-    adopt(settings);
+  setHandler(deliverEventSignal, ({ event, replyTo, settings: latest }) => {
+    settings.adopt(latest);
     outbox.push({ replyTo, result: floorResult(event) });
   });
-  setHandler(applyEventUpdate, ({ event, settings }) => {
-    adopt(settings);
+  setHandler(applyEventUpdate, ({ event, settings: latest }) => {
+    settings.adopt(latest);
     return Promise.resolve(floorResult(event));
   });
+  await serveUntilContinueAsNew(outbox, settings);
+  return await continueAsNew<typeof floorPolicyWorkflow>(settings.carried());
+}
 
-  const shouldContinueAsNew = (): boolean =>
-    workflowInfo().continueAsNewSuggested ||
-    (maxHistoryLength !== undefined && workflowInfo().historyLength >= maxHistoryLength);
-
-  for (;;) {
-    await condition(() => outbox.length > 0 || shouldContinueAsNew());
-    if (outbox.length > 0) await messaging.sendEventResults(outbox.splice(0));
-    if (shouldContinueAsNew()) {
-      await condition(allHandlersFinished);
-      if (outbox.length > 0) await messaging.sendEventResults(outbox.splice(0));
-      return await continueAsNew<typeof floorPolicyWorkflow>({
+/**
+ * The service's rule for settings: the newest a delivery brought win (only maxHistoryLength matters to
+ * a floor), and they are carried across continue-as-new.
+ */
+export function floorSettings(input: PolicyWorkflowInput) {
+  let maxHistoryLength = input.maxHistoryLength;
+  return {
+    adopt(latest: PolicyWorkflowSettings | undefined): void {
+      if (latest?.maxHistoryLength !== undefined) maxHistoryLength = latest.maxHistoryLength;
+    },
+    /** The service's continue-as-new rule: the server's suggestion, or the history limit. */
+    historyFull(): boolean {
+      return (
+        workflowInfo().continueAsNewSuggested ||
+        (maxHistoryLength !== undefined && workflowInfo().historyLength >= maxHistoryLength)
+      );
+    },
+    carried(): PolicyWorkflowInput {
+      return {
         policyKey: input.policyKey,
         ...(input.coalesce !== undefined ? { coalesce: input.coalesce } : {}),
         ...(input.deleteWait !== undefined ? { deleteWait: input.deleteWait } : {}),
         ...(maxHistoryLength !== undefined ? { maxHistoryLength } : {}),
-      });
+      };
+    },
+  };
+}
+
+/**
+ * A floor's main loop: results asked for by signal go out through the local-first activity, as the
+ * service sends them; returns once the history is full and nothing is in hand (`idle`), to continue as new.
+ */
+export async function serveUntilContinueAsNew(
+  outbox: OutgoingResult[],
+  settings: Pick<ReturnType<typeof floorSettings>, 'historyFull'>,
+  idle: () => boolean = () => true,
+): Promise<void> {
+  for (;;) {
+    await condition(() => outbox.length > 0 || settings.historyFull());
+    if (outbox.length > 0) await messaging.sendEventResults(outbox.splice(0));
+    if (settings.historyFull()) {
+      await condition(() => allHandlersFinished() && idle());
+      if (outbox.length > 0) await messaging.sendEventResults(outbox.splice(0));
+      return;
     }
   }
 }

@@ -10,25 +10,16 @@
 // Events of a policy are applied one at a time, in arrival order, and an event with a newer one waiting
 // is superseded. Left out, as in the plain floor: IAM, decide, ordering by sequence, the burst window's
 // timers, the read fence, deferred deletions, repeats.
-import {
-  allHandlersFinished,
-  condition,
-  continueAsNew,
-  proxyActivities,
-  proxyLocalActivities,
-  setHandler,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { continueAsNew, proxyActivities, proxyLocalActivities, setHandler } from '@temporalio/workflow';
 import { resultWithoutWrites } from '../../src/domain/event-result';
 import type { OutgoingResult } from '../../src/domain/policy-queue';
 import type { EventResult, PolicyEvent } from '../../src/domain/types';
 import type { DeliveryActivities } from '../../src/messages/activity-contracts';
 import { applyEventUpdate, deliverEventSignal } from '../../src/messages/workflow-messages';
-import type { PolicyWorkflowInput, PolicyWorkflowSettings } from '../../src/messages/workflow-io';
-import { proxyLocalFirstActivities, TEMPORAL_CALL_OPTIONS } from '../../src/workflows/local-first-activities';
+import type { PolicyWorkflowInput } from '../../src/messages/workflow-io';
 import { versionedAs } from '../../src/workflows/versioning';
+import { floorSettings, serveUntilContinueAsNew } from './policy-workflow';
 
-const messaging = proxyLocalFirstActivities<DeliveryActivities>(TEMPORAL_CALL_OPTIONS);
 /** The observation's place: a local activity, as the service's first attempt at inspectPolicy. */
 const observation = proxyLocalActivities<Pick<DeliveryActivities, 'sendEventResults'>>({
   startToCloseTimeout: '30 seconds',
@@ -51,10 +42,7 @@ export interface ShapedFloorInput extends PolicyWorkflowInput {
 versionedAs('AUTO_UPGRADE', shapedFloorPolicyWorkflow);
 
 export async function shapedFloorPolicyWorkflow(input: ShapedFloorInput): Promise<void> {
-  let maxHistoryLength = input.maxHistoryLength;
-  const adopt = (latest: PolicyWorkflowSettings | undefined) => {
-    if (latest?.maxHistoryLength !== undefined) maxHistoryLength = latest.maxHistoryLength;
-  };
+  const settings = floorSettings(input);
   let lastDocument = input.lastDocument;
   let exists = input.exists ?? false;
   // One event at a time, in arrival order; one with a newer event already waiting behind it is
@@ -80,37 +68,22 @@ export async function shapedFloorPolicyWorkflow(input: ShapedFloorInput): Promis
   };
   const outbox: OutgoingResult[] = [];
   let inFlight = 0;
-  setHandler(deliverEventSignal, ({ event, replyTo, settings }) => {
-    adopt(settings);
+  setHandler(deliverEventSignal, ({ event, replyTo, settings: latest }) => {
+    settings.adopt(latest);
     inFlight += 1;
     void apply(event).then((result) => {
       inFlight -= 1;
       outbox.push({ replyTo, result });
     });
   });
-  setHandler(applyEventUpdate, ({ event, settings }) => {
-    adopt(settings);
+  setHandler(applyEventUpdate, ({ event, settings: latest }) => {
+    settings.adopt(latest);
     return apply(event);
   });
-
-  const shouldContinueAsNew = (): boolean =>
-    workflowInfo().continueAsNewSuggested ||
-    (maxHistoryLength !== undefined && workflowInfo().historyLength >= maxHistoryLength);
-
-  for (;;) {
-    await condition(() => outbox.length > 0 || shouldContinueAsNew());
-    if (outbox.length > 0) await messaging.sendEventResults(outbox.splice(0));
-    if (shouldContinueAsNew()) {
-      await condition(() => allHandlersFinished() && inFlight === 0);
-      if (outbox.length > 0) await messaging.sendEventResults(outbox.splice(0));
-      return await continueAsNew<typeof shapedFloorPolicyWorkflow>({
-        policyKey: input.policyKey,
-        ...(input.coalesce !== undefined ? { coalesce: input.coalesce } : {}),
-        ...(input.deleteWait !== undefined ? { deleteWait: input.deleteWait } : {}),
-        ...(maxHistoryLength !== undefined ? { maxHistoryLength } : {}),
-        ...(lastDocument !== undefined ? { lastDocument } : {}),
-        exists,
-      });
-    }
-  }
+  await serveUntilContinueAsNew(outbox, settings, () => inFlight === 0);
+  return await continueAsNew<typeof shapedFloorPolicyWorkflow>({
+    ...settings.carried(),
+    ...(lastDocument !== undefined ? { lastDocument } : {}),
+    exists,
+  });
 }
