@@ -1,6 +1,6 @@
 // Starts the real parts the tests need, on free loopback ports: the Temporal dev server and moto.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,17 +13,42 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** The kernel's range of ports for outgoing connections (Linux; the usual one elsewhere). */
+function ephemeralRangeStart(): number {
+  try {
+    const [low] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/);
+    const start = Number(low);
+    return Number.isInteger(start) && start > FIRST_PORT + 1000 ? start : 32768;
+  } catch {
+    return 32768;
+  }
+}
+
+/** Below this, ports are left to well-known services. */
+const FIRST_PORT = 10000;
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
     server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      if (address === null || typeof address === 'string') return reject(new Error('no port'));
-      server.close(() => resolve(address.port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
+}
+
+/**
+ * A loopback port nothing listens on, below the kernel's range for outgoing connections: a test that
+ * names the port a few seconds before a server takes it (a worker started before its Temporal) must not
+ * see an outgoing connection's local end take it in the meantime, which the kernel's own choice of a
+ * free port (in that range) allows.
+ */
+export async function freePort(): Promise<number> {
+  const end = ephemeralRangeStart();
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    const port = FIRST_PORT + Math.floor(Math.random() * (end - FIRST_PORT));
+    if (await canListen(port)) return port;
+  }
+  throw new Error(`no free loopback port between ${FIRST_PORT} and ${end}`);
 }
 
 async function waitForPort(
