@@ -181,7 +181,14 @@ function stream(prefix: string, events: number, account?: string): BenchEvent[] 
 /** The task timings of `events`' event workflows and of their policies' workflows (latest runs). */
 function tasksOf(client: Client, events: readonly BenchEvent[], account?: string): Promise<TaskProfile> {
   const runs = (ids: Iterable<string>, type: string) =>
-    [...ids].map((workflowId) => ({ workflowId, runId: '', type, running: false, historyLength: 0 }));
+    [...ids].map((workflowId) => ({
+      workflowId,
+      runId: '',
+      type,
+      running: false,
+      historyLength: 0,
+      historySize: 0,
+    }));
   const eventIds = events.map((e) => eventWorkflowId(String(e.raw.source), String(e.raw.id)));
   const policyIds = new Set(events.map((e) => policyWorkflowId(e.policyName, account)));
   return profileTasks(

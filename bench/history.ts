@@ -10,8 +10,11 @@ type HistoryEvent = NonNullable<History['events']>[number];
 export interface HistoryCounts {
   eventWorkflows: number;
   eventWorkflowEvents: number;
+  /** The histories' size as the server counts it (bytes of the encoded events). */
+  eventWorkflowBytes: number;
   policyWorkflowRuns: number;
   policyWorkflowEvents: number;
+  policyWorkflowBytes: number;
 }
 
 export interface TaskProfile {
@@ -35,6 +38,7 @@ export interface Execution {
   type: string;
   running: boolean;
   historyLength: number;
+  historySize: number;
 }
 
 async function listExecutions(client: Client, taskQueue: string): Promise<Execution[]> {
@@ -46,6 +50,7 @@ async function listExecutions(client: Client, taskQueue: string): Promise<Execut
       type: info.type,
       running: info.status.name === 'RUNNING',
       historyLength: info.historyLength,
+      historySize: info.historySize ?? 0,
     });
   }
   return executions;
@@ -76,21 +81,26 @@ export async function countHistories(
   const counts: HistoryCounts = {
     eventWorkflows: 0,
     eventWorkflowEvents: 0,
+    eventWorkflowBytes: 0,
     policyWorkflowRuns: 0,
     policyWorkflowEvents: 0,
+    policyWorkflowBytes: 0,
   };
   for (const execution of executions) {
-    let length = execution.historyLength;
-    if (execution.running || length === 0) {
-      length = (await client.workflow.getHandle(execution.workflowId, execution.runId).describe())
-        .historyLength;
+    let { historyLength: length, historySize: bytes } = execution;
+    if (execution.running || length === 0 || bytes === 0) {
+      const described = await client.workflow.getHandle(execution.workflowId, execution.runId).describe();
+      length = described.historyLength;
+      bytes = described.historySize ?? 0;
     }
     if (execution.type === 'eventWorkflow') {
       counts.eventWorkflows += 1;
       counts.eventWorkflowEvents += length;
+      counts.eventWorkflowBytes += bytes;
     } else {
       counts.policyWorkflowRuns += 1;
       counts.policyWorkflowEvents += length;
+      counts.policyWorkflowBytes += bytes;
     }
   }
   return { counts, executions };

@@ -51,7 +51,8 @@ export interface ServiceRunResult {
   latencyByOutcomeMs: Record<string, LatencySummary>;
   outcomes: Record<string, number>;
   iam: CallCounts & { perEvent: number; throttled: CallCounts };
-  history: HistoryCounts & { perEvent: number };
+  /** perEvent: history events per event; bytesPerEvent: their size per event. */
+  history: HistoryCounts & { perEvent: number; bytesPerEvent: number };
   /** Temporal Cloud Actions of the pass: from its histories and from the dev server's counter. */
   actions: ActionsMeasured;
   /** Summed over the worker processes. */
@@ -223,6 +224,7 @@ export async function runThroughService(
       history: {
         ...counts,
         perEvent: round((counts.eventWorkflowEvents + counts.policyWorkflowEvents) / events.length, 2),
+        bytesPerEvent: Math.round((counts.eventWorkflowBytes + counts.policyWorkflowBytes) / events.length),
       },
       actions,
       worker: { peakRssBytes: worker.peakRss(), endRssBytes: worker.rss() },

@@ -11,6 +11,7 @@
 import { directIamClient, runBaseline } from '../baseline';
 import { callsBetween, type CallCounts } from '../counting-proxy';
 import { drive } from '../driver';
+import { countHistories } from '../history';
 import {
   countedMsPerEvent,
   floorRatio,
@@ -52,6 +53,8 @@ export interface FloorPass {
    */
   countedMsPerEvent: number;
   iam: CallCounts & { perEvent: number };
+  /** Temporal's histories of the pass (event and policy workflows, every run) per event: events and bytes. */
+  history?: { eventsPerEvent: number; bytesPerEvent: number };
   outcomes: Record<string, number>;
   problems: string[];
 }
@@ -70,7 +73,15 @@ export interface FloorStream {
   kinds: Record<EventKind, number>;
   repeats: FloorRepeat[];
   /** Medians with their range over the repeats, ms of CPU per event (ratio: a plain number). */
-  summary: { floor: Spread; direct: Spread; service: Spread; ratio: Spread };
+  summary: {
+    floor: Spread;
+    direct: Spread;
+    service: Spread;
+    ratio: Spread;
+    /** History bytes per event of the floor's and the service's passes. */
+    floorHistoryBytes: Spread;
+    serviceHistoryBytes: Spread;
+  };
 }
 
 export interface FloorRatioResult {
@@ -164,7 +175,7 @@ async function workflowPass(
     nodeArgs: settings.nodeArgs,
   });
   try {
-    return await measured(context, proxy, kind, label, events, worker, (tick) =>
+    const pass = await measured(context, proxy, kind, label, events, worker, (tick) =>
       Promise.race([
         worker.crashed,
         drive(events, {
@@ -177,6 +188,15 @@ async function workflowPass(
         }),
       ]),
     );
+    // Read after the CPU was: listing and describing the histories costs the server CPU too.
+    const { counts } = await countHistories(env.client, taskQueue, new Set(events.map((e) => e.key)).size);
+    const perEvent = (total: number) => total / Math.max(1, events.length);
+    const history = {
+      eventsPerEvent: round(perEvent(counts.eventWorkflowEvents + counts.policyWorkflowEvents), 2),
+      bytesPerEvent: Math.round(perEvent(counts.eventWorkflowBytes + counts.policyWorkflowBytes)),
+    };
+    log(`[${label}] history per event: ${history.eventsPerEvent} events, ${history.bytesPerEvent} bytes`);
+    return { ...pass, history };
   } finally {
     await worker.stop();
   }
@@ -261,6 +281,8 @@ export async function runFloorRatioScenario(context: ScenarioContext): Promise<F
           direct: over((r) => r.direct.countedMsPerEvent),
           service: over((r) => r.service.countedMsPerEvent),
           ratio: over((r) => r.ratio),
+          floorHistoryBytes: over((r) => r.floor.history?.bytesPerEvent ?? 0),
+          serviceHistoryBytes: over((r) => r.service.history?.bytesPerEvent ?? 0),
         },
       });
     }
