@@ -47,3 +47,12 @@ export function localActivityTypes(events: HistoryEvent[]): string[] {
     return details.activity_type ?? '';
   });
 }
+
+/** Each local-activity marker's activity type and result (as its JSON text: the size is what history holds). */
+export function localActivityResults(events: HistoryEvent[]): { type: string; json: string }[] {
+  const types = localActivityTypes(events);
+  return localActivityMarkers(events).map((event, index) => {
+    const payload = event.markerRecordedEventAttributes?.details?.result?.payloads?.[0];
+    return { type: types[index], json: Buffer.from(payload?.data ?? []).toString('utf8') };
+  });
+}

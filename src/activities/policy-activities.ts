@@ -3,6 +3,7 @@
 // src/messages/activity-failures.ts; transient errors are thrown as they are, for Temporal to retry.
 import { Context } from '@temporalio/activity';
 import { DEFAULT_POLICY_GUARDS, type PolicyGuards } from '../domain/guardrails';
+import { observationRecord } from '../domain/observation-record';
 import type { PolicyActivities } from '../messages/activity-contracts';
 import { toActivityFailure } from '../iam/errors';
 import { CallWouldWaitError, withoutWaiting } from '../iam/calls-must-not-wait';
@@ -102,9 +103,11 @@ export function createPolicyActivities(deps: PolicyActivityDeps): PolicyActiviti
   return {
     inspectPolicy: (input) =>
       withoutWaitingWhenLocal(input.account, () =>
-        withIamFailures(`reading policy ${input.policyName}`, () =>
-          observePolicy(contextIn(deps, input.account), input, guards),
-        ),
+        withIamFailures(`reading policy ${input.policyName}`, async () => {
+          const observation = await observePolicy(contextIn(deps, input.account), input, guards);
+          // The policy workflow records it: the verdicts, not the guardrails and the document.
+          return input.compareWith ? observationRecord(observation, input.compareWith.document) : observation;
+        }),
       ),
     applyPlan: (plan, madeBy) => {
       // The audit record (src/domain/audit-tags.ts); a write scheduled by an older build names no event.

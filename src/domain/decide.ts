@@ -7,6 +7,7 @@ import { documentSizeProblem, upsertDocumentProblem } from './document-rules';
 import {
   checkGuardrails,
   describeViolations,
+  type GuardrailConfig,
   type GuardrailViolation,
   type PolicyGuards,
 } from './guardrails';
@@ -19,8 +20,15 @@ export interface ObservedPolicy {
   name: string;
   path: string;
   defaultVersionId: string;
-  /** The default version's document; read for upserts only. */
+  /**
+   * The default version's document; read for upserts only. An observation compared where it was made
+   * (`compareWith`, src/domain/observation-record.ts) has `documentMatches` and `documentHash` instead.
+   */
   document?: PolicyDocument;
+  /** Whether the default version means the same policy as the document the observation was compared with. */
+  documentMatches?: boolean;
+  /** documentHash() of the default version's document, for the read fence (src/domain/read-fence.ts). */
+  documentHash?: string;
   description?: string;
   /** The policy's tags WITHOUT the managed-by tag and the audit record (src/domain/audit-tags.ts). */
   tags: Record<string, string>;
@@ -36,14 +44,24 @@ export interface PolicyUsage {
   listedAt: number;
 }
 
+/**
+ * The observing worker's guards, so that the decision in history follows its configuration: with the
+ * guardrails themselves, or (compared where observed) with what they found in the event's document.
+ */
+export type ObservedGuards = Omit<PolicyGuards, 'guardrails'> &
+  (
+    | { guardrails: GuardrailConfig }
+    /** The rules the compared document breaks (none for a delete). */
+    | { violations: GuardrailViolation[] }
+  );
+
 /** What the policy activity observed for one event, with the observing worker's rules to decide by. */
 export type PolicyObservation = (
   | { exists: false }
   /** `usage`: for a delete of a policy the service may delete (owned, at the event's path). */
   | { exists: true; policy: ObservedPolicy; usage?: PolicyUsage }
 ) & {
-  /** The worker's guardrails and adoption setting, so the decision in history follows its configuration. */
-  guards: PolicyGuards;
+  guards: ObservedGuards;
 };
 
 /**
@@ -62,6 +80,12 @@ export interface ObservePolicyInput extends InAccount {
   readDocument: boolean;
   /** List the users, groups and roles using the policy, boundaries included (deletes). */
   listEntities: boolean;
+  /**
+   * Set by the policy workflow, which records the observation in its history: compare it where it is made
+   * with the upsert's document (none for a delete), and record the verdicts, not the document and the
+   * guardrails (src/domain/observation-record.ts).
+   */
+  compareWith?: { document?: PolicyDocument };
 }
 
 /** A final outcome: nothing is written. */
@@ -121,6 +145,7 @@ export function observationInput(event: PolicyEvent): ObservePolicyInput {
     path: event.path || '/',
     readDocument: upsert,
     listEntities: !upsert,
+    compareWith: upsert && event.document !== undefined ? { document: event.document } : {},
   };
 }
 
@@ -220,20 +245,22 @@ function rejected(reason: string, policyArn?: string): NoWrite {
  * rejected).
  */
 function guarded<T extends CreatePlan | UpdatePlan>(
-  guards: PolicyGuards,
+  guards: ObservedGuards,
   document: PolicyDocument,
   plan: T,
 ): T | NoWrite {
   // Only a document that is written must fit IAM's limit, measured on what would be sent.
   const tooLarge = documentSizeProblem(document);
   if (tooLarge) return rejected(`invalid policy document: ${tooLarge}`);
-  const violations = checkGuardrails(document, guards.guardrails);
+  // The document is the event's in both cases: the one the observation was compared with.
+  const violations =
+    'violations' in guards ? guards.violations : checkGuardrails(document, guards.guardrails);
   if (violations.length === 0) return plan;
   return { kind: 'none', outcome: 'rejected', reason: describeViolations(violations), violations };
 }
 
 /** Why the service must not write this existing policy, or undefined when it may. */
-function refusalFor(event: PolicyEvent, policy: ObservedPolicy, guards: PolicyGuards): string | undefined {
+function refusalFor(event: PolicyEvent, policy: ObservedPolicy, guards: ObservedGuards): string | undefined {
   // Adoption is for upserts only: a delete never takes a policy the service does not own yet.
   const adopting = !policy.owned && guards.adoptUnmanaged && event.type === 'iam.policy.upsert';
   if (!policy.owned && !adopting) {
@@ -279,8 +306,7 @@ function decideUpsert(event: PolicyEvent, policy: ObservedPolicy, document: Poli
         'the tag was added and the service manages it from now on',
     );
   }
-  // Without an observed document equality cannot be proven: write it (the carry-out still avoids duplicates).
-  const documentChanged = policy.document === undefined || !documentsEqual(policy.document, document);
+  const documentChanged = !sameDocument(policy, document);
   // Absent event tags mean: leave the policy's tags alone.
   const tagDiff = event.tags ? diffTags(policy.tags, event.tags) : { tagsToSet: {}, tagKeysToRemove: [] };
   const tagsChanged = Object.keys(tagDiff.tagsToSet).length > 0 || tagDiff.tagKeysToRemove.length > 0;
@@ -307,4 +333,12 @@ function decideUpsert(event: PolicyEvent, policy: ObservedPolicy, document: Poli
     } as const,
     notes,
   );
+}
+
+/** Whether the policy's default version means the same as `document` (the event's). */
+function sameDocument(policy: ObservedPolicy, document: PolicyDocument): boolean {
+  // Compared where observed, with the event's document.
+  if (policy.documentMatches !== undefined) return policy.documentMatches;
+  // Without an observed document equality cannot be proven: write it (the carry-out still avoids duplicates).
+  return policy.document !== undefined && documentsEqual(policy.document, document);
 }

@@ -3,7 +3,7 @@
 // policy after DeletePolicy). The policy workflow is the only writer of its policy, so it knows what its
 // last write left; an observation that shows less is older than that write and must not be decided on.
 // Pure and deterministic (runs in workflow code); the fence is plain JSON (carried across continue-as-new).
-import type { PolicyObservation, WritePlan } from './decide';
+import type { ObservedPolicy, PolicyObservation, WritePlan } from './decide';
 import { canonicalJson, normalisePolicyDocument } from './document';
 import type { PolicyDocument } from './types';
 
@@ -39,6 +39,12 @@ function fnv1a(text: string, seed: number): string {
 export function documentHash(document: PolicyDocument): string {
   const normal = canonicalJson(normalisePolicyDocument(document));
   return `${fnv1a(normal, 0x811c9dc5)}${fnv1a(normal, 0x01000193)}`;
+}
+
+/** The hash of the observed default version's document: recorded (observation-record.ts) or worked out. */
+function observedDocumentHash(policy: ObservedPolicy): string | undefined {
+  if (policy.documentHash !== undefined) return policy.documentHash;
+  return policy.document !== undefined ? documentHash(policy.document) : undefined;
 }
 
 function versionNumber(versionId: string): number {
@@ -77,11 +83,8 @@ export function staleness(fence: ReadFence, observation: PolicyObservation): str
     return `IAM shows default version ${policy.defaultVersionId}, older than ${fence.defaultVersionId} which this workflow set`;
   }
   if (seen > written) return undefined;
-  if (
-    fence.documentHash !== undefined &&
-    policy.document !== undefined &&
-    documentHash(policy.document) !== fence.documentHash
-  ) {
+  const seenHash = observedDocumentHash(policy);
+  if (fence.documentHash !== undefined && seenHash !== undefined && seenHash !== fence.documentHash) {
     return `IAM shows another document in ${policy.defaultVersionId} than this workflow wrote`;
   }
   if (fence.tags !== undefined && !sameTags(fence.tags, policy.tags)) {
@@ -152,7 +155,7 @@ export function fenceAfterWrite(
   }
   if (plan.kind !== 'update' || !observation.exists) return undefined;
   const { policy } = observation;
-  const document = plan.document ?? policy.document;
+  const hash = plan.document ? documentHash(plan.document) : observedDocumentHash(policy);
   const createdAt = policy.createdAt;
   const tags = Object.fromEntries(
     Object.entries(policy.tags).filter(([key]) => !plan.tagKeysToRemove.includes(key)),
@@ -160,7 +163,7 @@ export function fenceAfterWrite(
   return {
     exists: true,
     ...(written.versionId ? { defaultVersionId: written.versionId } : {}),
-    ...(document ? { documentHash: documentHash(document) } : {}),
+    ...(hash !== undefined ? { documentHash: hash } : {}),
     tags: { ...tags, ...plan.tagsToSet },
     writtenAt: now,
     ...(createdAt !== undefined ? { createdAt } : {}),

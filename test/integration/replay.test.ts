@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
-import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker, type ReplayWorkerOptions } from '@temporalio/worker';
 import { version } from '../../package.json';
 import { localActivityTypes } from '../../harness/history';
 import { bundleServiceWorkflows } from '../../harness/workflow-bundle';
@@ -91,12 +91,30 @@ test('the histories show the paths the code takes: update first, signal when lat
   ).toBe(true);
 });
 
+/**
+ * Replays `history` on the task queue it ran on. A workflow reads its task queue from its worker
+ * (workflowInfo().taskQueue), and a policy workflow whose account works on another queue moves there:
+ * replayed on the SDK's default replay queue, every history that names its queue would take that turn.
+ * ReplayWorkerOptions leaves `taskQueue` out of its type; the replay worker takes it from the options.
+ */
+async function replayOnItsQueue(
+  workflowBundle: Awaited<ReturnType<typeof bundleServiceWorkflows>>,
+  history: ReturnType<typeof load>,
+  workflowId: string,
+): Promise<void> {
+  const taskQueue = history.events?.[0]?.workflowExecutionStartedEventAttributes?.taskQueue?.name;
+  if (!taskQueue) throw new Error(`${workflowId}: no task queue in its first event`);
+  const options = { workflowBundle, taskQueue } as ReplayWorkerOptions;
+  await Worker.runReplayHistory(options, history, workflowId);
+}
+
 test('every recorded history replays against the current workflow code', async () => {
   const workflowBundle = await bundleServiceWorkflows();
-  const histories = files.map((file) => ({ workflowId: file, history: load(file) }));
   const failures: string[] = [];
-  for await (const result of Worker.runReplayHistories({ workflowBundle }, histories)) {
-    if (result.error) failures.push(`${result.workflowId}: ${String(result.error)}`);
+  for (const file of files) {
+    await replayOnItsQueue(workflowBundle, load(file), file).catch((error: unknown) =>
+      failures.push(`${file}: ${String(error)}`),
+    );
   }
   expect(failures).toEqual([]);
 }, 120_000);
@@ -107,8 +125,8 @@ test('workflow code that issues other commands fails the replay (the check can f
     join(__dirname, '../../harness/remote-activities-workflow.ts'),
   );
   for (const file of ['event-workflow.json', 'policy-workflow-first-run.json']) {
-    await expect(
-      Worker.runReplayHistory({ workflowBundle }, load(join(version, file)), file),
-    ).rejects.toThrow(/[Nn]ondeterminism|DeterminismViolation/);
+    await expect(replayOnItsQueue(workflowBundle, load(join(version, file)), file)).rejects.toThrow(
+      /[Nn]ondeterminism|DeterminismViolation/,
+    );
   }
 }, 120_000);

@@ -372,12 +372,14 @@ describe('observationInput', () => {
       path: '/',
       readDocument: true,
       listEntities: false,
+      compareWith: { document },
     });
     expect(observationInput(deletion({ path: '/teams/' }))).toEqual({
       policyName: 'Team-A',
       path: '/teams/',
       readDocument: false,
       listEntities: true,
+      compareWith: {},
     });
   });
 });
