@@ -1,5 +1,6 @@
 // Command-line options of `npm run bench`.
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { DOCUMENT_SETS, type DocumentSet } from './documents';
 
 export const SCENARIOS = [
   'outcomes',
@@ -24,6 +25,8 @@ export interface BenchOptions {
   concurrency: number;
   baselineConcurrency?: number;
   seed: number;
+  /** The upserts' documents: the bench's small ones, or real ones from the corpus. */
+  documents: DocumentSet;
   /** Offered rates of the latency passes; `half`: half of the stream scenario's throughput in this run. */
   latencyRates: LatencyRate[];
   latencySeconds: number;
@@ -129,6 +132,14 @@ export function parseOptions(argv: string[]): BenchOptions {
     )
     .option('--burst-rate <f>', 'share of events in bursts of updates to one policy', fraction, 0.2)
     .option('--burst-size <n>', 'updates per burst in the streams', integer(2), 10)
+    .addOption(
+      new Option(
+        '--documents <set>',
+        "the upserts' documents: small (2 statements), or corpus (real AWS managed policies the service writes)",
+      )
+        .choices(DOCUMENT_SETS)
+        .default('small'),
+    )
     .option('--rate <n>', 'events/s offered in the stream scenario; 0 = full speed', nonNegative, 0)
     .option(
       '--concurrency <n>',

@@ -1,5 +1,6 @@
 // A reproducible stream of CloudEvents for the benchmark: upserts that create and change policies,
 // unchanged repeats, deletes, bursts of updates to one policy, and redeliveries (duplicates).
+import { benchDocument, type DocumentSet } from './documents';
 
 /** Deterministic PRNG (mulberry32): the same seed gives the same stream. */
 export function seededRandom(seed: number): () => number {
@@ -36,31 +37,13 @@ export interface StreamSpec {
   seed: number;
   /** Distinguishes this stream's event IDs and policy names from any other run's. */
   prefix: string;
+  /** The upserts' documents; absent: `small`. */
+  documents?: DocumentSet;
 }
 
 /** How far after its original a redelivery arrives, in stream positions. */
 const DUPLICATE_WINDOW = 40;
 const BASE_TIME = Date.UTC(2026, 10, 28, 9, 0, 0);
-
-export function policyDocument(policyName: string, variant: number): Record<string, unknown> {
-  return {
-    Version: '2012-10-17',
-    Statement: [
-      {
-        Sid: 'Read',
-        Effect: 'Allow',
-        Action: ['s3:GetObject', 's3:ListBucket', 's3:GetObjectVersion'],
-        Resource: [`arn:aws:s3:::${policyName}`, `arn:aws:s3:::${policyName}/v${variant}/*`],
-      },
-      {
-        Sid: 'Logs',
-        Effect: 'Allow',
-        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        Resource: `arn:aws:logs:us-east-1:123456789012:log-group:/bench/${policyName}:*`,
-      },
-    ],
-  };
-}
 
 export interface EventFactory {
   upsert(policyName: string, variant: number): Record<string, unknown>;
@@ -68,7 +51,7 @@ export interface EventFactory {
 }
 
 /** Builds CloudEvents with unique IDs and per-policy increasing sequence numbers. */
-export function eventFactory(prefix: string): EventFactory {
+export function eventFactory(prefix: string, documents: DocumentSet = 'small'): EventFactory {
   const source = `urn:bench:${prefix}`;
   const sequences = new Map<string, number>();
   let counter = 0;
@@ -91,7 +74,7 @@ export function eventFactory(prefix: string): EventFactory {
       datacontenttype: 'application/json',
       data: {
         policyName,
-        document: policyDocument(policyName, variant),
+        document: benchDocument(documents, policyName, variant),
         description: `benchmark policy ${policyName}`,
         tags: { team: 'bench', 'cost-center': 'cc-42' },
       },
@@ -111,7 +94,7 @@ export function policyNames(prefix: string, count: number): string[] {
 /** The originals (no duplicates yet), in stream order. */
 function generateOriginals(spec: StreamSpec, count: number, random: () => number): BenchEvent[] {
   const names = policyNames(spec.prefix, spec.policies);
-  const factory = eventFactory(spec.prefix);
+  const factory = eventFactory(spec.prefix, spec.documents);
   const variants = new Map<string, number>();
   const exists = new Set<string>();
   const out: BenchEvent[] = [];

@@ -33,6 +33,7 @@ export function streamSpec(
     burstSize: options.burstSize,
     seed: options.seed + (use === 'latency' ? 1 : use === 'memory' ? 2 : 0),
     prefix: `b${context.runId}-${use.slice(0, 3)}`,
+    ...(options.documents !== 'small' ? { documents: options.documents } : {}),
   };
 }
 

@@ -4,6 +4,7 @@
 // continue-as-new at the history limit) and do no IAM work, or the floor-ratio scenario measures nothing.
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { bundleFloorWorkflows, SHAPED_FLOOR_WORKFLOWS_PATH } from '../../bench/floor/bundle';
+import { countHistories } from '../../bench/history';
 import { uniqueSuffix } from '../../harness/env';
 import { deleteEvent, documentAllowing, policiesNamed, SOURCE, upsertEvent } from '../../harness/events';
 import { countEvents, historyOf, historyWhen, localActivityTypes } from '../../harness/history';
@@ -107,4 +108,29 @@ test("the shaped floor takes the service's steps around IAM: a local activity pe
   expect(localActivityTypes(history)).toEqual(Array(4).fill('sendEventResults'));
   expect(countEvents(history, 'activityTaskCompletedEventAttributes')).toBe(3);
   expect(await policiesNamed(shaped.iam, name)).toHaveLength(0);
+});
+
+test("the bench's history count: every event and policy workflow of the queue, events and bytes as the server counts them", async () => {
+  const floor = await floorWith();
+  const names = [`count-${uniqueSuffix()}`, `count-${uniqueSuffix()}`];
+  const events = [upsertEvent(names[0]), upsertEvent(names[1]), upsertEvent(names[0])];
+  for (const event of events) await submitEvent(event, floor.submitOptions());
+
+  const { counts } = await countHistories(floor.client, floor.taskQueue, events.length);
+  const histories = [
+    ...events.map((event) => eventWorkflowId(SOURCE, String(event.id))),
+    ...names.map((name) => policyWorkflowId(name)),
+  ];
+  const described = await Promise.all(histories.map((id) => floor.client.workflow.getHandle(id).describe()));
+  const sum = (list: typeof described, pick: (d: (typeof described)[number]) => number) =>
+    list.reduce((total, d) => total + pick(d), 0);
+  expect(counts).toEqual({
+    eventWorkflows: 3,
+    eventWorkflowEvents: sum(described.slice(0, 3), (d) => d.historyLength),
+    eventWorkflowBytes: sum(described.slice(0, 3), (d) => d.historySize ?? 0),
+    policyWorkflowRuns: 2,
+    policyWorkflowEvents: sum(described.slice(3), (d) => d.historyLength),
+    policyWorkflowBytes: sum(described.slice(3), (d) => d.historySize ?? 0),
+  });
+  expect(counts.eventWorkflowBytes).toBeGreaterThan(1_000 * 3);
 });
