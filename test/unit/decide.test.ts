@@ -9,34 +9,15 @@ import {
 } from '../../src/domain/decide';
 import { DEFAULT_POLICY_GUARDS, type PolicyGuards } from '../../src/domain/guardrails';
 import type { PolicyDocument, PolicyEvent } from '../../src/domain/types';
+import { deletionOf, upsertOf } from '../helpers/domain-events';
 
 const document: PolicyDocument = {
   Version: '2012-10-17',
   Statement: [{ Effect: 'Allow', Action: ['s3:GetObject', 's3:ListBucket'], Resource: '*' }],
 };
 
-function upsert(overrides: Partial<PolicyEvent> = {}): PolicyEvent {
-  return {
-    source: 'test',
-    id: '1',
-    type: 'iam.policy.upsert',
-    policyName: 'Team-A',
-    path: '/',
-    document,
-    ...overrides,
-  };
-}
-
-function deletion(overrides: Partial<PolicyEvent> = {}): PolicyEvent {
-  return {
-    source: 'test',
-    id: '2',
-    type: 'iam.policy.delete',
-    policyName: 'Team-A',
-    path: '/',
-    ...overrides,
-  };
-}
+const upsert = (overrides: Partial<PolicyEvent> = {}): PolicyEvent => upsertOf(document, overrides);
+const deletion = deletionOf;
 
 const guards: PolicyGuards = DEFAULT_POLICY_GUARDS;
 

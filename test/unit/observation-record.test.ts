@@ -14,6 +14,7 @@ import { observationRecord } from '../../src/domain/observation-record';
 import { documentHash, fenceAfterWrite, staleness, type ReadFence } from '../../src/domain/read-fence';
 import type { PolicyDocument, PolicyEvent } from '../../src/domain/types';
 import { loadCorpus, reformatted } from '../fixtures/corpus/corpus';
+import { deletionOf, upsertOf } from '../helpers/domain-events';
 
 const corpus = loadCorpus();
 
@@ -24,22 +25,8 @@ const allow = (...actions: string[]): PolicyDocument => ({
 const escalation = allow('iam:PassRole');
 const fullAdmin = allow('*');
 
-const upsert = (document: PolicyDocument, overrides: Partial<PolicyEvent> = {}): PolicyEvent => ({
-  source: 'test',
-  id: '1',
-  type: 'iam.policy.upsert',
-  policyName: 'Team-A',
-  path: '/',
-  document,
-  ...overrides,
-});
-const deletion: PolicyEvent = {
-  source: 'test',
-  id: '2',
-  type: 'iam.policy.delete',
-  policyName: 'Team-A',
-  path: '/',
-};
+const upsert = upsertOf;
+const deletion = deletionOf();
 
 const policy = (overrides: Partial<ObservedPolicy> = {}): ObservedPolicy => ({
   arn: 'arn:aws:iam::123456789012:policy/Team-A',
