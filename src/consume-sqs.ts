@@ -11,7 +11,7 @@ import { checkSearchAttributes } from './temporal/search-attribute-check';
 import { consumeQueue } from './sources/sqs/consumer';
 import { submitEvent, submitOptionsFor } from './starter/submit';
 import { integerFrom } from './config/cli-options';
-import { connectClient } from './temporal/connection';
+import { ConnectAborted, connectClientAtStart } from './temporal/connection';
 
 /** Longest wait for Temporal's answer when checking whether it is back. */
 const READINESS_TIMEOUT_MS = 2000;
@@ -22,12 +22,18 @@ interface ConsumeOptions {
   maxMessages: number;
   /** Longest wait for Temporal to start one message's workflow, in seconds. */
   requestTimeout: number;
+  /** How long to keep trying to reach Temporal at start, in seconds (0: once). */
+  connectRetryFor: number;
 }
 
 async function consume(options: ConsumeOptions): Promise<void> {
   const config = { temporal: loadTemporalConfig(), managedByTag: loadManagedByTag() };
   const logger = createLogger(loadLogLevel());
-  const client = await connectClient(config.temporal);
+  const client = await connectClientAtStart(config.temporal, {
+    name: 'consume-sqs',
+    retryForMs: options.connectRetryFor * 1000,
+    setting: '--connect-retry-for',
+  });
   if (config.temporal.searchAttributes)
     await checkSearchAttributes(client.connection, config.temporal.namespace);
   // An endpoint set in the environment (a VPC endpoint, moto) is used as given; otherwise the SDK sends
@@ -84,6 +90,12 @@ function buildProgram(): Command {
       integerFrom(1, 3600),
       10,
     )
+    .option(
+      '--connect-retry-for <seconds>',
+      'Temporal unreachable at start is tried again with backoff for this long (0: once), then exit 2',
+      integerFrom(0, 86_400),
+      300,
+    )
     .exitOverride()
     .showHelpAfterError()
     .addHelpText(
@@ -114,6 +126,10 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    if (error instanceof ConnectAborted) {
+      process.stderr.write('consume-sqs: stopped (Temporal was never reached)\n');
+      return 0;
+    }
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`consume-sqs: ${error instanceof ConfigError ? '' : 'failed: '}${message}\n`);
     return error instanceof ConfigError ? 2 : 1;

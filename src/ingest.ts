@@ -12,7 +12,7 @@ import { createIngestServer } from './sources/http/server';
 import { createLogger } from './observability/logging';
 import { checkSearchAttributes } from './temporal/search-attribute-check';
 import { submitEvent, submitOptionsFor } from './starter/submit';
-import { connectClient } from './temporal/connection';
+import { ConnectAborted, connectClientAtStart } from './temporal/connection';
 
 /** How long /readyz waits for Temporal before saying it is not ready. */
 const READINESS_TIMEOUT_MS = 2000;
@@ -21,7 +21,12 @@ async function main(): Promise<void> {
   const config = { temporal: loadTemporalConfig(), managedByTag: loadManagedByTag() };
   const ingest = loadIngestConfig();
   const logger = createLogger(loadLogLevel());
-  const client = await connectClient(config.temporal);
+  // Not listening until Temporal is reached: an event could not be accepted before.
+  const client = await connectClientAtStart(config.temporal, {
+    name: 'ingest',
+    retryForMs: ingest.connectRetryMs,
+    setting: 'INGEST_CONNECT_RETRY_MS',
+  });
   if (config.temporal.searchAttributes)
     await checkSearchAttributes(client.connection, config.temporal.namespace);
   if (ingest.token === undefined) {
@@ -85,8 +90,10 @@ Modes: structured (application/cloudevents+json), binary (ce-* headers), batch
 (application/cloudevents-batch+json). See docs/event-sources.md.
 
 Environment: INGEST_TOKEN (required unless INGEST_AUTH=off), INGEST_PORT (8080), INGEST_HOST (0.0.0.0),
-INGEST_BODY_LIMIT (1 MiB), INGEST_REQUEST_TIMEOUT_MS (10000), INGEST_BATCH_LIMIT (500), LOG_LEVEL,
-TEMPORAL_* as for the worker (docs/configuration.md).
+INGEST_BODY_LIMIT (1 MiB), INGEST_REQUEST_TIMEOUT_MS (10000), INGEST_BATCH_LIMIT (500),
+INGEST_CONNECT_RETRY_MS (300000), LOG_LEVEL, TEMPORAL_* as for the worker (docs/configuration.md).
+Temporal unreachable at start: tried again with backoff for INGEST_CONNECT_RETRY_MS, then exit 2; it
+listens once Temporal is reached.
 Exit status: 0 after SIGINT/SIGTERM, 2 for usage or configuration errors, 1 when it fails.`,
     )
     .parse(argv);
@@ -100,6 +107,10 @@ try {
 }
 
 main().catch((error: unknown) => {
+  if (error instanceof ConnectAborted) {
+    process.stderr.write('ingest: stopped (Temporal was never reached)\n');
+    return;
+  }
   const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(`ingest: ${error instanceof ConfigError ? '' : 'failed: '}${message}\n`);
   process.exit(error instanceof ConfigError ? 2 : 1);

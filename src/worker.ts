@@ -23,7 +23,7 @@ import {
 import { freeLoopbackPort, startMetricsServer, type MetricsServer } from './observability/metrics-server';
 import { createServiceMetrics } from './observability/service-metrics';
 import { checkSearchAttributes } from './temporal/search-attribute-check';
-import { ConnectAborted, connectWorker } from './temporal/connection';
+import { ConnectAborted, connectRetryLine, connectWorker } from './temporal/connection';
 import { driftScheduleId, ensureDriftSchedule } from './temporal/drift-schedule';
 import { createServiceWorkers, runServiceWorkers } from './temporal/service-worker';
 import { promoteVersion } from './temporal/worker-deployment';
@@ -107,11 +107,9 @@ async function main(): Promise<void> {
   const connection = await connectWorker(config.temporal, {
     retryForMs: config.connectRetryMs,
     signal: stopTrying.signal,
-    onRetry: ({ cause, elapsedMs, pauseMs, retryForMs }) =>
+    onRetry: (info) =>
       process.stderr.write(
-        `worker: cannot reach Temporal at ${config.temporal.address} (${cause}); trying again in ` +
-          `${(pauseMs / 1000).toFixed(1)} s (tried for ${Math.round(elapsedMs / 1000)} s of up to ` +
-          `${Math.round(retryForMs / 1000)} s: WORKER_CONNECT_RETRY_MS)\n`,
+        connectRetryLine('worker', config.temporal.address, 'WORKER_CONNECT_RETRY_MS', info),
       ),
   }).finally(() => {
     process.off('SIGINT', onSignal);

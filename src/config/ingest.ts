@@ -15,6 +15,7 @@ const schema = z.object({
     .default(1024 * 1024),
   INGEST_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   INGEST_BATCH_LIMIT: z.coerce.number().int().min(1).max(10_000).default(500),
+  INGEST_CONNECT_RETRY_MS: z.coerce.number().int().min(0).max(86_400_000).default(300_000),
 });
 
 export interface IngestConfig {
@@ -28,6 +29,8 @@ export interface IngestConfig {
   requestTimeoutMs: number;
   /** Most events in one batch; larger batches get 413. */
   batchLimit: number;
+  /** How long to keep trying to reach Temporal at start (0: once). */
+  connectRetryMs: number;
 }
 
 export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestConfig {
@@ -44,5 +47,6 @@ export function loadIngestConfig(env: NodeJS.ProcessEnv = process.env): IngestCo
     bodyLimit: e.INGEST_BODY_LIMIT,
     requestTimeoutMs: e.INGEST_REQUEST_TIMEOUT_MS,
     batchLimit: e.INGEST_BATCH_LIMIT,
+    connectRetryMs: e.INGEST_CONNECT_RETRY_MS,
   };
 }

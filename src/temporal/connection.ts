@@ -41,6 +41,51 @@ export async function connectClient(
   return new Client({ connection, namespace: config.namespace });
 }
 
+/**
+ * The client of a long-running entry point (the ingest server, the SQS consumer), which may well start
+ * before Temporal: as the worker does, an unreachable server is tried again with backoff for
+ * `retryForMs`, each retry said on stderr naming `setting`; SIGINT or SIGTERM meanwhile ends the trying
+ * (ConnectAborted).
+ */
+export async function connectClientAtStart(
+  config: TemporalConfig,
+  who: { name: string; retryForMs: number; setting: string },
+): Promise<Client> {
+  const stopTrying = new AbortController();
+  const onSignal = () => stopTrying.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    return await connectClient(config, {
+      retryForMs: who.retryForMs,
+      signal: stopTrying.signal,
+      onRetry: (info) => process.stderr.write(connectRetryLine(who.name, config.address, who.setting, info)),
+    });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** What a process that waits for Temporal at start says before each pause. */
+export function connectRetryLine(
+  name: string,
+  address: string,
+  setting: string,
+  {
+    cause,
+    elapsedMs,
+    pauseMs,
+    retryForMs,
+  }: { cause: string; elapsedMs: number; pauseMs: number; retryForMs: number },
+): string {
+  return (
+    `${name}: cannot reach Temporal at ${address} (${cause}); trying again in ` +
+    `${(pauseMs / 1000).toFixed(1)} s (tried for ${Math.round(elapsedMs / 1000)} s of up to ` +
+    `${Math.round(retryForMs / 1000)} s: ${setting})\n`
+  );
+}
+
 export interface ConnectRetry {
   /** How long to keep trying from the first attempt (WORKER_CONNECT_RETRY_MS, the starter's --retry-for); 0: one attempt. */
   retryForMs: number;

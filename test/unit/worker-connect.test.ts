@@ -1,5 +1,7 @@
-// WORKER_CONNECT_RETRY_MS and the pauses between the worker's attempts to reach Temporal at start.
+// WORKER_CONNECT_RETRY_MS (and ingest's INGEST_CONNECT_RETRY_MS) and the pauses between the attempts to
+// reach Temporal at start.
 import { ConfigError } from '../../src/config/environment';
+import { loadIngestConfig } from '../../src/config/ingest';
 import { loadConfig } from '../../src/config/worker';
 import { connectPauseMs } from '../../src/temporal/connection';
 
@@ -10,6 +12,15 @@ test('WORKER_CONNECT_RETRY_MS: 5 minutes by default, 0 for a single attempt, out
   for (const bad of ['-1', '1.5', 'soon', '86400001']) {
     expect(() => loadConfig({ WORKER_CONNECT_RETRY_MS: bad })).toThrow(ConfigError);
     expect(() => loadConfig({ WORKER_CONNECT_RETRY_MS: bad })).toThrow(/WORKER_CONNECT_RETRY_MS/);
+  }
+});
+
+test('INGEST_CONNECT_RETRY_MS: the same default and range', () => {
+  const ingest = (extra: Record<string, string>) => loadIngestConfig({ INGEST_AUTH: 'off', ...extra });
+  expect(ingest({}).connectRetryMs).toBe(300_000);
+  expect(ingest({ INGEST_CONNECT_RETRY_MS: '0' }).connectRetryMs).toBe(0);
+  for (const bad of ['-1', 'soon', '86400001']) {
+    expect(() => ingest({ INGEST_CONNECT_RETRY_MS: bad })).toThrow(/INGEST_CONNECT_RETRY_MS/);
   }
 });
 
