@@ -4,6 +4,8 @@
 //   BENCH_ACTIVITIES=remote             the workflows bundled so that their local activities run as ordinary
 //                                       activity tasks (as before they ran locally first): the "before" of
 //                                       docs/decisions/local-first-activities.md
+//   BENCH_ACTIVITIES=local-write        the other way: the IAM write a local activity too, not recorded before
+//                                       it is made (a what-if of docs/decisions/floor-ratio.md, never the service)
 //   BENCH_SOURCE_MAP=off                the workflow bundle's source map emptied: the SDK maps the stack of
 //                                       every promise workflow code creates through it
 //   BENCH_MEMORY_LOG=FILE               every 5 s, one JSON line of process.memoryUsage() appended to FILE
@@ -28,6 +30,7 @@ import { installHeapProbe } from './heap-probe';
 
 const SHIMS: Record<string, string> = {
   remote: join(__dirname, '../harness/remote-activities-workflow.ts'),
+  'local-write': join(__dirname, '../harness/local-write-workflow.ts'),
 };
 
 function optionalInteger(name: string): number | undefined {
