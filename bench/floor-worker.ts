@@ -11,14 +11,23 @@ import { createIamClient, createStsClient, workerRetryOptions } from '../src/iam
 import { connectWorker } from '../src/temporal/connection';
 import { createServiceWorker } from '../src/temporal/service-worker';
 import { promoteVersion } from '../src/temporal/worker-deployment';
-import { bundleFloorWorkflows, FLOOR_WORKFLOWS_PATH, SHAPED_FLOOR_WORKFLOWS_PATH } from './floor/bundle';
+import {
+  bundleFloorWorkflows,
+  FLOOR_WORKFLOWS_PATH,
+  SHAPED_FLOOR_WORKFLOWS_PATH,
+  WRITES_FLOOR_WORKFLOWS_PATH,
+} from './floor/bundle';
 
-/** FLOOR_SHAPE=activities: the floor with the service's observation and write steps (no IAM in them). */
+/**
+ * FLOOR_SHAPE=activities: the floor with the service's observation and write steps (no IAM in them);
+ * writes: with the write's step only.
+ */
 function floorWorkflowsPath(): string {
   const shape = process.env.FLOOR_SHAPE ?? 'plain';
   if (shape === 'plain') return FLOOR_WORKFLOWS_PATH;
   if (shape === 'activities') return SHAPED_FLOOR_WORKFLOWS_PATH;
-  throw new Error(`FLOOR_SHAPE must be plain or activities, not ${shape}`);
+  if (shape === 'writes') return WRITES_FLOOR_WORKFLOWS_PATH;
+  throw new Error(`FLOOR_SHAPE must be plain, activities or writes, not ${shape}`);
 }
 
 async function main(): Promise<void> {

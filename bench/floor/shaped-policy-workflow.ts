@@ -1,4 +1,5 @@
-// The floor with the service's activity shape (bench only; FLOOR_SHAPE=activities on the floor's worker):
+// The floor with the service's activity shape (bench only; FLOOR_SHAPE=activities on the floor's worker;
+// FLOOR_SHAPE=writes leaves the observation's local activity out):
 // bench/floor/policy-workflow.ts plus, for each event, the Temporal steps the service takes around its
 // IAM calls, with no IAM call in them:
 //   - an observation: one local activity per event (the service's inspectPolicy), then
@@ -39,9 +40,22 @@ export interface ShapedFloorInput extends PolicyWorkflowInput {
   exists?: boolean;
 }
 
-versionedAs('AUTO_UPGRADE', shapedFloorPolicyWorkflow);
+/** The service's shape: the observation's local activity per event and the write's activity task. */
+export const shapedFloorPolicyWorkflow = shapedFloor({ observe: true });
 
-export async function shapedFloorPolicyWorkflow(input: ShapedFloorInput): Promise<void> {
+/**
+ * FLOOR_SHAPE=writes: the write's activity task and no local activity per event, the Temporal shape of
+ * an observation made at the hand-over, in the event workflow's delivery (docs/decisions/floor-ratio.md).
+ */
+export const writesOnlyFloorPolicyWorkflow = shapedFloor({ observe: false });
+
+function shapedFloor({ observe }: { observe: boolean }) {
+  const workflow = (input: ShapedFloorInput) => shapedFloorRun(input, observe);
+  versionedAs('AUTO_UPGRADE', workflow);
+  return workflow;
+}
+
+async function shapedFloorRun(input: ShapedFloorInput, observe: boolean): Promise<void> {
   const settings = floorSettings(input);
   let lastDocument = input.lastDocument;
   let exists = input.exists ?? false;
@@ -55,7 +69,7 @@ export async function shapedFloorPolicyWorkflow(input: ShapedFloorInput): Promis
       waiting -= 1;
       if (waiting > 0)
         return resultWithoutWrites(event, 'superseded', { reason: 'floor: a newer event waits' });
-      await observation.sendEventResults([]);
+      if (observe) await observation.sendEventResults([]);
       const document = event.document === undefined ? undefined : JSON.stringify(event.document);
       const upsert = document !== undefined;
       if (upsert ? document !== lastDocument || !exists : exists) await write.sendEventResults([]);
@@ -81,7 +95,7 @@ export async function shapedFloorPolicyWorkflow(input: ShapedFloorInput): Promis
     return apply(event);
   });
   await serveUntilContinueAsNew(outbox, settings, () => inFlight === 0);
-  return await continueAsNew<typeof shapedFloorPolicyWorkflow>({
+  return await continueAsNew<(input: ShapedFloorInput) => Promise<void>>({
     ...settings.carried(),
     ...(lastDocument !== undefined ? { lastDocument } : {}),
     exists,

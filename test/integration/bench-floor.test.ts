@@ -3,7 +3,11 @@
 // over by update-with-start from a local activity to `policy/<name>`, search attributes, the signal path,
 // continue-as-new at the history limit) and do no IAM work, or the floor-ratio scenario measures nothing.
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { bundleFloorWorkflows, SHAPED_FLOOR_WORKFLOWS_PATH } from '../../bench/floor/bundle';
+import {
+  bundleFloorWorkflows,
+  SHAPED_FLOOR_WORKFLOWS_PATH,
+  WRITES_FLOOR_WORKFLOWS_PATH,
+} from '../../bench/floor/bundle';
 import { countHistories } from '../../bench/history';
 import { uniqueSuffix } from '../../harness/env';
 import { deleteEvent, documentAllowing, policiesNamed, SOURCE, upsertEvent } from '../../harness/events';
@@ -85,30 +89,34 @@ test('the policy workflow continues as new at the history limit and answers the 
   expect(current[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId).toBeTruthy();
 });
 
-test("the shaped floor takes the service's steps around IAM: a local activity per event, an activity per write, no IAM", async () => {
-  const shaped = await startService({
-    workflowBundle: await bundleFloorWorkflows(SHAPED_FLOOR_WORKFLOWS_PATH),
-  });
-  running.push(shaped);
-  const name = `floor-shaped-${uniqueSuffix()}`;
-  const events = [
-    upsertEvent(name, { sequence: 1 }), // would create: a write
-    upsertEvent(name, { sequence: 2 }), // the same document: observed only
-    upsertEvent(name, { sequence: 3, document: documentAllowing(['s3:*']) }), // would update: a write
-    deleteEvent(name, { sequence: 4 }), // would delete: a write
-  ];
-  for (const event of events) {
-    expect((await submitEvent(event, shaped.submitOptions())).outcome).toBe('unchanged');
-  }
-  const history = await historyWhen(
-    shaped.client,
-    policyWorkflowId(name),
-    (found) => countEvents(found, 'workflowExecutionUpdateCompletedEventAttributes') === 4,
-  );
-  expect(localActivityTypes(history)).toEqual(Array(4).fill('sendEventResults'));
-  expect(countEvents(history, 'activityTaskCompletedEventAttributes')).toBe(3);
-  expect(await policiesNamed(shaped.iam, name)).toHaveLength(0);
-});
+test.each([
+  ['a local activity per event', SHAPED_FLOOR_WORKFLOWS_PATH, 4],
+  ['no local activity (FLOOR_SHAPE=writes)', WRITES_FLOOR_WORKFLOWS_PATH, 0],
+])(
+  "the shaped floor takes the service's steps around IAM, no IAM: %s, an activity per write",
+  async (_, path, observations) => {
+    const shaped = await startService({ workflowBundle: await bundleFloorWorkflows(path) });
+    running.push(shaped);
+    const name = `floor-shaped-${uniqueSuffix()}`;
+    const events = [
+      upsertEvent(name, { sequence: 1 }), // would create: a write
+      upsertEvent(name, { sequence: 2 }), // the same document: observed only
+      upsertEvent(name, { sequence: 3, document: documentAllowing(['s3:*']) }), // would update: a write
+      deleteEvent(name, { sequence: 4 }), // would delete: a write
+    ];
+    for (const event of events) {
+      expect((await submitEvent(event, shaped.submitOptions())).outcome).toBe('unchanged');
+    }
+    const history = await historyWhen(
+      shaped.client,
+      policyWorkflowId(name),
+      (found) => countEvents(found, 'workflowExecutionUpdateCompletedEventAttributes') === 4,
+    );
+    expect(localActivityTypes(history)).toEqual(Array(observations).fill('sendEventResults'));
+    expect(countEvents(history, 'activityTaskCompletedEventAttributes')).toBe(3);
+    expect(await policiesNamed(shaped.iam, name)).toHaveLength(0);
+  },
+);
 
 test("the bench's history count: every event and policy workflow of the queue, events and bytes as the server counts them", async () => {
   const floor = await floorWith();
