@@ -23,7 +23,7 @@ import {
 import { freeLoopbackPort, startMetricsServer, type MetricsServer } from './observability/metrics-server';
 import { createServiceMetrics } from './observability/service-metrics';
 import { checkSearchAttributes } from './temporal/search-attribute-check';
-import { ConnectAborted, connectRetryLine, connectWorker } from './temporal/connection';
+import { ConnectAborted, connectRetryLine, connectWorker, untilSignalled } from './temporal/connection';
 import { driftScheduleId, ensureDriftSchedule } from './temporal/drift-schedule';
 import { createServiceWorkers, runServiceWorkers } from './temporal/service-worker';
 import { promoteVersion } from './temporal/worker-deployment';
@@ -100,21 +100,16 @@ async function main(): Promise<void> {
   Runtime.install({ logger: sdkLogger(logger, config.logLevel), telemetryOptions });
 
   // The runtime's signal handlers stop workers only: while no worker exists yet, a signal ends the trying.
-  const stopTrying = new AbortController();
-  const onSignal = () => stopTrying.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  const connection = await connectWorker(config.temporal, {
-    retryForMs: config.connectRetryMs,
-    signal: stopTrying.signal,
-    onRetry: (info) =>
-      process.stderr.write(
-        connectRetryLine('worker', config.temporal.address, 'WORKER_CONNECT_RETRY_MS', info),
-      ),
-  }).finally(() => {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  });
+  const connection = await untilSignalled((signal) =>
+    connectWorker(config.temporal, {
+      retryForMs: config.connectRetryMs,
+      signal,
+      onRetry: (info) =>
+        process.stderr.write(
+          connectRetryLine('worker', config.temporal.address, 'WORKER_CONNECT_RETRY_MS', info),
+        ),
+    }),
+  );
   let metricsServer: MetricsServer | undefined;
   try {
     if (config.temporal.searchAttributes) {

@@ -127,9 +127,14 @@ export function normalisePolicyDocument(doc: PolicyDocument): unknown {
   });
 }
 
+/** The document's normal form as text: equal for documents that mean the same policy. */
+export function normalForm(doc: PolicyDocument): string {
+  return canonicalJson(normalisePolicyDocument(doc));
+}
+
 /** True when both documents mean the same policy (see normalisePolicyDocument). */
 export function documentsEqual(a: PolicyDocument, b: PolicyDocument): boolean {
-  return canonicalJson(normalisePolicyDocument(a)) === canonicalJson(normalisePolicyDocument(b));
+  return normalForm(a) === normalForm(b);
 }
 
 /** Size as IAM counts it against the 6,144 limit: characters of the JSON, white space not counted. */

@@ -6,9 +6,9 @@
 // from the same worker's rules, and recorded instead; a replay decides from the recorded verdicts exactly as
 // the first run did. Pure: the activity runs it, the unit tests check that decide() sees no difference.
 import type { ObservedPolicy, PolicyObservation } from './decide';
-import { documentsEqual } from './document';
+import { normalForm } from './document';
 import { checkGuardrails } from './guardrails';
-import { documentHash } from './read-fence';
+import { normalFormHash } from './read-fence';
 import type { PolicyDocument } from './types';
 
 /**
@@ -40,9 +40,11 @@ export function observationRecord(
 function policyRecord(policy: ObservedPolicy, document: PolicyDocument | undefined): ObservedPolicy {
   const { document: observed, ...rest } = policy;
   if (observed === undefined) return policy;
+  // Normalised once for both verdicts: real documents run to kilobytes, and this is every upsert's.
+  const normal = normalForm(observed);
   return {
     ...rest,
-    ...(document !== undefined ? { documentMatches: documentsEqual(observed, document) } : {}),
-    documentHash: documentHash(observed),
+    ...(document !== undefined ? { documentMatches: normal === normalForm(document) } : {}),
+    documentHash: normalFormHash(normal),
   };
 }

@@ -4,7 +4,7 @@
 // last write left; an observation that shows less is older than that write and must not be decided on.
 // Pure and deterministic (runs in workflow code); the fence is plain JSON (carried across continue-as-new).
 import type { ObservedPolicy, PolicyObservation, WritePlan } from './decide';
-import { canonicalJson, normalisePolicyDocument } from './document';
+import { normalForm } from './document';
 import type { PolicyDocument } from './types';
 
 /** Terraform's AWS provider retries reads of IAM objects it just wrote for up to 2 minutes. */
@@ -37,7 +37,11 @@ function fnv1a(text: string, seed: number): string {
 
 /** A short name of a document's normal form: equal for documents that mean the same policy. */
 export function documentHash(document: PolicyDocument): string {
-  const normal = canonicalJson(normalisePolicyDocument(document));
+  return normalFormHash(normalForm(document));
+}
+
+/** documentHash() of a normal form already worked out (normalForm). */
+export function normalFormHash(normal: string): string {
   return `${fnv1a(normal, 0x811c9dc5)}${fnv1a(normal, 0x01000193)}`;
 }
 

@@ -51,16 +51,26 @@ export async function connectClientAtStart(
   config: TemporalConfig,
   who: { name: string; retryForMs: number; setting: string },
 ): Promise<Client> {
+  return untilSignalled((signal) =>
+    connectClient(config, {
+      retryForMs: who.retryForMs,
+      signal,
+      onRetry: (info) => process.stderr.write(connectRetryLine(who.name, config.address, who.setting, info)),
+    }),
+  );
+}
+
+/**
+ * `work` with a signal that SIGINT or SIGTERM aborts while it runs: a process still trying to reach
+ * Temporal at start stops on them (the handlers that stop it later are not installed yet).
+ */
+export async function untilSignalled<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const stopTrying = new AbortController();
   const onSignal = () => stopTrying.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    return await connectClient(config, {
-      retryForMs: who.retryForMs,
-      signal: stopTrying.signal,
-      onRetry: (info) => process.stderr.write(connectRetryLine(who.name, config.address, who.setting, info)),
-    });
+    return await work(stopTrying.signal);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
